@@ -1,0 +1,57 @@
+# Build and test entry points of the entra.sync collection.  Every target sets itself up (make venv first).
+# The logic lives in small scripts under tests/tools/; `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.requirements-stamp
+COLLECTIONS := $(CURDIR)/.build/collections
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_NOCOLOR ?= 1
+
+.PHONY: help venv sanity lint build units integration test demo changelog-lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(VENV_STAMP): tests/requirements-dev.txt requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -r tests/requirements-dev.txt
+	touch $@
+
+venv: $(VENV_STAMP)  ## create .venv (pip runs again only when a requirements file changed)
+	@$(BIN)/python tests/tools/ansible_test_pip_standin.py
+
+sanity: venv  ## ansible-test sanity on a copy of the git-listed files (.build/sanity)
+	bash tests/tools/sanity.sh
+
+lint: venv  ## ansible-lint, production profile
+	bash tests/tools/lint.sh
+
+build: venv  ## build the tarball into .build/dist, install it into .build/collections, render each module's doc
+	bash tests/tools/build.sh
+
+units: venv  ## pytest tests/unit
+	bash tests/tools/pytest.sh tests/unit
+
+integration: build  ## pytest tests/integration against the installed tarball
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration
+
+test: venv sanity lint build  ## everything CI runs: sanity, lint, build, then one pytest run (units + integration)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/unit tests/integration
+
+demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
+	bash tests/tools/demo.sh
+
+changelog-lint: venv  ## antsibull-changelog lint
+	antsibull-changelog lint
+
+clean:  ## remove build and test output (keeps .venv)
+	rm -rf .build tests/output .pytest_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

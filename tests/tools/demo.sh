@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The demo: a local sandbox tenant with 400 service principals, playbooks/demo.yml run against it with the
+# installed collection (.build/collections, from `make build`), then the sandbox's summary.  The sandbox is
+# always stopped on the way out.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+state="$root/.build/demo"
+py="$root/.venv/bin/python"
+cd "$root"
+
+if [[ ! -f playbooks/demo.yml ]]; then
+    echo "demo: playbooks/demo.yml does not exist yet: nothing to run" >&2
+    exit 1
+fi
+if [[ ! -d "$root/.build/collections/ansible_collections/entra/sync" ]]; then
+    echo "demo: the collection is not installed in .build/collections: run 'make build' first" >&2
+    exit 1
+fi
+
+export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
+rm -rf "$state"
+mkdir -p "$state"
+
+sandbox_pid=
+# shellcheck disable=SC2317  # called through the EXIT trap
+stop_sandbox() {
+    if [[ -n "$sandbox_pid" ]] && kill -0 "$sandbox_pid" 2> /dev/null; then
+        kill -TERM "$sandbox_pid" 2> /dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$sandbox_pid" 2> /dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$sandbox_pid" 2> /dev/null || true
+        wait "$sandbox_pid" 2> /dev/null || true
+    fi
+    sandbox_pid=
+}
+trap stop_sandbox EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$py" -m entra_sandbox serve --state-dir "$state" --seed 7 --service-principals 400 > "$state/sandbox.log" 2>&1 &
+sandbox_pid=$!
+
+for _ in $(seq 600); do
+    [[ -e "$state/ready" ]] && break
+    if ! kill -0 "$sandbox_pid" 2> /dev/null; then
+        echo "demo: the sandbox exited before it was ready; its log:" >&2
+        cat "$state/sandbox.log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+if [[ ! -e "$state/ready" ]]; then
+    echo "demo: the sandbox was not ready after 60 s; its log:" >&2
+    cat "$state/sandbox.log" >&2
+    exit 1
+fi
+
+# shellcheck source=/dev/null
+source "$state/env.sh"
+export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+
+status=0
+"$root/.venv/bin/ansible-playbook" playbooks/demo.yml || status=$?
+"$py" -m entra_sandbox summary --state-dir "$state" || status=$((status ? status : $?))
+exit "$status"

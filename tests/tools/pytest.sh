@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One pytest run over the given test directories, with the sandbox on PYTHONPATH and its pytest plugin when it
+# exists.  Set PYTEST_WORKERS=N to spread the run over N pytest-xdist workers.  Exit status is pytest's; when
+# pytest collected no test at all (exit 5) a clear line says so and the run fails, unless ALLOW_NO_TESTS=1.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
+args=(-p no:cacheprovider)
+if [[ -f "$root/tests/sandbox/entra_sandbox/pytest_plugin.py" ]]; then
+    args+=(-p entra_sandbox.pytest_plugin)
+fi
+if [[ -n "${PYTEST_WORKERS:-}" && "${PYTEST_WORKERS}" != 0 ]]; then
+    args+=(-n "$PYTEST_WORKERS")
+fi
+
+dirs=()
+for dir in "$@"; do
+    if [[ -d "$dir" ]]; then
+        dirs+=("$dir")
+    else
+        echo "pytest: $dir does not exist yet: not collected"
+    fi
+done
+
+status=0
+if (( ${#dirs[@]} > 0 )); then
+    "$root/.venv/bin/python" -m pytest "${args[@]}" "${dirs[@]}" || status=$?
+else
+    status=5
+fi
+if (( status == 5 )); then
+    echo "pytest: NO TESTS WERE COLLECTED in: $* (pytest exit status 5)"
+    if [[ "${ALLOW_NO_TESTS:-0}" == 1 ]]; then
+        echo "pytest: ALLOW_NO_TESTS=1: treating 'no tests' as success"
+        exit 0
+    fi
+fi
+exit "$status"
