@@ -4,4 +4,5 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+export NO_COLOR=1
 exec "$root/.venv/bin/ansible-lint" --offline "$@"

@@ -21,6 +21,10 @@ git ls-files -z -co --exclude-standard \
         fi
     done \
     | xargs -0 -r cp -P --parents -t "$dest"
+# The copy lies inside this checkout, whose .gitignore hides .build/: without a repository of its own, ansible-test
+# would ask the outer one for the files to test and find none ("All targets skipped").  An empty repository
+# makes it list the copied files as untracked ones (git ls-files --others --exclude-standard).
+git -C "$dest" init -q
 echo "sanity: copied $(find "$dest" -type f | wc -l) files to $dest"
 
 cd "$dest"
