@@ -1,0 +1,116 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The connection and sign-in options shared by every entra.sync module and plugin."""
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  tenant_id:
+    description:
+      - The directory (tenant) id, a GUID, or a verified domain of the tenant.
+      - If not set, the environment variable E(AZURE_TENANT_ID) is used, then E(AZURE_TENANT) (the name AWX's Azure credential sets).
+      - Not needed with O(access_token) alone or O(managed_identity).
+    type: str
+  client_id:
+    description:
+      - The application (client) id of the app registration that signs in.
+      - If not set, the environment variable E(AZURE_CLIENT_ID) is used.
+    type: str
+  client_secret:
+    description:
+      - A client secret of the app registration.
+      - If not set, the environment variable E(AZURE_CLIENT_SECRET) is used, then E(AZURE_SECRET).
+    type: str
+  client_certificate_path:
+    description:
+      - Path to the app's certificate, either a PEM file holding the private key and the certificate, or a PFX (PKCS#12) file.
+      - The thumbprint is computed from the certificate.
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of the PFX file, or of an encrypted private key in the PEM file.
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
+    type: str
+  federated_token_file:
+    description:
+      - Path to a file holding a workload identity federation token (AKS workload identity, GitHub Actions OIDC).
+      - The file is read again at every sign-in, so a rotated token keeps working.
+      - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used.
+    type: path
+  managed_identity:
+    description:
+      - Sign in as an Azure managed identity.
+      - V(system) for the system-assigned identity, or the client id of a user-assigned identity.
+    type: str
+  auth_method:
+    description:
+      - How to sign in.
+      - V(auto) picks from the credentials given and fails when more than one of O(client_secret), O(client_certificate_path),
+        O(federated_token_file) and O(managed_identity) is set.
+      - With V(auto), an O(access_token) is used first; if a credential is given too, it is used to refresh the token.
+    type: str
+    default: auto
+    choices: [auto, client_secret, certificate, federated_token, managed_identity, access_token]
+  access_token:
+    description:
+      - A Microsoft Graph access token, such as the one the P(entra.sync.graph_auth#role) role sets in C(entra_sync_access_token).
+      - When given, no sign-in is made. Without a credential beside it, an expired token fails the task with a message.
+      - If not set, the environment variable E(ENTRA_SYNC_ACCESS_TOKEN) is used.
+    type: str
+  cloud:
+    description:
+      - The national cloud of the tenant, which sets the sign-in host, the Graph host and the token scope.
+      - V(global), V(usgov) (GCC High, L4), V(usgovdod) (DoD, L5) or V(china) (21Vianet).
+      - AWX and Azure CLI names are accepted too, for example V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud).
+      - V(china) is refused because Microsoft documents the synchronization API as unavailable there, unless O(graph_endpoint) is set.
+      - If not set, the environment variable E(AZURE_CLOUD_ENVIRONMENT) is used.
+    type: str
+    default: global
+  graph_endpoint:
+    description:
+      - Root URL of Microsoft Graph, overriding the one of O(cloud), for example V(https://127.0.0.1:8443) for the sandbox tenant.
+      - An https URL with no path; the collection adds C(/v1.0).
+      - If not set, the environment variable E(ENTRA_SYNC_GRAPH_ENDPOINT) is used.
+    type: str
+  authority_host:
+    description:
+      - Root URL of the sign-in service, overriding the one of O(cloud). An https URL with no path.
+      - If not set, the environment variable E(AZURE_AUTHORITY_HOST) is used.
+    type: str
+  ca_path:
+    description:
+      - A PEM bundle of the certificate authorities to trust for Graph and sign-in, instead of the system's.
+      - If not set, the environment variable E(ENTRA_SYNC_CA_PATH) is used.
+    type: path
+  validate_certs:
+    description:
+      - Whether to verify TLS certificates. Set V(false) only for a test endpoint; a warning is shown.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request, more than 0 and at most 300.
+    type: float
+    default: 30
+  max_retries:
+    description:
+      - How many times to retry a request that the service throttled (429) or could not take (503), honouring C(Retry-After).
+      - Reads are also retried after connection errors and 5xx. A restart is never retried once it may have been processed.
+    type: int
+    default: 5
+requirements:
+  - requests
+  - msal >= 1.29 (not needed with O(access_token) alone)
+notes:
+  - Secrets (O(client_secret), O(client_certificate_password), O(access_token)) are never returned or logged.
+"""
+
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/entra.sync.graph) in C(module_defaults) to set the connection and sign-in options once for every module.
+    support: full
+    membership:
+      - entra.sync.graph
+"""

@@ -1,0 +1,76 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Finding jobs: one job, one service principal's jobs, or every job in the tenant, with filters."""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Template and status filters, compared case-insensitively; empty means everything."""
+
+    template_ids: frozenset = frozenset()
+    status_codes: frozenset = frozenset()
+
+    @classmethod
+    def from_lists(cls, template_ids=None, status_codes=None):
+        return cls(frozenset(t.strip().lower() for t in template_ids or [] if t.strip()),
+                   frozenset(s.strip().lower() for s in status_codes or [] if s.strip()))
+
+    def matches(self, job):
+        if self.template_ids and (job.template_id or "").lower() not in self.template_ids:
+            return False
+        return not self.status_codes or (job.status_code or "").lower() in self.status_codes
+
+
+@dataclass
+class Scan:
+    jobs: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    service_principals_read: int = 0
+
+
+def _service_principal_or_id(api, service_principal_id):
+    # The name and appId are a courtesy: a token without Application.Read.All still gets the jobs.
+    try:
+        return api.service_principal(service_principal_id) or {"id": service_principal_id}
+    except GraphError:
+        return {"id": service_principal_id}
+
+
+def scan_service_principal(api, service_principal_id, job_filter, job_id=None):
+    """One job (job_id) or every job of one service principal. Graph errors propagate: there is nothing else to return."""
+    if job_id:
+        raw_jobs = [api.get_job(service_principal_id, job_id)]
+    else:
+        raw_jobs = api.list_jobs(service_principal_id)
+    service_principal = _service_principal_or_id(api, service_principal_id)
+    jobs = [parse_job(raw, service_principal) for raw in raw_jobs]
+    return Scan(jobs=[job for job in jobs if job_filter.matches(job)], service_principals_read=1)
+
+
+def scan_tenant(api, job_filter, service_principal_filter=None, concurrency=10):
+    """Every job in the tenant: page the service principals and list each one's jobs while the next pages arrive.
+
+    A failure on one service principal is recorded in errors and the others are still read.
+    """
+    def list_jobs(service_principal):
+        try:
+            return [parse_job(raw, service_principal) for raw in api.list_jobs(service_principal["id"])], None
+        except (GraphError, AuthError) as exc:
+            return [], {"service_principal_id": service_principal.get("id"), "message": str(exc)}
+
+    scan = Scan()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(list_jobs, sp) for sp in api.iter_service_principals(service_principal_filter) if sp.get("id")]
+        for future in futures:
+            jobs, error = future.result()
+            scan.service_principals_read += 1
+            scan.jobs.extend(job for job in jobs if job_filter.matches(job))
+            if error:
+                scan.errors.append(error)
+    return scan

@@ -1,0 +1,203 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: sync_job_info
+short_description: Read Microsoft Entra provisioning and Cloud Sync jobs and their status
+description:
+  - Reads synchronization jobs through Microsoft Graph. One job, every job of one service principal, or every job in the tenant.
+  - For the whole tenant it pages through C(/servicePrincipals) and lists each one's jobs concurrently
+    (Graph has no filter for "service principals that have jobs").
+  - Never changes anything. The returned RV(jobs) can be passed to M(entra.sync.sync_job_restart) as its O(entra.sync.sync_job_restart#module:jobs).
+version_added: 0.1.0
+author:
+  - entra.sync maintainers
+options:
+  service_principal_id:
+    description:
+      - Object id (a GUID) of one service principal. Without it, the whole tenant is read.
+    type: str
+  job_id:
+    description:
+      - Id of one job of O(service_principal_id).
+    type: str
+  template_id:
+    description:
+      - Return only jobs made from these templates (for example V(scim), V(AD2AADProvisioning)), compared case-insensitively.
+    type: list
+    elements: str
+  status_code:
+    description:
+      - Return only jobs whose status code is one of these (V(Quarantine), V(Active), V(Paused), V(NotRun), V(NotConfigured)),
+        compared case-insensitively.
+    type: list
+    elements: str
+  service_principal_filter:
+    description:
+      - An OData C($filter) for the service principals to read when the whole tenant is read,
+        for example V(startswith(displayName,'HR')).
+    type: str
+  concurrency:
+    description:
+      - How many service principals are read at the same time. From 1 to 64.
+    type: int
+    default: 10
+extends_documentation_fragment:
+  - entra.sync.graph
+  - entra.sync.graph.action_group
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it behaves the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Read one job
+  entra.sync.sync_job_info:
+    service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
+    job_id: scim.0123456789abcdef0123456789abcdef
+  register: one
+
+- name: Every quarantined SCIM job in the tenant
+  entra.sync.sync_job_info:
+    template_id: [scim]
+    status_code: [Quarantine]
+  register: quarantined
+
+- name: Restart them
+  entra.sync.sync_job_restart:
+    jobs: "{{ quarantined.jobs }}"
+    restart_if: [quarantined]
+"""
+
+RETURN = r"""
+jobs:
+  description: The jobs found, after the filters.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service_principal_id:
+      description: Object id of the service principal.
+      type: str
+    service_principal_name:
+      description: Display name of the service principal (null when only one job was read).
+      type: str
+    app_id:
+      description: Application id of the service principal (null when only one job was read).
+      type: str
+    job_id:
+      description: Id of the job.
+      type: str
+    template_id:
+      description: Template the job was made from.
+      type: str
+    status_code:
+      description: C(NotConfigured), C(NotRun), C(Active), C(Paused) or C(Quarantine) (other values are kept as sent).
+      type: str
+    schedule_state:
+      description: C(Active), C(Disabled) or C(Paused).
+      type: str
+    quarantine_reason:
+      description: Why the job is quarantined, or null.
+      type: str
+    last_execution_state:
+      description: State of the last run (C(Succeeded), C(Failed), C(EntryLevelErrors)) or null.
+      type: str
+    count_successive_complete_failures:
+      description: How many runs in a row failed completely.
+      type: int
+  sample:
+    - service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
+      service_principal_name: Contoso HR SCIM
+      app_id: 0b9d2f4e-6a1c-4c3e-8f1d-2a3b4c5d6e7f
+      job_id: scim.0123456789abcdef0123456789abcdef
+      template_id: scim
+      status_code: Quarantine
+      schedule_state: Active
+      quarantine_reason: EncounteredEscrowProportionThreshold
+      last_execution_state: Failed
+      count_successive_complete_failures: 4
+errors:
+  description: Service principals whose jobs could not be read; the other jobs are still returned.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service_principal_id:
+      description: Object id of the service principal.
+      type: str
+    message:
+      description: What went wrong.
+      type: str
+service_principals_read:
+  description: How many service principals were read.
+  returned: always
+  type: int
+auth_method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_service_principal, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, validate_job_id, validate_service_principal_id
+
+
+def main():
+    module = GraphModule(
+        argument_spec={
+            "service_principal_id": {"type": "str"},
+            "job_id": {"type": "str"},
+            "template_id": {"type": "list", "elements": "str"},
+            "status_code": {"type": "list", "elements": "str"},
+            "service_principal_filter": {"type": "str"},
+            "concurrency": {"type": "int", "default": 10},
+        },
+        required_by={"job_id": "service_principal_id"},
+        mutually_exclusive=[("service_principal_id", "service_principal_filter")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        sp_id = validate_service_principal_id(params["service_principal_id"]) if params["service_principal_id"] is not None else None
+        job_id = validate_job_id(params["job_id"]) if params["job_id"] is not None else None
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    concurrency = params["concurrency"]
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        module.fail_json(msg="concurrency %s is out of range: use 1 to %d." % (concurrency, MAX_CONCURRENCY))
+    job_filter = JobFilter.from_lists(params["template_id"], params["status_code"])
+
+    api = module.connect(pool_size=concurrency)
+    try:
+        if job_id:
+            scan = scan_service_principal(api, sp_id, job_filter, job_id=job_id)
+        elif sp_id:
+            scan = scan_service_principal(api, sp_id, job_filter)
+        else:
+            scan = scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
+    except (GraphError, AuthError) as exc:
+        module.fail_graph(exc, changed=False)
+    for error in scan.errors[:5]:
+        module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))
+    module.exit_json(
+        changed=False,
+        jobs=[job.to_dict() for job in scan.jobs],
+        errors=scan.errors,
+        service_principals_read=scan.service_principals_read,
+        auth_method=module.auth_method_used,
+    )
+
+
+if __name__ == "__main__":
+    main()
