@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint build units integration test demo changelog-lint clean
+.PHONY: help venv sanity lint build units integration test demo changelog-lint clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -43,8 +43,8 @@ units: venv  ## pytest tests/unit
 integration: build  ## pytest tests/integration against the installed tarball
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration
 
-test: venv sanity lint build  ## everything CI runs: sanity, lint, build, then one pytest run (units + integration)
-	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/unit tests/integration
+test: venv  ## what CI runs: sanity, lint, build, then one pytest run (units + integration); FAIL_FAST=1 stops early
+	bash tests/tools/test.sh
 
 demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
 	bash tests/tools/demo.sh
@@ -55,3 +55,6 @@ changelog-lint: venv  ## antsibull-changelog lint
 clean:  ## remove build and test output (keeps .venv)
 	rm -rf .build tests/output .pytest_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean  ## clean, and remove .venv too
+	rm -rf .venv

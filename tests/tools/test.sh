@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# What `make test` (and so CI) runs: sanity, lint, build, then ONE pytest run over tests/unit and tests/integration
+# against the installed tarball, so that pytest's summary closes the output.  Every stage runs even when an earlier
+# one failed (one CI run reports everything); FAIL_FAST=1 stops at the first failure.  Exits non-zero if any stage
+# failed.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+tools="$root/tests/tools"
+cd "$root"
+
+failed=()
+summary=()
+stage() {
+    local name=$1 start=$SECONDS status=0
+    shift
+    echo "=== test: $name"
+    "$@" || status=$?
+    summary+=("$name: $( ((status == 0)) && echo ok || echo "FAILED (exit $status)") in $((SECONDS - start)) s")
+    if ((status != 0)); then
+        failed+=("$name")
+        if [[ "${FAIL_FAST:-0}" == 1 ]]; then
+            echo "test: $name failed (exit $status); FAIL_FAST=1: stopping" >&2
+            exit "$status"
+        fi
+    fi
+}
+
+stage sanity bash "$tools/sanity.sh"
+stage lint bash "$tools/lint.sh"
+stage build bash "$tools/build.sh"
+echo "=== test: stages before pytest: ${summary[*]/%/;}"
+
+status=0
+start=$SECONDS
+ANSIBLE_COLLECTIONS_PATH="$root/.build/collections" bash "$tools/pytest.sh" tests/unit tests/integration || status=$?
+if ((${#failed[@]} > 0)); then
+    echo "test: FAILED stage(s) before pytest: ${failed[*]} (pytest exit $status after $((SECONDS - start)) s)" >&2
+    exit 1
+fi
+exit "$status"
