@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: a local sandbox tenant with 400 service principals, playbooks/demo.yml run against it with the
 # installed collection (.build/collections, from `make build`), then the sandbox's summary.  The sandbox is
-# always stopped on the way out.
+# always stopped on the way out.  DEMO_PLAYBOOK=path runs another playbook instead; extra arguments go to
+# ansible-playbook.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -9,8 +10,9 @@ state="$root/.build/demo"
 py="$root/.venv/bin/python"
 cd "$root"
 
-if [[ ! -f playbooks/demo.yml ]]; then
-    echo "demo: playbooks/demo.yml does not exist yet: nothing to run" >&2
+playbook=${DEMO_PLAYBOOK:-playbooks/demo.yml}
+if [[ ! -f "$playbook" ]]; then
+    echo "demo: $playbook does not exist yet: nothing to run" >&2
     exit 1
 fi
 if [[ ! -d "$root/.build/collections/ansible_collections/entra/sync" ]]; then
@@ -64,6 +66,6 @@ export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 
 status=0
-"$root/.venv/bin/ansible-playbook" playbooks/demo.yml || status=$?
+"$root/.venv/bin/ansible-playbook" "$playbook" "$@" || status=$?
 "$py" -m entra_sandbox summary --state-dir "$state" || status=$((status ? status : $?))
 exit "$status"
