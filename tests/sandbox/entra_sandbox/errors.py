@@ -3,20 +3,20 @@
 import time
 
 
-def error_body(code, message, request_id, client_request_id, **inner_extra):
+def error_body(code, message, request_id, client_request_id, inner_extra=None):
     inner = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
         "request-id": request_id,
         "client-request-id": client_request_id,
     }
-    inner.update(inner_extra)
+    inner.update(inner_extra or {})
     return {"error": {"code": code, "message": message, "innerError": inner}}
 
 
 def throttled_body(request_id, client_request_id):
     # The documented 429 sample carries extra innerError fields.
     return error_body("TooManyRequests", "Please retry again later.", request_id, client_request_id,
-                      code="429", message="Please retry after", status="429")
+                      {"code": "429", "message": "Please retry after", "status": "429"})
 
 
 def format_retry_after(seconds):

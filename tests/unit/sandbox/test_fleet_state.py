@@ -1,0 +1,102 @@
+"""Pure parts: fleet generator, job state machine, token buckets, job JSON."""
+
+import collections
+import time
+
+import pytest
+
+from entra_sandbox import fleet, job_json, state, throttle
+
+
+def _rendered(tenant):
+    return [job_json.render_job(job, tenant.tenant_id) for _sp, job in tenant.jobs()]
+
+
+def test_fleet_is_deterministic_per_seed():
+    first = fleet.generate_tenant(7, "t", 400)
+    again = fleet.generate_tenant(7, "t", 400)
+    other = fleet.generate_tenant(8, "t", 400)
+    assert [(sp.sp_id, sp.display_name) for sp in first.service_principals] == [(sp.sp_id, sp.display_name) for sp in again.service_principals]
+    assert _rendered(first) == _rendered(again)
+    assert [sp.sp_id for sp in first.service_principals] != [sp.sp_id for sp in other.service_principals]
+    assert fleet.tenant_ids(7, 3) == fleet.tenant_ids(7, 3) != fleet.tenant_ids(8, 3)
+
+
+def test_fleet_mix():
+    tenant = fleet.generate_tenant(1, "t", 5000)
+    with_jobs = sum(1 for sp in tenant.service_principals if sp.jobs)
+    assert 0.17 < with_jobs / 5000 < 0.23
+    jobs = [job for _sp, job in tenant.jobs()]
+    codes = collections.Counter(job.code for job in jobs)
+    assert 0.11 < codes["Quarantine"] / len(jobs) < 0.19
+    assert codes["Paused"] and codes["NotRun"] and codes["NotConfigured"]
+    assert {job.template_id for job in jobs} == set(fleet._TEMPLATES)  # pylint: disable=protected-access
+    assert any(job.code == "Paused" and job.quarantine_reason is not None for job in jobs)
+    assert len({job.quarantine_reason for job in jobs if job.code == "Quarantine"}) >= 6
+    assert all(job.job_id.startswith(job.template_id + ".") for job in jobs)
+
+
+def test_fifty_thousand_service_principals_build_fast():
+    started = time.monotonic()
+    tenant = fleet.generate_tenant(42, "t", 50000)
+    assert time.monotonic() - started < 5.0
+    assert len(tenant.by_id) == 50000
+
+
+def _job(**fields):
+    return state.Job("scim.%032x" % 1, "scim", 1, **fields)
+
+
+def test_scope_parsing():
+    assert state.parse_reset_scope("Watermark, Escrows, QuarantineState") == 14
+    assert state.parse_reset_scope(" full ,forcedeletes") == 47
+    for bad in ("Watermark,,Escrows", "Bogus", ""):
+        with pytest.raises(state.ScopeError):
+            state.parse_reset_scope(bad)
+
+
+def test_restart_effects():
+    job = _job(code="Quarantine", quarantine_reason="EncounteredQuarantineException", quarantine_series=3, failures=9, last_state="Failed")
+    job.restart("Watermark")
+    assert job.code == "Quarantine" and not job.watermark
+    job.restart(None)
+    assert (job.code, job.schedule_state, job.quarantine_reason, job.failures, job.last_state) == ("Active", "Active", None, 0, None)
+    assert job.restarts == 2 and job.reset_scopes == ["Watermark", ""]
+    deletes = _job(code="Quarantine", quarantine_reason="TooManyDeletes", held_deletes=900)
+    deletes.restart("Escrows")
+    assert deletes.code == "Quarantine" and deletes.held_deletes == 900
+    deletes.restart("ForceDeletes")
+    assert deletes.code == "Active" and deletes.held_deletes == 0
+
+
+def test_start_pause_and_paused_with_quarantine():
+    job = _job(code="Quarantine", quarantine_reason="Unknown", quarantine_series=1)
+    job.pause()
+    assert job.code == "Paused" and job.quarantine_reason == "Unknown"
+    assert job_json.render_job(job, "t")["status"]["quarantine"]["reason"] == "Unknown"
+    job.start()
+    assert job.code == "Active" and job.quarantine_reason is None and job.schedule_state == "Active"
+    job.start()
+    assert job.starts == 2 and job.starts_while_active == 1
+
+
+def test_rendered_job_shape():
+    job = _job(code="Quarantine", quarantine_reason="", quarantine_empty=True, quarantine_series=2, schedule_state="Disabled")
+    rendered = job_json.render_job(job, "t")
+    assert rendered["schedule"]["interval"] == state.DISABLED_INTERVAL
+    assert rendered["status"]["quarantine"]["currentBegan"] == "" and rendered["status"]["quarantine"]["reason"] == ""
+    assert set(rendered["status"]) >= {"code", "countSuccessiveCompleteFailures", "escrowsPruned", "lastExecution",
+                                       "lastSuccessfulExecution", "lastSuccessfulExecutionWithExports", "progress", "quarantine",
+                                       "steadyStateFirstAchievedTime", "steadyStateLastAchievedTime",
+                                       "synchronizedEntryCountByType", "troubleshootingUrl"}
+
+
+def test_token_bucket():
+    clock = [0.0]
+    limiter = throttle.Throttle({"writes": {"rate": 2.0, "burst": 2}}, clock=lambda: clock[0])
+    assert limiter.check("a", "t", True) is None and limiter.check("a", "t", True) is None
+    assert limiter.check("a", "t", True) == pytest.approx(0.5)
+    assert limiter.check("b", "t", True) is None  # buckets are per app
+    assert limiter.check("a", "t", False) is None  # and reads are separate
+    clock[0] = 0.6
+    assert limiter.check("a", "t", True) is None
