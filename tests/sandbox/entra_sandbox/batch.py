@@ -93,7 +93,7 @@ def run_batch(service, envelope, principal):
             result = service.execute(call, principal)
         statuses[item["id"]] = result.status if result.status is not None else 599
         sandbox.record("batch_item", call.method, call.path, call.query_string, result.status, principal.tenant_id,
-                       principal.app_id, _loggable(call), result.fault, call.request_id)
+                       principal.app_id, call.loggable_body(), result.fault, call.request_id)
         if result.drop:
             # One item's connection fault takes the whole batch's connection with it.
             drop = drop or result.fault
@@ -107,12 +107,3 @@ def run_batch(service, envelope, principal):
     if malformed:
         return GraphResult(200, json.dumps({"responses": responses}).encode()[:-7], fault="malformed")
     return GraphResult(200, {"responses": responses})
-
-
-def _loggable(call):
-    if call.method == "GET" or not call.body:
-        return None
-    try:
-        return json.loads(call.body)
-    except ValueError:
-        return call.body[:1000].decode(errors="replace")

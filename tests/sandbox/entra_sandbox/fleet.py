@@ -193,7 +193,7 @@ def generate_tenant(seed, tenant_id, count, owned_count=5):
 
 def tenant_ids(seed, count):
     rng = random.Random("tenants:%s" % seed)
-    return [_guid(rng) for _ in range(count)]
+    return [_guid(rng) for _index in range(count)]
 
 
 def build_explicit_tenant(tenant_id, specs, seed=0):

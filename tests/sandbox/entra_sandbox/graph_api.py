@@ -44,6 +44,15 @@ class GraphCall:
     client_request_id: str
     in_batch: bool = False
 
+    def loggable_body(self):
+        """The body of a write request for the log (JSON if it parses); reads have none."""
+        if self.method == "GET" or not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return self.body[:1000].decode(errors="replace")
+
 
 @dataclass
 class GraphResult:

@@ -79,7 +79,7 @@ def guid(rng):
 def make_secret():
     """A secret shaped like an Entra client secret (3 chars, '8Q~', 34 chars)."""
     alphabet = string.ascii_letters + string.digits + "_-.~"
-    return "".join(secrets.choice(alphabet) for _ in range(3)) + "8Q~" + "".join(secrets.choice(alphabet) for _ in range(34))
+    return "".join(secrets.choice(alphabet) for _index in range(3)) + "8Q~" + "".join(secrets.choice(alphabet) for _index in range(34))
 
 
 def register_apps(rng, client_cert):

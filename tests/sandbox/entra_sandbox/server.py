@@ -47,7 +47,7 @@ async def graph_handler(request):
         logged_body = None
     else:
         result = service.execute(call, principal)
-        logged_body = _loggable_body(call)
+        logged_body = call.loggable_body()
     sandbox.record(kind, call.method, raw_path, call.query_string, result.status, principal.tenant_id, principal.app_id,
                    logged_body, result.fault, request_id)
     if result.drop:
@@ -60,15 +60,6 @@ async def graph_handler(request):
 
 def _method_error():
     return GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.", {"Allow": "POST"})
-
-
-def _loggable_body(call):
-    if call.method == "GET" or not call.body:
-        return None
-    try:
-        return json.loads(call.body)
-    except ValueError:
-        return call.body[:1000].decode(errors="replace")
 
 
 def _respond(status, body, headers, request_id, client_request_id):
