@@ -92,7 +92,7 @@ def build_app(sandbox):
 
 async def start(sandbox, ssl_context, host="127.0.0.1", port=0):
     """Start serving; return the runner. Sets sandbox.base_url from the bound port."""
-    runner = web.AppRunner(build_app(sandbox), access_log=None, handle_signals=False)
+    runner = web.AppRunner(build_app(sandbox), access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024)
     await site.start()

@@ -152,3 +152,25 @@ def test_log_never_holds_secrets(fresh_sandbox):
     with open(fresh_sandbox.state_dir + "/server.out", encoding="utf-8") as handle:
         assert fresh_sandbox.app("full")["client_secret"] not in handle.read()
     assert fresh_sandbox.app("full")["client_secret"] not in fresh_sandbox.stderr()
+
+
+def test_batch_item_lost_response_drops_the_whole_batch_after_the_effects(fresh_sandbox):
+    fresh_sandbox.admin.set_faults({"rules": [{"method": "POST", "path": "/restart$", "batch_only": True, "count": 1,
+                                               "fault": "lost_response"}]})
+    jobs = _quarantined(fresh_sandbox, 2)
+    with pytest.raises(requests.ConnectionError):
+        fresh_sandbox.graph("POST", "/$batch", json={"requests": [_restart_item("a", jobs[0]), _restart_item("b", jobs[1])]})
+    assert fresh_sandbox.admin.counters()["totals"]["restarts"] == 2
+
+
+def test_paging_is_per_tenant_and_filter_survives_next_link(fresh_sandbox):
+    token = fresh_sandbox.token()
+    first = fresh_sandbox.graph("GET", "/servicePrincipals", token=token,
+                                params={"$filter": "startswith(displayName,'c')", "$top": "5", "$select": "displayName"}).json()
+    link = first["@odata.nextLink"]
+    assert "$filter=startswith(displayName,'c')" in link.replace("%20", " ")
+    second = fresh_sandbox.graph("GET", link, token=token).json()
+    assert all(sp["displayName"].lower().startswith("c") for sp in first["value"] + second["value"])
+    other_tenant = fresh_sandbox.token(tenant_id=fresh_sandbox.config["tenants"][1]["id"])
+    response = fresh_sandbox.graph("GET", link, token=other_tenant)
+    assert response.status_code == 400
