@@ -149,3 +149,23 @@ def test_job_json_quirks_present_in_fleet(fresh_sandbox):
     statuses = [job["status"] for job in rendered]
     assert any(s["troubleshootingUrl"] is None for s in statuses) and any(s["troubleshootingUrl"] == "" for s in statuses)
     assert any("0001-01-01T00:00:00Z" in str(s) for s in statuses)
+
+
+def test_explicit_fleet_and_force_deletes(fresh_sandbox):
+    fresh_sandbox.admin.set_fleet(service_principals_list=[
+        {"displayName": "Cloud Sync corp.contoso.com", "jobs": [
+            {"template_id": "AD2AADProvisioning", "status_code": "Quarantine", "quarantine_reason": "TooManyDeletes"}]},
+        {"displayName": "Plain app"},
+    ])
+    listed = fresh_sandbox.graph("GET", "/servicePrincipals").json()["value"]
+    assert [sp["displayName"] for sp in listed] == ["Cloud Sync corp.contoso.com", "Plain app"]
+    job = fresh_sandbox.admin.jobs(fresh_sandbox.tenant_id)[0]
+    assert job["quarantine_reason"] == "TooManyDeletes" and job["held_deletes"] > 0
+    path = _job_path(job["service_principal_id"], job["job_id"], "restart")
+    assert fresh_sandbox.graph("POST", path, json={"criteria": {"resetScope": "Escrows, Watermark"}}).status_code == 204
+    assert fresh_sandbox.admin.job(job["service_principal_id"], job["job_id"])["summary"]["status_code"] == "Quarantine"
+    assert fresh_sandbox.graph("POST", path, json={"criteria": {"resetScope": "ForceDeletes"}}).status_code == 204
+    summary = fresh_sandbox.admin.job(job["service_principal_id"], job["job_id"])["summary"]
+    assert summary["status_code"] == "Active" and summary["held_deletes"] == 0
+    assert summary["reset_scopes"] == ["Escrows, Watermark", "ForceDeletes"]
+    assert fresh_sandbox.admin.jobs(fresh_sandbox.config["tenants"][1]["id"]) == []
