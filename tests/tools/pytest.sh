@@ -8,7 +8,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
 export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
-args=(-p no:cacheprovider)
+# importlib mode: test files in different folders may share a basename (tests/unit/sandbox/test_graph.py and
+# tests/unit/plugins/module_utils/test_graph.py) without __init__.py files.
+args=(-p no:cacheprovider --import-mode=importlib)
 if [[ -f "$root/tests/sandbox/entra_sandbox/pytest_plugin.py" ]]; then
     args+=(-p entra_sandbox.pytest_plugin)
 fi
