@@ -9,9 +9,12 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
+
+from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
 # Refresh a token when less than this share of its life (capped at five minutes) is left.
 REFRESH_FRACTION = 0.25
@@ -40,21 +43,34 @@ class AuthError(Exception):
     """Sign-in failed or cannot be attempted; the message says what to fix and never holds a secret."""
 
 
+def _now():
+    return time.time()
+
+
 @dataclass(frozen=True)
 class AccessToken:
     token: str = field(repr=False)
     expires_on: float
     source: str
+    issued_on: float = field(default_factory=_now)
 
     def needs_refresh(self, now=None):
+        """True once less than a quarter of the token's life (at most five minutes) is left."""
         now = time.time() if now is None else now
         if not self.expires_on:
             return False
-        return self.expires_on - now < refresh_margin(self.expires_on - now)
+        return self.expires_on - now < refresh_margin(self.expires_on - self.issued_on)
 
 
-def refresh_margin(remaining):
-    return min(REFRESH_MARGIN_MAX, max(remaining, 0) * REFRESH_FRACTION)
+def refresh_margin(lifetime):
+    return min(REFRESH_MARGIN_MAX, max(lifetime, 0) * REFRESH_FRACTION)
+
+
+def _claim_time(claims, name):
+    try:
+        return float(claims.get(name) or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
 
 
 def jwt_claims(token):
@@ -73,7 +89,8 @@ def describe_sign_in_error(result, who):
     error = result.get("error") or "unknown_error"
     description = (result.get("error_description") or "").strip().splitlines()
     first_line = description[0] if description else ""
-    hint = next((text for code, text in SIGN_IN_HINTS.items() if first_line.startswith(code)), None)
+    code = re.match(r"(AADSTS\d+)", first_line)
+    hint = SIGN_IN_HINTS.get(code.group(1)) if code else None
     message = "Sign-in as %s failed: %s" % (who, error)
     if first_line:
         message += ": " + first_line
@@ -133,11 +150,8 @@ class Credential:
     def _require(self, *names):
         missing = [name for name in names if not getattr(self.settings, name)]
         if missing:
-            env = {"tenant_id": "AZURE_TENANT_ID", "client_id": "AZURE_CLIENT_ID"}
-            raise AuthError(
-                "auth_method %s needs %s: set %s."
-                % (self.method, " and ".join(missing), ", ".join("%s (env %s)" % (name, env.get(name, "-")) for name in missing))
-            )
+            how = ["%s (env %s)" % (name, " or ".join(ENV_FALLBACKS[name])) if name in ENV_FALLBACKS else name for name in missing]
+            raise AuthError("auth_method %s needs %s: set %s." % (self.method, " and ".join(missing), ", ".join(how)))
 
     def _translate_transport_error(self, exc):
         name = type(exc).__name__
@@ -159,7 +173,9 @@ class AccessTokenCredential(Credential):
         token = self.settings.access_token
         if not token or any(ch.isspace() for ch in token):
             raise AuthError("access_token is empty or contains whitespace: pass the bare token the graph_auth role set.")
-        self._token = AccessToken(token, float(jwt_claims(token).get("exp") or 0), "given")
+        claims = jwt_claims(token)
+        issued_on = _claim_time(claims, "iat") or time.time()
+        self._token = AccessToken(token, _claim_time(claims, "exp"), "given", issued_on)
         if self._token.expires_on and self._token.expires_on <= time.time():
             raise AuthError(self._expired_message())
 
@@ -194,8 +210,16 @@ class _ConfidentialClientCredential(Credential):
     def _client_credential(self):
         raise NotImplementedError
 
+    def _credential_fingerprint(self):
+        # Part of the app cache key, so a corrected secret or certificate in a long-lived process is used.
+        return hashlib.sha256(repr(self._client_credential_identity()).encode("utf-8")).hexdigest()
+
+    def _client_credential_identity(self):
+        return None
+
     def _app_key(self):
-        return (self.method, self.settings.authority_host, self.settings.tenant_id, self.settings.client_id)
+        return (self.method, self.settings.authority_host, self.settings.tenant_id, self.settings.client_id,
+                str(self.settings.verify), self._credential_fingerprint())
 
     def _app(self):
         # One MSAL app per process and credential, so its token cache serves every task in the process.
@@ -248,6 +272,9 @@ class ClientSecretCredential(_ConfidentialClientCredential):
     def _client_credential(self):
         return self.settings.client_secret
 
+    def _client_credential_identity(self):
+        return self.settings.client_secret
+
 
 class CertificateCredential(_ConfidentialClientCredential):
     """A certificate in a PEM file (key + certificate) or a PFX/PKCS#12 file; the thumbprint is computed here."""
@@ -271,6 +298,9 @@ class CertificateCredential(_ConfidentialClientCredential):
             self.validate()
         return dict(self._loaded)
 
+    def _client_credential_identity(self):
+        return (self.settings.client_certificate_path, self._client_credential()["thumbprint"])
+
 
 def load_certificate(path, password):
     """Read a PEM (private key + certificate) or PFX file into MSAL's credential dict."""
@@ -289,7 +319,7 @@ def load_certificate(path, password):
     secret = password.encode("utf-8") if password else None
     if b"-----BEGIN" in data:
         try:
-            key = serialization.load_pem_private_key(data, password=secret)
+            key = _load_pem_key(serialization, data, secret)
         except (ValueError, TypeError):
             raise AuthError(
                 "client_certificate_path %r holds no private key that can be read: the PEM file needs the private key and the "
@@ -316,6 +346,16 @@ def load_certificate(path, password):
         "thumbprint": hashlib.sha1(der).hexdigest(),  # nosec: the thumbprint Entra registers is SHA-1 by definition
         "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
     }
+
+
+def _load_pem_key(serialization, data, secret):
+    try:
+        return serialization.load_pem_private_key(data, password=secret)
+    except TypeError:
+        if secret is None:
+            raise
+        # A password left set (say a stray AZURE_CLIENT_CERTIFICATE_PASSWORD) for a key that is not encrypted.
+        return serialization.load_pem_private_key(data, password=None)
 
 
 class FederatedTokenCredential(_ConfidentialClientCredential):
@@ -414,8 +454,11 @@ class RefreshableAccessToken(Credential):
 
     def get_token(self, force_refresh=False):
         if self._given is not None and not force_refresh:
-            token = self._given.get_token()
-            if not token.needs_refresh():
+            try:
+                token = self._given.get_token()
+            except AuthError:
+                token = None  # expired since validate(): the fallback signs in
+            if token is not None and not token.needs_refresh():
                 return token
         self._given = None
         return self._fallback.get_token(force_refresh)

@@ -2,6 +2,7 @@
 """Pure decisions about Graph errors: what a response means and what the user should do about it."""
 
 import email.utils
+import math
 import time
 
 SYNC_WRITE_PERMISSION = "Synchronization.ReadWrite.All"
@@ -27,7 +28,7 @@ def parse_retry_after(value, now=None):
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return min(max(seconds, 0.0), RETRY_AFTER_MAX)
 

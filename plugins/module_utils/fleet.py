@@ -2,7 +2,7 @@
 """Running the job decisions over many jobs: a bounded worker pool, one result per job, in input order."""
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
@@ -66,7 +66,11 @@ class Restarter:
             raw = self.api.get_job(target.service_principal_id, target.job_id)
         except (GraphError, AuthError) as exc:
             return Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "reading the job failed: %s" % exc))
-        return self.restart_found(parse_job(raw, {"id": target.service_principal_id}))
+        if not isinstance(raw, dict) or not raw.get("id"):
+            return Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "Graph returned no job for this id"))
+        # The ids the user gave are the ones acted on, whatever the body says.
+        job = replace(parse_job(raw, {"id": target.service_principal_id}), service_principal_id=target.service_principal_id, job_id=target.job_id)
+        return self.restart_found(job)
 
     def restart_found(self, job):
         """A job whose status was just read: decide, then restart unless this is check mode."""
@@ -84,6 +88,9 @@ class Restarter:
             return Outcome(_result(self.plan, sp_id, job_id, action, str(exc), job), found)
         except AuthError as exc:
             return Outcome(_result(self.plan, sp_id, job_id, "failed", str(exc), job), found)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Never lose the other jobs' results; the restart may have left, so the outcome is unknown.
+            return Outcome(_result(self.plan, sp_id, job_id, "unknown", "unexpected %s while restarting" % type(exc).__name__, job), found)
         return Outcome(_result(self.plan, sp_id, job_id, "restarted", decision.reason, job), found)
 
     def restart_service_principal(self, service_principal_id, template_id=None, concurrency=1):

@@ -24,7 +24,8 @@ from ansible_collections.entra.sync.plugins.module_utils.errors import describe_
 
 RETRY_ON_ANY = (429, 503)
 RETRY_ON_GET = (500, 502, 504)
-UNKNOWN_AFTER_POST = (502, 504)
+# The service answered with an error after the request reached it: it may have acted before failing.
+UNKNOWN_AFTER_POST = (500, 502, 504)
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
 
@@ -162,6 +163,7 @@ class GraphClient:
                 except ValueError:
                     if idempotent and attempt < self.settings.max_retries:
                         self._count("retries")
+                        time.sleep(backoff_delay(attempt))
                         attempt += 1
                         continue
                     raise GraphError("%s %s returned a body that is not JSON (HTTP %s)." % (method, path, status), status=status) from None
@@ -191,12 +193,12 @@ class GraphClient:
                 self._count("retries")
                 attempt += 1
                 continue
-            text = describe_error(status, code, message, method, path, self._is_delegated(token), request_id)
+            text = describe_error(status, code, message, method, path, self._is_delegated(token), request_id).replace(token, "********")
             if status in RETRY_ON_ANY:
                 text += " (gave up after %d attempts: raise max_retries or lower concurrency)" % (attempt + 1)
             unknown = not idempotent and status in UNKNOWN_AFTER_POST
             if unknown:
-                text += " (a gateway error after the request was sent: it may have been processed, so it is not sent again)"
+                text += " (a server error after the request was sent: it may have been processed, so it is not sent again)"
             raise GraphError(text, status=status, code=code, request_id=request_id, outcome_unknown=unknown)
 
     def get(self, path, params=None):
@@ -208,18 +210,21 @@ class GraphClient:
     def iter_pages(self, path, params=None):
         """Yield every item of a collection, following @odata.nextLink as a whole URL on the same host only."""
         url = self.url(path)
-        root = urlsplit(self.settings.graph_root).netloc
+        root = urlsplit(self.settings.graph_root)
         while url:
-            page = self.request("GET", url, params=params) or {}
+            page = self.request("GET", url, params=params)
             params = None  # the next link carries its own query
-            items = page.get("value")
+            items = page.get("value") if isinstance(page, dict) else None
             if not isinstance(items, list):
                 raise GraphError("GET %s returned no 'value' list." % self._display_path(url))
-            for item in items:
-                yield item
+            yield from items
             url = page.get("@odata.nextLink")
-            if url and urlsplit(url).netloc != root:
-                raise GraphError("Graph returned a next page link on another host (%s): refusing to send the token there." % urlsplit(url).netloc)
+            link = urlsplit(url) if url else None
+            if link and (link.scheme, link.netloc) != (root.scheme, root.netloc):
+                raise GraphError(
+                    "Graph returned a next page link to %s://%s, not %s: refusing to send the token there."
+                    % (link.scheme, link.netloc, self.settings.graph_root)
+                )
 
     def close(self):
         self._session.close()

@@ -80,6 +80,18 @@ def _root_url(option, value):
     return "https://" + parts.netloc
 
 
+def _number(option, value, default, kind):
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise OptionError("%s %r is not a number." % (option, value)) from None
+    if kind is int and number != float(value):
+        raise OptionError("%s %r must be a whole number." % (option, value))
+    return number
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
     """Validated connection settings; built by settings_from_options() for modules and plugins alike."""
@@ -135,23 +147,21 @@ def settings_from_options(get_option):
     authority = text("authority_host")
     authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host
 
-    timeout = get_option("timeout")
-    timeout = 30.0 if timeout is None else float(timeout)
+    timeout = _number("timeout", get_option("timeout"), 30.0, float)
     if not 0 < timeout <= MAX_TIMEOUT:
         raise OptionError("timeout %s is out of range: give seconds per request, more than 0 and at most %d." % (timeout, MAX_TIMEOUT))
-    max_retries = get_option("max_retries")
-    max_retries = 5 if max_retries is None else int(max_retries)
+    max_retries = _number("max_retries", get_option("max_retries"), 5, int)
     if not 0 <= max_retries <= MAX_RETRIES:
         raise OptionError("max_retries %s is out of range: use 0 to %d." % (max_retries, MAX_RETRIES))
 
     tenant_id = text("tenant_id")
+    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
+        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
     if tenant_id is not None and not _TENANT_RE.match(tenant_id):
         raise OptionError(
             "tenant_id %r is neither a GUID nor a domain name: use the directory (tenant) id, e.g. "
             "00000000-0000-0000-0000-000000000000, or a verified domain such as contoso.onmicrosoft.com." % tenant_id[:80]
         )
-    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
-        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
 
     validate_certs = get_option("validate_certs")
     validate_certs = True if validate_certs is None else bool(validate_certs)

@@ -11,7 +11,7 @@ description:
   - Never changes anything. The returned RV(jobs) can be passed to M(entra.sync.sync_job_restart) as its O(entra.sync.sync_job_restart#module:jobs).
 version_added: 0.1.0
 author:
-  - entra.sync maintainers
+  - entra.sync maintainers (@entra-sync)
 options:
   service_principal_id:
     description:

@@ -13,7 +13,7 @@ description:
     and never sent again blindly.
 version_added: 0.1.0
 author:
-  - entra.sync maintainers
+  - entra.sync maintainers (@entra-sync)
 options:
   service_principal_id:
     description:

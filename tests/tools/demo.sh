@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The demo: a local sandbox tenant with 400 service principals, playbooks/demo.yml run against it with the
-# installed collection (.build/collections, from `make build`), then the sandbox's summary.  The sandbox is
-# always stopped on the way out.  DEMO_PLAYBOOK=path runs another playbook instead; extra arguments go to
-# ansible-playbook.
+# The demo: a local sandbox tenant with 400 service principals, the fleet playbook entra.sync.restart_jobs run
+# against it from the installed collection (.build/collections, from `make build`), then the sandbox's summary.
+# The sandbox is always stopped on the way out.  DEMO_PLAYBOOK=path-or-FQCN runs another playbook instead; extra
+# arguments go to ansible-playbook.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -10,11 +10,7 @@ state="$root/.build/demo"
 py="$root/.venv/bin/python"
 cd "$root"
 
-playbook=${DEMO_PLAYBOOK:-playbooks/demo.yml}
-if [[ ! -f "$playbook" ]]; then
-    echo "demo: $playbook does not exist yet: nothing to run" >&2
-    exit 1
-fi
+playbook=${DEMO_PLAYBOOK:-entra.sync.restart_jobs}
 if [[ ! -d "$root/.build/collections/ansible_collections/entra/sync" ]]; then
     echo "demo: the collection is not installed in .build/collections: run 'make build' first" >&2
     exit 1
@@ -66,6 +62,9 @@ export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 
 status=0
-"$root/.venv/bin/ansible-playbook" "$playbook" "$@" || status=$?
+"$root/.venv/bin/ansible-playbook" "$playbook" -e "entra_sync_report_dir=$state/report" "$@" || status=$?
+if [[ -f "$state/report/report.json" ]]; then
+    echo "demo: report written to $state/report/report.json"
+fi
 "$py" -m entra_sandbox summary --state-dir "$state" || status=$((status ? status : $?))
 exit "$status"

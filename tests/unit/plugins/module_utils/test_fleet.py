@@ -196,7 +196,6 @@ def test_read_failure_is_failed_without_a_restart(error):
     assert api.restarts == []
 
 
-@pytest.mark.xfail(strict=True, reason="restart_found takes the ids from the body Graph returned: a body without 'id' restarts job None")
 def test_a_read_without_a_job_id_keeps_the_target_ids():
     api = FakeApi({(SP_ID, SCIM_JOB): {}})
     outcome = one(api, plan("always"), SCIM_JOB)

@@ -357,17 +357,8 @@ def test_post_retried_on_429_and_503(clock, status, code):
     assert clock.sleeps == [pytest.approx(0.5)]
 
 
-def test_post_500_fails_without_a_retry(clock):
-    client, script = scripted([graph_error(500, "InternalServerError", "boom")])
-    with pytest.raises(GraphError) as info:
-        client.post(RESTART_PATH, RESTART_BODY)
-    assert len(script.calls) == 1
-    assert info.value.status == 500
-    assert not info.value.outcome_unknown
-
-
-@pytest.mark.parametrize("status", [502, 504])
-def test_post_gateway_errors_are_outcome_unknown(clock, status):
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_post_server_errors_are_outcome_unknown_and_sent_once(clock, status):
     client, script = scripted([graph_error(status, "GatewayTimeout")])
     with pytest.raises(GraphError) as info:
         client.post(RESTART_PATH, RESTART_BODY)
@@ -560,7 +551,6 @@ def test_iter_pages_refuses_a_next_link_on_another_host(clock):
     assert len(script.calls) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="iter_pages compares only the host of a nextLink, so an http:// link on the same host gets the token in clear text")
 def test_iter_pages_refuses_a_plain_http_next_link(clock):
     client, script = scripted([page([{"id": 1}], "http://graph.test/v1.0/servicePrincipals?$skiptoken=x"), page([{"id": 2}])])
     with pytest.raises(GraphError):
@@ -576,7 +566,6 @@ def test_iter_pages_needs_a_value_list(clock, body):
     assert "'value'" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="a JSON body that is not an object (a list, a string) makes iter_pages raise AttributeError, not GraphError")
 @pytest.mark.parametrize("body", [[{"id": 1}], "text"])
 def test_iter_pages_with_a_body_that_is_not_an_object(clock, body):
     client, dummy = scripted([response(200, body)])
