@@ -1,0 +1,259 @@
+"""Integration harness: real `ansible-playbook` runs against the sandbox tenant, using the INSTALLED collection.
+
+The sandbox fixtures (`sandbox`, `fresh_sandbox`) come from `-p entra_sandbox.pytest_plugin` (tests/tools/pytest.sh).
+Each run writes a playbook into tmp_path whose tasks register their result with `ignore_errors: true`; a last task
+writes the registered results as JSON with ansible.builtin.copy, so the tests read each module's real return.
+
+The playbook's environment is os.environ + sandbox.env (+ overrides). REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left
+as this machine sets them on purpose: the collection must work despite them.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import pytest
+
+BIN_DIR = os.path.dirname(sys.executable)
+ANSIBLE_PLAYBOOK = os.path.join(BIN_DIR, "ansible-playbook")
+RUN_TIMEOUT = 180
+
+
+@dataclass
+class TaskRun:
+    """One ansible-playbook run: its exit status, output, and the registered result(s) of its task(s)."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    result: dict = None  # the first (or only) task's registered result
+    results: list = field(default_factory=list)  # every task's registered result, in task order
+    elapsed: float = 0.0
+
+    @property
+    def output(self):
+        return self.stdout + "\n" + self.stderr
+
+    def describe(self):
+        return "ansible-playbook rc=%s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (self.rc, self.stdout[-6000:], self.stderr[-4000:])
+
+
+def _collections_path():
+    path = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS")
+    if not path:
+        pytest.fail(
+            "ANSIBLE_COLLECTIONS_PATH is not set: the integration tests run the INSTALLED collection. "
+            "Run `make integration`, or `make build` then "
+            "`ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections bash tests/tools/pytest.sh tests/integration`.",
+            pytrace=False,
+        )
+    first = path.split(os.pathsep)[0]
+    if not os.path.isfile(os.path.join(first, "ansible_collections", "entra", "sync", "MANIFEST.json")):
+        pytest.fail("ANSIBLE_COLLECTIONS_PATH=%s holds no installed entra.sync (run `make build`)." % path, pytrace=False)
+    return path
+
+
+def playbook_env(sandbox, env=None):
+    """os.environ + sandbox.env + overrides (a value of None removes the variable)."""
+    merged = dict(os.environ)
+    merged.update(sandbox.env)
+    merged.update({
+        "ANSIBLE_COLLECTIONS_PATH": _collections_path(),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_DEPRECATION_WARNINGS": "false",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "PATH": BIN_DIR + os.pathsep + os.environ.get("PATH", ""),
+    })
+    for name, value in (env or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = str(value)
+    return merged
+
+
+def _execute(cmd, env, cwd):
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    return proc, time.monotonic() - started
+
+
+def _verbosity_flags(verbosity):
+    return ["-" + "v" * verbosity] if verbosity else []
+
+
+class Runner:
+    """Writes and runs playbooks in one test's tmp_path."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.count = 0
+
+    def _next_dir(self):
+        self.count += 1
+        path = self.tmp_path / ("run%02d" % self.count)
+        path.mkdir()
+        return path
+
+    def run_tasks(self, sandbox, tasks, check=False, diff=False, verbosity=0, env=None, extra_args=()):
+        """tasks: a list of dicts {module, args, [any other task keyword, e.g. check_mode]}; returns a TaskRun with
+        .results (one registered result per task) and .result (the first)."""
+        workdir = self._next_dir()
+        out_file = workdir / "results.json"
+        play_tasks = []
+        for index, task in enumerate(tasks):
+            task = dict(task)
+            module = task.pop("module")
+            args = task.pop("args", {})
+            entry = {"name": "task %d: %s" % (index, module), module: args, "register": "r%d" % index, "ignore_errors": True}
+            entry.update(task)
+            play_tasks.append(entry)
+        names = ", ".join("r%d" % index for index in range(len(tasks)))
+        play_tasks.append({
+            "name": "Save the registered results",
+            "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": str(out_file), "mode": "0600"},
+            "check_mode": False,
+            "diff": False,
+        })
+        play = [{"name": "integration", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": play_tasks}]
+        playbook = workdir / "playbook.yml"
+        playbook.write_text(json.dumps(play, indent=1))  # JSON is YAML
+        cmd = [ANSIBLE_PLAYBOOK, str(playbook)] + _verbosity_flags(verbosity)
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        cmd += list(extra_args)
+        proc, elapsed = _execute(cmd, playbook_env(sandbox, env), str(workdir))
+        run = TaskRun(proc.returncode, proc.stdout, proc.stderr, elapsed=elapsed)
+        if not out_file.exists():
+            pytest.fail("the playbook did not get to save its results:\n" + run.describe(), pytrace=False)
+        run.results = json.loads(out_file.read_text())
+        run.result = run.results[0] if run.results else None
+        return run
+
+    def run_task(self, sandbox, module, args, check=False, diff=False, verbosity=0, env=None):
+        """One task of `module` with `args`; returns a TaskRun whose .result is the module's registered return."""
+        return self.run_tasks(sandbox, [{"module": module, "args": args}], check=check, diff=diff, verbosity=verbosity, env=env)
+
+    def run_playbook(self, sandbox, path_or_fqcn, extra_vars=None, check=False, verbosity=0, env=None, extra_args=()):
+        """A playbook file or a collection playbook FQCN (e.g. entra.sync.restart_jobs); extra_vars passed as JSON."""
+        workdir = self._next_dir()
+        cmd = [ANSIBLE_PLAYBOOK, str(path_or_fqcn)] + _verbosity_flags(verbosity)
+        if extra_vars:
+            vars_file = workdir / "extra_vars.json"
+            vars_file.write_text(json.dumps(extra_vars))
+            cmd += ["-e", "@%s" % vars_file]
+        if check:
+            cmd.append("--check")
+        cmd += list(extra_args)
+        proc, elapsed = _execute(cmd, playbook_env(sandbox, env), str(workdir))
+        return TaskRun(proc.returncode, proc.stdout, proc.stderr, elapsed=elapsed)
+
+
+@pytest.fixture
+def runner(tmp_path):
+    return Runner(tmp_path)
+
+
+@pytest.fixture
+def run_task(runner):  # pylint: disable=redefined-outer-name
+    return runner.run_task
+
+
+@pytest.fixture
+def run_tasks(runner):  # pylint: disable=redefined-outer-name
+    return runner.run_tasks
+
+
+@pytest.fixture
+def run_playbook(runner):  # pylint: disable=redefined-outer-name
+    return runner.run_playbook
+
+
+# ---- sandbox helpers ---------------------------------------------------------------------------------------------
+
+def sp_guid(index):
+    """A fixed, readable service principal object id."""
+    return "00000000-0000-4000-8000-%012d" % index
+
+
+def job_hex(index):
+    return "%032x" % (0xABC0000 + index)
+
+
+class Tenant:
+    """The fresh sandbox, with helpers to build an exact fleet and read what reached it."""
+
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.admin = sandbox.admin
+
+    def make_fleet(self, layout):
+        """layout: {sp_index: [status_code or (status_code, {extra job fields}), ...]}.
+
+        Builds an explicit fleet of scim jobs in the first tenant (the second tenant is left empty), then clears the
+        log and the counters. Returns {(sp_index, n): (sp_id, job_id)}.
+        """
+        specs, ids = [], {}
+        for sp_index, jobs in layout.items():
+            sp_id = sp_guid(sp_index)
+            job_specs = []
+            for number, job in enumerate(jobs):
+                code, extra = (job, {}) if isinstance(job, str) else (job[0], dict(job[1]))
+                job_id = extra.pop("id", None) or "scim.%s" % job_hex(sp_index * 100 + number)
+                spec = {"id": job_id, "template_id": extra.pop("template_id", "scim"), "status_code": code}
+                if code == "Quarantine":
+                    spec["quarantine_reason"] = "EncounteredQuarantineException"
+                spec.update(extra)
+                job_specs.append(spec)
+                ids[(sp_index, number)] = (sp_id, job_id)
+            specs.append({"id": sp_id, "displayName": "Integration App %d" % sp_index, "jobs": job_specs})
+        self.admin.set_fleet(service_principals_list=specs)
+        self.sandbox.reload_config()
+        self.clear()
+        return ids
+
+    def clear(self):
+        self.admin.clear_log()
+        self.admin.reset_counters()
+
+    def log(self):
+        return self.admin.log()
+
+    def restarts(self):
+        """{(sp_id, job_id): restarts} from the sandbox counters (jobs never restarted are absent)."""
+        out = {}
+        for key, entry in self.admin.counters()["jobs"].items():
+            sp_id, job_id = key.split("/", 1)
+            if entry["restarts"]:
+                out[(sp_id, job_id)] = entry["restarts"]
+        return out
+
+    @staticmethod
+    def graph_posts(entries):
+        """POSTs to Graph (restart/start/pause, $batch) among log entries; token requests are not Graph calls."""
+        return [e for e in entries if e["method"] == "POST" and e["kind"] != "token" and e["kind"] != "managed_identity"]
+
+    @classmethod
+    def restart_posts(cls, entries, job_id=None):
+        return [e for e in cls.graph_posts(entries)
+                if e["path"].endswith("/restart") and (job_id is None or ("/" + job_id + "/") in e["path"])]
+
+    @staticmethod
+    def token_requests(entries):
+        return [e for e in entries if e["kind"] in ("token", "managed_identity")]
+
+
+@pytest.fixture
+def tenant(fresh_sandbox):
+    """The session sandbox reset to a known fleet (fresh_sandbox), wrapped with helpers."""
+    return Tenant(fresh_sandbox)

@@ -1,0 +1,142 @@
+"""entra.sync.sync_job_restart against the sandbox: check mode, convergence, reset scope, throttling, lost answers."""
+
+RESTART = "entra.sync.sync_job_restart"
+
+# sp 1: two quarantined jobs and an active one; sp 2: one quarantined, one failed; sp 3: one active, one quarantined.
+LAYOUT = {
+    1: ["Quarantine", "Active", "Quarantine"],
+    2: ["Quarantine", ("Active", {"last_execution_state": "Failed"})],
+    3: ["Active", "Quarantine"],
+}
+
+
+def _jobs_arg(ids, keys):
+    return [{"service_principal_id": ids[key][0], "job_id": ids[key][1]} for key in keys]
+
+
+def test_check_mode_sends_no_post_and_reports_would_restart(tenant, run_tasks):
+    ids = tenant.make_fleet(LAYOUT)
+    sandbox = tenant.sandbox
+    list_keys = [(2, 0), (2, 1), (3, 0), (3, 1)]
+    run = run_tasks(sandbox, [
+        {"module": RESTART, "args": {"service_principal_id": ids[(1, 0)][0], "restart_if": ["quarantined"]}},
+        {"module": RESTART, "args": {"jobs": _jobs_arg(ids, list_keys), "restart_if": ["quarantined"]}},
+        {"module": RESTART, "args": {"service_principal_id": ids[(1, 0)][0], "job_id": ids[(1, 0)][1],
+                                     "restart_if": ["quarantined"]}},
+    ], check=True)
+    assert run.rc == 0, run.describe()
+    by_sp, by_list, one = run.results
+
+    assert by_sp["changed"] is True and not by_sp.get("failed"), by_sp
+    assert [r["action"] for r in by_sp["results"]] == ["would_restart", "skipped", "would_restart"]
+    assert by_sp["summary"]["would_restart"] == 2 and by_sp["summary"]["restarted"] == 0
+
+    assert [(r["service_principal_id"], r["job_id"]) for r in by_list["results"]] == [ids[k] for k in list_keys]
+    assert [r["action"] for r in by_list["results"]] == ["would_restart", "skipped", "skipped", "would_restart"]
+    assert all(r["status_code"] for r in by_list["results"])
+
+    assert one["action"] == "would_restart" and one["status_code"] == "Quarantine" and one["changed"] is True
+
+    log = tenant.log()
+    assert tenant.graph_posts(log) == [], "check mode sent POSTs: %s" % tenant.graph_posts(log)
+    assert [e for e in log if e["method"] == "POST" and e["kind"] != "token"] == []
+    assert any(e["method"] == "GET" for e in log), "check mode must still read the jobs"
+    assert tenant.admin.counters()["totals"]["restarts"] == 0
+    # the jobs are untouched
+    assert tenant.admin.job(*ids[(1, 0)])["summary"]["status_code"] == "Quarantine"
+
+
+def test_restart_if_quarantined_restarts_exactly_those_and_converges(tenant, run_tasks):
+    ids = tenant.make_fleet(LAYOUT)
+    sandbox = tenant.sandbox
+    list_keys = [(3, 1), (2, 0), (2, 1), (3, 0)]  # not in fleet order: results must follow this order
+    tasks = [
+        {"module": RESTART, "args": {"service_principal_id": ids[(1, 0)][0], "restart_if": ["quarantined"]}},
+        {"module": RESTART, "args": {"jobs": _jobs_arg(ids, list_keys), "restart_if": ["quarantined"]}},
+    ]
+    first = run_tasks(sandbox, tasks)
+    assert first.rc == 0, first.describe()
+    by_sp, by_list = first.results
+    assert by_sp["changed"] is True and by_list["changed"] is True
+    assert [r["action"] for r in by_sp["results"]] == ["restarted", "skipped", "restarted"]
+    assert [(r["service_principal_id"], r["job_id"]) for r in by_list["results"]] == [ids[k] for k in list_keys]
+    assert [r["action"] for r in by_list["results"]] == ["restarted", "restarted", "skipped", "skipped"]
+    assert by_list["summary"] == {"restarted": 2, "would_restart": 0, "skipped": 2, "failed": 0, "unknown": 0, "total": 4} or (
+        by_list["summary"]["restarted"] == 2 and by_list["summary"]["skipped"] == 2 and by_list["summary"]["total"] == 4)
+
+    quarantined = {ids[k] for k in [(1, 0), (1, 2), (2, 0), (3, 1)]}
+    assert tenant.restarts() == {key: 1 for key in quarantined}
+    assert len(tenant.restart_posts(tenant.log())) == 4
+
+    tenant.admin.clear_log()
+    second = run_tasks(sandbox, tasks)
+    assert second.rc == 0, second.describe()
+    for result in second.results:
+        assert result["changed"] is False, result
+        assert {r["action"] for r in result["results"]} == {"skipped"}
+    assert tenant.graph_posts(tenant.log()) == []
+    assert tenant.restarts() == {key: 1 for key in quarantined}
+
+
+def test_reset_scope_sent_in_canonical_order_and_omitted_scope_sends_empty_criteria(tenant, run_tasks):
+    ids = tenant.make_fleet({1: ["Quarantine", "Quarantine"]})
+    (sp_id, job_a), (_, job_b) = ids[(1, 0)], ids[(1, 1)]
+    run = run_tasks(tenant.sandbox, [
+        {"module": RESTART, "args": {"service_principal_id": sp_id, "job_id": job_a,
+                                     "reset_scope": ["Watermark", "Escrows", "QuarantineState"]}},
+        {"module": RESTART, "args": {"service_principal_id": sp_id, "job_id": job_b}},
+    ])
+    assert run.rc == 0, run.describe()
+    scoped, default = run.results
+    assert scoped["action"] == "restarted" and scoped["reset_scope"] == "Escrows, Watermark, QuarantineState"
+    assert default["action"] == "restarted" and default["reset_scope"] is None
+
+    log = tenant.log()
+    (post_a,) = tenant.restart_posts(log, job_a)
+    (post_b,) = tenant.restart_posts(log, job_b)
+    assert post_a["body"] == {"criteria": {"resetScope": "Escrows, Watermark, QuarantineState"}}
+    assert post_b["body"] == {"criteria": {}}
+    jobs = tenant.admin.counters()["jobs"]
+    assert jobs["%s/%s" % (sp_id, job_a)]["reset_scopes"] == ["Escrows, Watermark, QuarantineState"]
+    assert jobs["%s/%s" % (sp_id, job_b)]["reset_scopes"] == [""]
+
+
+def test_429_retry_after_is_honoured_and_job_restarted_once(tenant, run_task):
+    ids = tenant.make_fleet({1: ["Quarantine"]})
+    sp_id, job_id = ids[(1, 0)]
+    tenant.admin.set_faults({"rules": [{"method": "POST", "path": "/restart$", "count": 1, "fault": "status",
+                                        "status": 429, "retry_after": 0.5}]})
+    run = run_task(tenant.sandbox, RESTART, {"service_principal_id": sp_id, "job_id": job_id})
+    assert run.rc == 0, run.describe()
+    assert run.result["action"] == "restarted" and run.result["changed"] is True
+
+    posts = tenant.restart_posts(tenant.log(), job_id)
+    assert [p["status"] for p in posts] == [429, 204], posts
+    waited = posts[1]["time"] - posts[0]["time"]
+    assert waited >= 0.45, "the retry came %.3f s after the 429 with Retry-After: 0.5" % waited
+    assert tenant.restarts() == {(sp_id, job_id): 1}
+    assert tenant.admin.counters()["faults"] == {"status_429": 1}
+
+
+def test_lost_response_is_unknown_not_resent_and_task_fails(tenant, run_task):
+    ids = tenant.make_fleet({1: ["Quarantine", "Quarantine"]})
+    (sp_id, lost_job), (_, fine_job) = ids[(1, 0)], ids[(1, 1)]
+    tenant.admin.set_faults({"rules": [{"method": "POST", "path": "/%s/restart$" % lost_job.replace(".", r"\."),
+                                        "count": 1, "fault": "lost_response"}]})
+    run = run_task(tenant.sandbox, RESTART, {
+        "jobs": [{"service_principal_id": sp_id, "job_id": lost_job}, {"service_principal_id": sp_id, "job_id": fine_job}],
+        "max_retries": 3,
+    })
+    assert run.rc == 0, run.describe()  # the task failed, ignore_errors kept the play going
+    result = run.result
+    assert result["failed"] is True, result
+    lost, fine = result["results"]
+    assert lost["job_id"] == lost_job and lost["action"] == "unknown", lost
+    assert fine["job_id"] == fine_job and fine["action"] == "restarted", fine
+    assert result["summary"]["unknown"] == 1 and result["summary"]["restarted"] == 1
+    assert "unknown" in result["msg"]
+
+    posts = tenant.restart_posts(tenant.log(), lost_job)
+    assert len(posts) == 1, "the restart whose answer was lost was sent %d times" % len(posts)
+    assert tenant.restarts() == {(sp_id, lost_job): 1, (sp_id, fine_job): 1}
+    assert tenant.admin.counters()["faults"] == {"lost_response": 1}
