@@ -153,14 +153,16 @@ class Credential:
             how = ["%s (env %s)" % (name, " or ".join(ENV_FALLBACKS[name])) if name in ENV_FALLBACKS else name for name in missing]
             raise AuthError("auth_method %s needs %s: set %s." % (self.method, " and ".join(missing), ", ".join(how)))
 
-    def _translate_transport_error(self, exc):
+    def _translate_error(self, exc):
         name = type(exc).__name__
         if "SSL" in name:
             return AuthError(
                 "TLS verification failed talking to the sign-in host %s: set ca_path to the CA bundle that signed its "
                 "certificate, or validate_certs: false (not recommended)." % self.settings.authority_host
             )
-        return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
+        if type(exc).__module__.startswith(("requests", "urllib3")):
+            return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
+        return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, _scrub(str(exc), self.settings)))
 
 
 class AccessTokenCredential(Credential):
@@ -252,7 +254,7 @@ class _ConfidentialClientCredential(Credential):
             # MSAL raises ValueError for a discovery failure (wrong authority host or tenant).
             raise AuthError("Sign-in as %s failed: %s" % (self.describe(), _scrub(str(exc), self.settings))) from None
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            raise self._translate_transport_error(exc) from None
+            raise self._translate_error(exc) from None
         if "access_token" not in result:
             raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self.settings))
         expires_in = float(result.get("expires_in") or 3600)
@@ -313,6 +315,7 @@ def load_certificate(path, password):
         # pylint: disable=import-outside-toplevel
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
         from cryptography.hazmat.primitives.serialization import pkcs12
     except ImportError:
         raise AuthError("The Python library cryptography is required for certificates: pip install msal (it brings cryptography).") from None
@@ -339,6 +342,10 @@ def load_certificate(path, password):
             ) from None
         if key is None or cert is None:
             raise AuthError("client_certificate_path %r (PFX) must hold both the private key and the certificate." % path)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise AuthError(
+            "client_certificate_path %r holds a key of type %s: Entra ID app certificates must use an RSA key." % (path, type(key).__name__.replace("PrivateKey", ""))
+        )
     private_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     der = cert.public_bytes(serialization.Encoding.DER)
     return {

@@ -20,8 +20,8 @@ fi
 
 dirs=()
 for dir in "$@"; do
-    if [[ -d "$dir" ]]; then
-        dirs+=("$dir")
+    if [[ "$dir" == -* || -e "${dir%%::*}" ]]; then
+        dirs+=("$dir")  # an option for pytest, a test file, or a node id
     else
         echo "pytest: $dir does not exist yet: not collected"
     fi
