@@ -4,6 +4,7 @@
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.options import OptionError, graph_argspec, settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
@@ -30,6 +31,13 @@ class GraphModule(AnsibleModule):
         if not settings.validate_certs:
             self.warn("validate_certs is false: TLS certificates of %s are not verified. Use ca_path instead where you can." % settings.graph_root)
         return SyncApi(GraphClient(settings, self.credential, pool_size=pool_size))
+
+    def concurrency(self):
+        """The module's concurrency option, checked before anything is sent."""
+        value = self.params["concurrency"]
+        if not 1 <= value <= MAX_CONCURRENCY:
+            self.fail_json(msg="concurrency %s is out of range: use 1 to %d." % (value, MAX_CONCURRENCY))
+        return value
 
     def fail_graph(self, exc, **result):
         """Fail on a GraphError/AuthError, keeping what was done so far in the result."""

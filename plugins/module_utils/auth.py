@@ -147,6 +147,13 @@ class Credential:
     def _acquire(self, force_refresh):
         raise NotImplementedError
 
+    def _token_from_result(self, result):
+        """An AccessToken from what MSAL returned, or the sign-in error as an AuthError."""
+        if "access_token" not in result:
+            raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self.settings))
+        expires_in = float(result.get("expires_in") or 3600)
+        return AccessToken(result["access_token"], time.time() + expires_in, result.get("token_source", "identity_provider"))
+
     def _require(self, *names):
         missing = [name for name in names if not getattr(self.settings, name)]
         if missing:
@@ -160,7 +167,7 @@ class Credential:
                 "TLS verification failed talking to the sign-in host %s: set ca_path to the CA bundle that signed its "
                 "certificate, or validate_certs: false (not recommended)." % self.settings.authority_host
             )
-        if type(exc).__module__.startswith(("requests", "urllib3")):
+        if isinstance(exc, OSError):  # requests and urllib3 errors are OSErrors too
             return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
         return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, _scrub(str(exc), self.settings)))
 
@@ -255,10 +262,7 @@ class _ConfidentialClientCredential(Credential):
             raise AuthError("Sign-in as %s failed: %s" % (self.describe(), _scrub(str(exc), self.settings))) from None
         except Exception as exc:  # pylint: disable=broad-exception-caught
             raise self._translate_error(exc) from None
-        if "access_token" not in result:
-            raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self.settings))
-        expires_in = float(result.get("expires_in") or 3600)
-        return AccessToken(result["access_token"], time.time() + expires_in, result.get("token_source", "identity_provider"))
+        return self._token_from_result(result)
 
 
 class ClientSecretCredential(_ConfidentialClientCredential):
@@ -433,10 +437,7 @@ class ManagedIdentityCredential(Credential):
             raise
         except Exception as exc:  # pylint: disable=broad-exception-caught
             raise AuthError("Managed identity sign-in failed: %s." % _scrub(str(exc) or type(exc).__name__, self.settings)) from None
-        if "access_token" not in result:
-            raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self.settings))
-        expires_in = float(result.get("expires_in") or 3600)
-        return AccessToken(result["access_token"], time.time() + expires_in, result.get("token_source", "identity_provider"))
+        return self._token_from_result(result)
 
 
 class RefreshableAccessToken(Credential):

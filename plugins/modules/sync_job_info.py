@@ -147,7 +147,6 @@ auth_method:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, validate_job_id, validate_service_principal_id
@@ -173,9 +172,7 @@ def main():
         job_id = validate_job_id(params["job_id"]) if params["job_id"] is not None else None
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    concurrency = params["concurrency"]
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        module.fail_json(msg="concurrency %s is out of range: use 1 to %d." % (concurrency, MAX_CONCURRENCY))
+    concurrency = module.concurrency()
     job_filter = JobFilter.from_lists(params["template_id"], params["status_code"])
 
     api = module.connect(pool_size=concurrency)

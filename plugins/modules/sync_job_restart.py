@@ -187,7 +187,7 @@ auth_method:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY, Restarter, RestartPlan
+from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESTART_CONDITIONS, InputError, JobTarget, build_reset_scope, normalize_job_targets, summarize,
@@ -250,9 +250,7 @@ def main():
         conditions = tuple(validate_conditions(params["restart_if"]))
     except InputError as exc:
         module.fail_json(msg=str(exc))
-    concurrency = params["concurrency"]
-    if not 1 <= concurrency <= MAX_CONCURRENCY:
-        module.fail_json(msg="concurrency %s is out of range: use 1 to %d." % (concurrency, MAX_CONCURRENCY))
+    concurrency = module.concurrency()
     for warning in scope_warnings + notes:
         module.warn(warning)
 
