@@ -1,8 +1,9 @@
 """Integration harness: real `ansible-playbook` runs against the sandbox tenant, using the INSTALLED collection.
 
 The sandbox fixtures (`sandbox`, `fresh_sandbox`) come from `-p entra_sandbox.pytest_plugin` (tests/tools/pytest.sh).
-Each run writes a playbook into tmp_path whose tasks register their result with `ignore_errors: true`; a last task
-writes the registered results as JSON with ansible.builtin.copy, so the tests read each module's real return.
+Each run writes a playbook into tmp_path whose tasks register their result with `ignore_errors: true`; a last
+ansible.builtin.debug task shows the registered results and the test-only callback callback_plugins/entra_int_results.py
+writes them to a JSON file, so the tests read each module's real return.
 
 The playbook's environment is os.environ + sandbox.env (+ overrides). REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left
 as this machine sets them on purpose: the collection must work despite them.
@@ -20,6 +21,8 @@ import pytest
 BIN_DIR = os.path.dirname(sys.executable)
 ANSIBLE_PLAYBOOK = os.path.join(BIN_DIR, "ansible-playbook")
 RUN_TIMEOUT = 180
+CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
+SAVE_TASK = "Save the registered results"
 
 
 @dataclass
@@ -70,6 +73,8 @@ def playbook_env(sandbox, env=None):
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
+        "ANSIBLE_CALLBACKS_ENABLED": "entra_int_results",
         "PATH": BIN_DIR + os.pathsep + os.environ.get("PATH", ""),
     })
     for name, value in (env or {}).items():
@@ -117,11 +122,11 @@ class Runner:
             entry.update(task)
             play_tasks.append(entry)
         names = ", ".join("r%d" % index for index in range(len(tasks)))
+        # ansible.builtin.debug runs no module (no extra second per run); the entra_int_results callback writes it out.
         play_tasks.append({
-            "name": "Save the registered results",
-            "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": str(out_file), "mode": "0600"},
-            "check_mode": False,
-            "diff": False,
+            "name": SAVE_TASK,
+            "ansible.builtin.debug": {"var": "saved"},
+            "vars": {"saved": "{{ [%s] }}" % names},
         })
         play = [{"name": "integration", "hosts": "localhost", "connection": "local", "gather_facts": False, "tasks": play_tasks}]
         playbook = workdir / "playbook.yml"
@@ -132,7 +137,9 @@ class Runner:
         if diff:
             cmd.append("--diff")
         cmd += list(extra_args)
-        proc, elapsed = _execute(cmd, playbook_env(sandbox, env), str(workdir))
+        run_env = playbook_env(sandbox, env)
+        run_env["ENTRA_INT_RESULTS_FILE"] = str(out_file)
+        proc, elapsed = _execute(cmd, run_env, str(workdir))
         run = TaskRun(proc.returncode, proc.stdout, proc.stderr, elapsed=elapsed)
         if not out_file.exists():
             pytest.fail("the playbook did not get to save its results:\n" + run.describe(), pytrace=False)
