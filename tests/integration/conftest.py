@@ -204,13 +204,25 @@ class Tenant:
         self.sandbox = sandbox
         self.admin = sandbox.admin
 
-    def make_fleet(self, layout):
+    def make_fleet(self, layout, second_tenant=None):
         """layout: {sp_index: [status_code or (status_code, {extra job fields}), ...]}.
 
-        Builds an explicit fleet of scim jobs in the first tenant (the second tenant is left empty), then clears the
+        Builds an explicit fleet of scim jobs in the first tenant (the one sandbox.env signs in to) and, from
+        `second_tenant` (same shape, other sp indexes), in the second tenant (else it is left empty); then clears the
         log and the counters. Returns {(sp_index, n): (sp_id, job_id)}.
         """
-        specs, ids = [], {}
+        ids = {}
+        tenants = {self.sandbox.config["tenants"][0]["id"]: self._specs(layout, ids)}
+        if second_tenant:
+            tenants[self.sandbox.config["tenants"][1]["id"]] = self._specs(second_tenant, ids)
+        self.admin.set_fleet(tenants=tenants)
+        self.sandbox.reload_config()
+        self.clear()
+        return ids
+
+    @staticmethod
+    def _specs(layout, ids):
+        specs = []
         for sp_index, jobs in layout.items():
             sp_id = sp_guid(sp_index)
             job_specs = []
@@ -224,10 +236,7 @@ class Tenant:
                 job_specs.append(spec)
                 ids[(sp_index, number)] = (sp_id, job_id)
             specs.append({"id": sp_id, "displayName": "Integration App %d" % sp_index, "jobs": job_specs})
-        self.admin.set_fleet(service_principals_list=specs)
-        self.sandbox.reload_config()
-        self.clear()
-        return ids
+        return specs
 
     def clear(self):
         self.admin.clear_log()
