@@ -61,8 +61,8 @@ def test_restart_if_quarantined_restarts_exactly_those_and_converges(tenant, run
     assert [r["action"] for r in by_sp["results"]] == ["restarted", "skipped", "restarted"]
     assert [(r["service_principal_id"], r["job_id"]) for r in by_list["results"]] == [ids[k] for k in list_keys]
     assert [r["action"] for r in by_list["results"]] == ["restarted", "restarted", "skipped", "skipped"]
-    assert by_list["summary"] == {"restarted": 2, "would_restart": 0, "skipped": 2, "failed": 0, "unknown": 0, "total": 4} or (
-        by_list["summary"]["restarted"] == 2 and by_list["summary"]["skipped"] == 2 and by_list["summary"]["total"] == 4)
+    summary = by_list["summary"]
+    assert (summary["restarted"], summary["skipped"], summary["failed"], summary["unknown"], summary["total"]) == (2, 2, 0, 0, 4)
 
     quarantined = {ids[k] for k in [(1, 0), (1, 2), (2, 0), (3, 1)]}
     assert tenant.restarts() == {key: 1 for key in quarantined}
@@ -140,3 +140,37 @@ def test_lost_response_is_unknown_not_resent_and_task_fails(tenant, run_task):
     assert len(posts) == 1, "the restart whose answer was lost was sent %d times" % len(posts)
     assert tenant.restarts() == {(sp_id, lost_job): 1, (sp_id, fine_job): 1}
     assert tenant.admin.counters()["faults"] == {"lost_response": 1}
+
+
+def _only(job_id):
+    return "/%s/restart$" % job_id.replace(".", r"\.")
+
+
+def test_transient_faults_are_retried_only_when_safe(tenant, run_task):
+    ids = tenant.make_fleet({1: ["Quarantine", "Quarantine", "Quarantine", "Quarantine"]})
+    (sp_id, busy), (_, expired), (_, dropped), (_, garbled) = (ids[(1, n)] for n in range(4))
+    tenant.admin.set_faults({"rules": [
+        {"method": "POST", "path": _only(busy), "count": 1, "fault": "status", "status": 503, "retry_after": 0.2},
+        {"method": "POST", "path": _only(expired), "count": 1, "fault": "token_expired"},
+        {"method": "POST", "path": _only(dropped), "count": 1, "fault": "reset"},
+        {"method": "GET", "path": "/jobs/%s$" % garbled.replace(".", r"\."), "count": 1, "fault": "malformed"},
+    ]})
+    run = run_task(tenant.sandbox, RESTART, {"jobs": [{"service_principal_id": sp_id, "job_id": job}
+                                                      for job in (busy, expired, dropped, garbled)]})
+    assert run.rc == 0, run.describe()
+    actions = {r["job_id"]: r["action"] for r in run.result["results"]}
+    # 503 and 401 InvalidAuthenticationToken: the service did not act, so the POST is sent again (after a new token)
+    assert actions[busy] == "restarted" and actions[expired] == "restarted"
+    # a malformed answer to a GET: reads are safe to repeat
+    assert actions[garbled] == "restarted"
+    # the connection dropped after the POST went out: the client cannot know, so it does not resend
+    assert actions[dropped] == "unknown"
+    assert run.result["failed"] is True
+
+    log = tenant.log()
+    assert [p["status"] for p in tenant.restart_posts(log, busy)] == [503, 204]
+    assert [p["status"] for p in tenant.restart_posts(log, expired)] == [401, 204]
+    assert len(tenant.restart_posts(log, dropped)) == 1
+    assert len(tenant.token_requests(log)) == 2, "one sign-in, and one refresh after the rejected token"
+    assert tenant.restarts() == {(sp_id, busy): 1, (sp_id, expired): 1, (sp_id, garbled): 1}
+    assert tenant.admin.counters()["faults"] == {"status_503": 1, "token_expired": 1, "reset": 1, "malformed": 1}
