@@ -250,8 +250,8 @@ class _ConfidentialClientCredential(Credential):
             return app
 
     def _acquire(self, force_refresh):
-        app = self._app()
         try:
+            app = self._app()  # MSAL runs the authority's OIDC discovery here, so TLS errors can come from it
             if force_refresh:
                 app.remove_tokens_for_client()
             result = app.acquire_token_for_client(scopes=[self.settings.scope])

@@ -90,14 +90,6 @@ def _other_ca(tmp_path):
     return str(path)
 
 
-SIGN_IN_TLS_BUG = (
-    "auth.py _ConfidentialClientCredential._acquire calls self._app() outside its try: MSAL's authority discovery runs "
-    "in the ConfidentialClientApplication constructor, so a requests SSLError (or ConnectionError/ValueError) there "
-    "escapes as a module crash instead of the AuthError that names ca_path/validate_certs"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=SIGN_IN_TLS_BUG)
 def test_tls_wrong_ca_fails_naming_ca_path_and_validate_certs(tenant, run_tasks, tmp_path):
     ids = tenant.make_fleet({1: ["Quarantine"]})
     sp_id, job_id = ids[(1, 0)]
