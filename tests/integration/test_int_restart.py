@@ -80,7 +80,8 @@ def test_restart_if_quarantined_restarts_exactly_those_and_converges(tenant, run
 
 def test_reset_scope_sent_in_canonical_order_and_omitted_scope_sends_empty_criteria(tenant, run_tasks):
     ids = tenant.make_fleet({1: ["Quarantine", "Quarantine"]})
-    (sp_id, job_a), (_, job_b) = ids[(1, 0)], ids[(1, 1)]
+    sp_id, job_a = ids[(1, 0)]
+    job_b = ids[(1, 1)][1]
     run = run_tasks(tenant.sandbox, [
         {"module": RESTART, "args": {"service_principal_id": sp_id, "job_id": job_a,
                                      "reset_scope": ["Watermark", "Escrows", "QuarantineState"]}},
@@ -120,7 +121,8 @@ def test_429_retry_after_is_honoured_and_job_restarted_once(tenant, run_task):
 
 def test_lost_response_is_unknown_not_resent_and_task_fails(tenant, run_task):
     ids = tenant.make_fleet({1: ["Quarantine", "Quarantine"]})
-    (sp_id, lost_job), (_, fine_job) = ids[(1, 0)], ids[(1, 1)]
+    sp_id, lost_job = ids[(1, 0)]
+    fine_job = ids[(1, 1)][1]
     tenant.admin.set_faults({"rules": [{"method": "POST", "path": "/%s/restart$" % lost_job.replace(".", r"\."),
                                         "count": 1, "fault": "lost_response"}]})
     run = run_task(tenant.sandbox, RESTART, {
@@ -148,7 +150,8 @@ def _only(job_id):
 
 def test_transient_faults_are_retried_only_when_safe(tenant, run_task):
     ids = tenant.make_fleet({1: ["Quarantine", "Quarantine", "Quarantine", "Quarantine"]})
-    (sp_id, busy), (_, expired), (_, dropped), (_, garbled) = (ids[(1, n)] for n in range(4))
+    sp_id = ids[(1, 0)][0]
+    busy, expired, dropped, garbled = (ids[(1, n)][1] for n in range(4))
     tenant.admin.set_faults({"rules": [
         {"method": "POST", "path": _only(busy), "count": 1, "fault": "status", "status": 503, "retry_after": 0.2},
         {"method": "POST", "path": _only(expired), "count": 1, "fault": "token_expired"},
