@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 import trustme
 
 RESTART = "entra.sync.sync_job_restart"
