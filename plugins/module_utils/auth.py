@@ -347,9 +347,8 @@ def load_certificate(path, password):
         if key is None or cert is None:
             raise AuthError("client_certificate_path %r (PFX) must hold both the private key and the certificate." % path)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise AuthError(
-            "client_certificate_path %r holds a key of type %s: Entra ID app certificates must use an RSA key." % (path, type(key).__name__.replace("PrivateKey", ""))
-        )
+        kind = type(key).__name__.replace("PrivateKey", "").lstrip("_")
+        raise AuthError("client_certificate_path %r holds a key of type %s: Entra ID app certificates must use an RSA key." % (path, kind))
     private_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     der = cert.public_bytes(serialization.Encoding.DER)
     return {
