@@ -171,6 +171,23 @@ async def put_token_lifetime(request):
     return web.json_response({"seconds": seconds})
 
 
+async def workload_token(request):
+    """Mint an external token for the `federated` app: {"expires_in": 3600, "subject": ..., "audience": ..., "issuer": ...}.
+
+    What a kubelet (or GitHub Actions) writes to AZURE_FEDERATED_TOKEN_FILE; a negative expires_in gives an expired one.
+    """
+    sandbox = request.app[SANDBOX_KEY]
+    try:
+        payload = await _json(request)
+        expires_in = int(payload.get("expires_in", 3600))
+    except (ValueError, TypeError) as exc:
+        return _bad_request("expected {\"expires_in\": N, \"subject\", \"audience\", \"issuer\"}: %s" % exc)
+    record = sandbox.federated_app.federated_credentials[0]
+    token, claims = sandbox.workload_issuer.mint(payload.get("subject") or record["subject"],
+                                                 payload.get("audience") or record["audiences"][0], expires_in, payload.get("issuer"))
+    return web.json_response({"token": token, "jti": claims["jti"], "exp": claims["exp"], "iat": claims["iat"]})
+
+
 async def reset(request):
     """Back to a known state in one call: fleet (optional spec), log, counters, faults, throttle, token lifetime."""
     sandbox = request.app[SANDBOX_KEY]
@@ -205,4 +222,5 @@ def add_routes(app):
     add.add_put("/_sandbox/throttle", put_throttle)
     add.add_get("/_sandbox/token-lifetime", get_token_lifetime)
     add.add_put("/_sandbox/token-lifetime", put_token_lifetime)
+    add.add_post("/_sandbox/workload-token", workload_token)
     add.add_post("/_sandbox/reset", reset)

@@ -31,6 +31,10 @@ SYSTEM_IDENTITY_ROLES = (SYNC_READWRITE, APP_READ)
 USER_IDENTITY_ROLES = (SYNC_READ, APP_READ)
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# Workload identity federation (AKS, GitHub Actions): the audience Entra expects in the external token.
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+FEDERATED_APP_ROLES = (SYNC_READWRITE, APP_READ)
+FEDERATED_SUBJECT = "system:serviceaccount:entra-sync:restarter"
 # Graph caches validated tokens; so do we, because an RSA verify per request adds up at 100k requests.
 _VALIDATION_CACHE_SIZE = 20000
 
@@ -59,6 +63,9 @@ class App:
     thumbprint_sha1: str = None
     thumbprint_sha256: str = None
     public_key: object = None
+    # Federated identity credentials: [{"issuer", "subject", "audiences"}]; the issuer's key checks the signature.
+    federated_credentials: list = field(default_factory=list)
+    federation_issuer: object = None
 
 
 @dataclass
@@ -189,6 +196,82 @@ def resource_from_scope(scope, cloud, tenant_id):
                             "user in the tenant. You might have sent your authentication request to the wrong tenant."
                             % (resource, tenant_id))
     return resource
+
+
+class WorkloadIssuer:
+    """An external OIDC issuer (think an AKS cluster's service account issuer) whose tokens an app trusts."""
+
+    def __init__(self, url):
+        self.url = url
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_key = self._key.public_key()
+        self.kid = secrets.token_hex(8)
+        self.minted = 0
+
+    def mint(self, subject, audience=FEDERATION_AUDIENCE, expires_in=3600, issuer=None):
+        """A projected service account token: what the kubelet writes to AZURE_FEDERATED_TOKEN_FILE."""
+        now = int(time.time())
+        expires = now + int(expires_in)
+        issued = now if expires > now else expires - 3600  # an expired token was issued an hour before it expired
+        self.minted += 1
+        claims = {"iss": issuer or self.url, "sub": subject, "aud": [audience], "iat": issued, "nbf": issued, "exp": expires,
+                  "jti": "wi-%d-%s" % (self.minted, secrets.token_hex(4))}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid}), claims
+
+
+def make_federated_app(rng, issuer):
+    """The `federated` app: no secret, no certificate, one federated credential trusting `issuer` for one subject."""
+    app = App(name="federated", client_id=guid(rng), roles=FEDERATED_APP_ROLES)
+    app.federated_credentials = [{"issuer": issuer.url, "subject": FEDERATED_SUBJECT, "audiences": [FEDERATION_AUDIENCE]}]
+    app.federation_issuer = issuer
+    return app
+
+
+def is_federated_assertion(app, assertion):
+    """An assertion not issued by the app itself, for an app with federated credentials."""
+    if not app.federated_credentials:
+        return False
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return True  # let check_federated_assertion say it is malformed
+    return claims.get("iss") != app.client_id
+
+
+def check_federated_assertion(app, assertion):
+    """Verify an external token as Entra does for workload identity federation; returns its claims."""
+    try:
+        header = jwt.get_unverified_header(assertion)
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.InvalidTokenError as exc:
+        raise sign_in_error(400, "invalid_request", 50027, "JWT token is invalid or malformed.") from exc
+    audiences = unverified.get("aud")
+    audiences = [audiences] if isinstance(audiences, str) else list(audiences or [])
+    record = None
+    for candidate in app.federated_credentials:
+        if candidate["issuer"] == unverified.get("iss") and candidate["subject"] == unverified.get("sub"):
+            record = candidate
+    if record is None or not set(audiences) & set(record["audiences"]):
+        raise sign_in_error(400, "invalid_client", 70021,
+                            "No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. "
+                            "Assertion Subject: '%s'. Assertion Audience: '%s'."
+                            % (unverified.get("iss"), unverified.get("sub"), ",".join(audiences)))
+    issuer = app.federation_issuer
+    if header.get("kid") != issuer.kid:
+        raise sign_in_error(400, "invalid_client", 5002738,
+                            "The signing key of the presented assertion was not found at the issuer's jwks_uri.")
+    try:
+        claims = jwt.decode(assertion, issuer.public_key, algorithms=["RS256"],
+                            options={"verify_exp": False, "verify_aud": False, "verify_nbf": False})
+    except jwt.InvalidTokenError as exc:
+        raise sign_in_error(400, "invalid_client", 5002738, "The presented assertion failed signature validation.") from exc
+    now = time.time()
+    if claims.get("exp", 0) <= now or claims.get("nbf", 0) > now + 300:
+        raise sign_in_error(400, "invalid_client", 700024,
+                            "Client assertion is not within its valid time range. Current time: %s, expiry time of assertion %s."
+                            % (time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(now)),
+                               time.strftime("%Y-%m-%dT%H:%M:%S.0000000Z", time.gmtime(claims.get("exp", 0)))))
+    return claims
 
 
 def check_client_assertion(app, assertion, token_endpoint):

@@ -13,7 +13,8 @@ from . import fleet as fleet_mod
 from .certs import make_client_certificate
 from .clouds import CLOUDS
 from .faults import Faults
-from .identity import SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, TokenIssuer, guid, register_apps
+from .identity import FEDERATION_AUDIENCE, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, TokenIssuer, WorkloadIssuer, guid, \
+    make_federated_app, register_apps
 from .requestlog import RequestLog
 from .throttle import Throttle
 
@@ -31,6 +32,11 @@ class Sandbox:
         self.apps_by_client_id = {app.client_id: app for app in self.apps.values()}
         self.user_identity_client_id = guid(rng)
         self.system_identity_client_id = guid(rng)
+        # Workload identity federation: an external issuer and the `federated` app that trusts one of its subjects.
+        # Drawn after the other ids so adding it changed none of them.
+        self.workload_issuer = WorkloadIssuer("https://workload-issuer.sandbox.invalid/%08x" % rng.getrandbits(32))
+        self.federated_app = make_federated_app(rng, self.workload_issuer)
+        self.apps_by_client_id[self.federated_app.client_id] = self.federated_app
         self.issuer = TokenIssuer(self.cloud, token_lifetime)
         self.tenant_ids = fleet_mod.tenant_ids(seed, tenants)
         self.fleet_params = {"seed": seed, "service_principals": service_principals}
@@ -166,6 +172,14 @@ class Sandbox:
                 "endpoint": self.base_url + "/metadata/identity/oauth2/token",
                 "system_assigned": {"client_id": self.system_identity_client_id, "roles": list(SYSTEM_IDENTITY_ROLES)},
                 "user_assigned": {"client_id": self.user_identity_client_id, "roles": list(USER_IDENTITY_ROLES)},
+            },
+            "workload_identity": {
+                "client_id": self.federated_app.client_id,
+                "roles": list(self.federated_app.roles),
+                "issuer": self.workload_issuer.url,
+                "subject": self.federated_app.federated_credentials[0]["subject"],
+                "audience": FEDERATION_AUDIENCE,
+                "mint": self.base_url + "/_sandbox/workload-token",
             },
             "env": self.env(),
         }

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from .appkeys import SANDBOX_KEY
 from .identity import JWT_BEARER, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, SignInError, check_client_assertion, \
-    resource_from_scope, sign_in_error
+    check_federated_assertion, is_federated_assertion, resource_from_scope, sign_in_error
 
 
 def _aad_error(exc):
@@ -62,18 +62,22 @@ async def token(request):
     tenant_id = request.match_info["tenant"]
     form = await request.post()
     client_id = form.get("client_id")
+    # What is logged: identifiers, the grant kind, the scope asked for and (federated) the assertion's jti and expiry.
+    # Never the secret or the assertion itself.
+    logged = {"grant": "client_secret" if form.get("client_secret") else "client_assertion" if form.get("client_assertion") else None,
+              "scope": form.get("scope")}
     try:
-        result = _issue_for_client(sandbox, tenant_id, form, "%s/%s/oauth2/v2.0/token" % (sandbox.base_url, tenant_id))
+        result = _issue_for_client(sandbox, tenant_id, form, "%s/%s/oauth2/v2.0/token" % (sandbox.base_url, tenant_id), logged)
         response = web.json_response(result)
     except SignInError as exc:
+        logged["error_code"] = exc.code
         response = _aad_error(exc)
-    # Only identifiers are logged: the form holds a secret or an assertion.
     sandbox.token_requests[(tenant_id, client_id)] += 1
-    sandbox.record("token", "POST", request.path, "", response.status, tenant_id, client_id)
+    sandbox.record("token", "POST", request.path, "", response.status, tenant_id, client_id, body=logged)
     return response
 
 
-def _issue_for_client(sandbox, tenant_id, form, token_endpoint):
+def _issue_for_client(sandbox, tenant_id, form, token_endpoint, logged):
     _check_tenant(sandbox, tenant_id)
     if form.get("grant_type") != "client_credentials":
         raise sign_in_error(400, "unsupported_grant_type", 70003,
@@ -96,7 +100,12 @@ def _issue_for_client(sandbox, tenant_id, form, token_endpoint):
     elif form.get("client_assertion"):
         if form.get("client_assertion_type") != JWT_BEARER:
             raise sign_in_error(400, "invalid_request", 50027, "Invalid client_assertion_type; expected jwt-bearer.")
-        check_client_assertion(app, form["client_assertion"], token_endpoint)
+        if is_federated_assertion(app, form["client_assertion"]):
+            logged["grant"] = "federated"
+            claims = check_federated_assertion(app, form["client_assertion"])
+            logged.update({"assertion_jti": claims.get("jti"), "assertion_exp": claims.get("exp")})
+        else:
+            check_client_assertion(app, form["client_assertion"], token_endpoint)
     else:
         raise sign_in_error(401, "invalid_client", 7000218,
                             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
@@ -134,7 +143,8 @@ async def managed_identity_token(request):
                     "expires_on": str(now + lifetime), "ext_expires_in": str(lifetime), "not_before": str(now),
                     "resource": resource, "token_type": "Bearer"}
     sandbox.token_requests[(tenant_id, client_id or sandbox.system_identity_client_id)] += 1
-    sandbox.record("managed_identity", "GET", request.path, "", status, tenant_id, client_id)
+    sandbox.record("managed_identity", "GET", request.path, "", status, tenant_id, client_id,
+                   body={"grant": "managed_identity", "resource": query.get("resource"), "identity": "user" if client_id else "system"})
     return web.json_response(body, status=status)
 
 

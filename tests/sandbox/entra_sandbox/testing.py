@@ -97,6 +97,14 @@ class AdminClient:
     def set_token_lifetime(self, seconds):
         return self._call("PUT", "/token-lifetime", {"seconds": seconds})
 
+    def workload_token(self, expires_in=3600, subject=None, audience=None, issuer=None):
+        """An external token the `federated` app trusts (write it to AZURE_FEDERATED_TOKEN_FILE): {"token", "jti", "exp", "iat"}."""
+        payload = {"expires_in": expires_in}
+        for name, value in (("subject", subject), ("audience", audience), ("issuer", issuer)):
+            if value is not None:
+                payload[name] = value
+        return self._call("POST", "/workload-token", payload)
+
     def reset(self, **payload):
         """Fleet (default: run seed, 300 SPs), log, counters, faults, throttle back to a known state."""
         return self._call("POST", "/reset", payload)
