@@ -3,7 +3,7 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.options import OptionError, graph_argspec, settings_from_options
@@ -46,6 +46,17 @@ class GraphModule(AnsibleModule):
             extra = {"status": exc.status, "error_code": exc.code}
         result.update(extra)
         self.fail_json(msg=str(exc), **result)
+
+    def tenant_id(self):
+        """The tenant in use: the option, or the `tid` of the token once one is in hand."""
+        if self.credential is None:
+            return None
+        if self.credential.settings.tenant_id:
+            return self.credential.settings.tenant_id
+        try:
+            return jwt_claims(self.credential.get_token().token).get("tid")
+        except AuthError:
+            return None
 
     @property
     def auth_method_used(self):

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 
@@ -73,4 +74,23 @@ def scan_tenant(api, job_filter, service_principal_filter=None, concurrency=10):
             scan.jobs.extend(job for job in jobs if job_filter.matches(job))
             if error:
                 scan.errors.append(error)
+    return scan
+
+
+def scan_jobs(api, targets, job_filter, concurrency=10):
+    """Named jobs (JobTarget list), read concurrently; a job that cannot be read is recorded in errors."""
+    def read(target):
+        try:
+            raw = api.get_job(target.service_principal_id, target.job_id)
+        except (GraphError, AuthError) as exc:
+            return None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}
+        return parse_job(raw, {"id": target.service_principal_id}), None
+
+    scan = Scan()
+    for job, error in run_bounded(targets, read, concurrency):
+        if error:
+            scan.errors.append(error)
+        elif job_filter.matches(job):
+            scan.jobs.append(job)
+    scan.service_principals_read = len({target.service_principal_id for target in targets})
     return scan

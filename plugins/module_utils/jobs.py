@@ -558,6 +558,37 @@ def parse_job(raw: object, service_principal: object = None) -> Job:
     )
 
 
+def job_from_dict(data: object) -> Job:
+    """A Job from the snake_case dict sync_job_info returns, for the status decisions (never raises).
+
+    The inverse of Job.to_dict() for the fields decisions and reports use; other fields are left empty.
+    """
+    data = _as_dict(data)
+    raw_quarantine = _as_dict(data.get("quarantine"))
+    reason = _as_enum(raw_quarantine.get("reason") or data.get("quarantine_reason"), _QUARANTINE_REASON_LOOKUP)
+    quarantine = None
+    if raw_quarantine or reason:
+        quarantine = Quarantine(
+            reason=reason,
+            current_began=_as_timestamp(raw_quarantine.get("current_began")),
+            next_attempt=_as_timestamp(raw_quarantine.get("next_attempt")),
+            series_began=_as_timestamp(raw_quarantine.get("series_began")),
+            series_count=_as_int(raw_quarantine.get("series_count")),
+        )
+    return Job(
+        service_principal_id=_as_text(data.get("service_principal_id")),
+        service_principal_name=_as_text(data.get("service_principal_name")),
+        app_id=_as_text(data.get("app_id")),
+        job_id=_as_text(data.get("job_id")),
+        template_id=_as_text(data.get("template_id")),
+        status_code=_as_enum(data.get("status_code"), _STATUS_CODE_LOOKUP),
+        schedule_state=_as_enum(data.get("schedule_state"), _SCHEDULE_STATE_LOOKUP),
+        quarantine=quarantine,
+        last_execution_state=_as_enum(data.get("last_execution_state"), _EXECUTION_STATE_LOOKUP),
+        count_successive_complete_failures=_as_int(data.get("count_successive_complete_failures")) or 0,
+    )
+
+
 def status_diff(job: Job) -> dict:
     """The status a restart acts on, as diff mode shows it."""
     return {

@@ -32,6 +32,12 @@ options:
         compared case-insensitively.
     type: list
     elements: str
+  jobs:
+    description:
+      - Read these jobs only, each a dictionary with C(service_principal_id) and C(job_id) (other keys are ignored),
+        concurrently. Useful to read the status of jobs just restarted.
+    type: list
+    elements: dict
   service_principal_filter:
     description:
       - An OData C($filter) for the service principals to read when the whole tenant is read,
@@ -132,6 +138,9 @@ errors:
     service_principal_id:
       description: Object id of the service principal.
       type: str
+    job_id:
+      description: The job that could not be read (only with O(jobs)).
+      type: str
     message:
       description: What went wrong.
       type: str
@@ -139,6 +148,10 @@ service_principals_read:
   description: How many service principals were read.
   returned: always
   type: int
+tenant_id:
+  description: The tenant read (from O(tenant_id), or from the token when only an O(access_token) was given).
+  returned: always
+  type: str
 auth_method:
   description: The sign-in method used.
   returned: always
@@ -148,8 +161,8 @@ auth_method:
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
-from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, normalize_job_targets, validate_job_id, validate_service_principal_id
 
 
 def main():
@@ -159,25 +172,32 @@ def main():
             "job_id": {"type": "str"},
             "template_id": {"type": "list", "elements": "str"},
             "status_code": {"type": "list", "elements": "str"},
+            "jobs": {"type": "list", "elements": "dict"},
             "service_principal_filter": {"type": "str"},
             "concurrency": {"type": "int", "default": 10},
         },
         required_by={"job_id": "service_principal_id"},
-        mutually_exclusive=[("service_principal_id", "service_principal_filter")],
+        mutually_exclusive=[("service_principal_id", "service_principal_filter"), ("jobs", "service_principal_id"), ("jobs", "service_principal_filter")],
         supports_check_mode=True,
     )
     params = module.params
     try:
         sp_id = validate_service_principal_id(params["service_principal_id"]) if params["service_principal_id"] is not None else None
         job_id = validate_job_id(params["job_id"]) if params["job_id"] is not None else None
+        targets, notes = normalize_job_targets(params["jobs"]) if params["jobs"] is not None else (None, [])
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
     job_filter = JobFilter.from_lists(params["template_id"], params["status_code"])
 
+    for note in notes:
+        module.warn(note)
+
     api = module.connect(pool_size=concurrency)
     try:
-        if job_id:
+        if targets is not None:
+            scan = scan_jobs(api, targets, job_filter, concurrency)
+        elif job_id:
             scan = scan_service_principal(api, sp_id, job_filter, job_id=job_id)
         elif sp_id:
             scan = scan_service_principal(api, sp_id, job_filter)
@@ -187,11 +207,14 @@ def main():
         module.fail_graph(exc, changed=False)
     for error in scan.errors[:5]:
         module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))
+    if len(scan.errors) > 5:
+        module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - 5))
     module.exit_json(
         changed=False,
         jobs=[job.to_dict() for job in scan.jobs],
         errors=scan.errors,
         service_principals_read=scan.service_principals_read,
+        tenant_id=module.tenant_id(),
         auth_method=module.auth_method_used,
     )
 

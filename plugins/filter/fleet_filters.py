@@ -1,0 +1,90 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the fleet playbooks: which discovered jobs to restart, and counts for the report."""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, decide_restart, job_from_dict, summarize, validate_conditions
+
+REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
+STATUS_KEYS = ("status_code", "schedule_state", "quarantine_reason", "quarantine", "last_execution_state", "count_successive_complete_failures")
+
+
+def restart_candidates(jobs, restart_if):
+    """The jobs (as sync_job_info returns them) whose status matches restart_if, in input order.
+
+    The same pure decision the modules use, applied to the status discovery just read, so no job is read twice.
+    """
+    try:
+        conditions = validate_conditions(restart_if)
+    except InputError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+    if not isinstance(jobs, list):
+        raise AnsibleFilterError("restart_candidates expects a list of jobs, got %s" % type(jobs).__name__)
+    return [job for job in jobs if isinstance(job, dict) and decide_restart(job_from_dict(job), conditions).restart]
+
+
+def job_counts(jobs):
+    """{template_id: {status_code: count}} over the jobs, sorted, unknown values as 'unknown'."""
+    counts = {}
+    for job in jobs or []:
+        if not isinstance(job, dict):
+            continue
+        template = str(job.get("template_id") or "unknown")
+        status = str(job.get("status_code") or "unknown")
+        by_status = counts.setdefault(template, {})
+        by_status[status] = by_status.get(status, 0) + 1
+    return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
+
+
+def action_counts(results):
+    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included."""
+    return summarize([result for result in results or [] if isinstance(result, dict)])
+
+
+def _job_key(job):
+    return (job.get("tenant_id"), job.get("service_principal_id"), job.get("job_id"))
+
+
+def apply_statuses(jobs, updates):
+    """The jobs with the status fields of any job read again (matched by tenant, service principal and job id)."""
+    latest = {}
+    for update in updates or []:
+        if isinstance(update, dict):
+            latest[_job_key(update)] = update
+            latest.setdefault((None,) + _job_key(update)[1:], update)
+    merged = []
+    for job in jobs or []:
+        update = latest.get(_job_key(job)) or latest.get((None,) + _job_key(job)[1:])
+        merged.append(dict(job, **{key: update.get(key) for key in STATUS_KEYS}) if update else job)
+    return merged
+
+
+def report_entry(result):
+    """The report's line for one job: who, what was done and why."""
+    if not isinstance(result, dict):
+        raise AnsibleFilterError("report_entry expects a job result (a dictionary)")
+    return {key: result.get(key) for key in REPORT_KEYS}
+
+
+def tenant_entry(value):
+    """One item of entra_sync_tenants: a tenant id, or a dictionary with tenant_id and optional credentials."""
+    if isinstance(value, str) and value.strip():
+        return {"tenant_id": value.strip()}
+    if isinstance(value, dict) and isinstance(value.get("tenant_id"), str) and value["tenant_id"].strip():
+        return dict(value, tenant_id=value["tenant_id"].strip())
+    raise AnsibleFilterError(
+        "entra_sync_tenants items must be tenant ids or dictionaries with tenant_id (and optionally client_id, client_secret, "
+        "client_certificate_path); got %r" % (value,)
+    )
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "restart_candidates": restart_candidates,
+            "job_counts": job_counts,
+            "action_counts": action_counts,
+            "apply_statuses": apply_statuses,
+            "report_entry": report_entry,
+            "tenant_entry": tenant_entry,
+        }

@@ -1,0 +1,53 @@
+"""The fleet playbook's filters: restart_candidates reuses the modules' decision on sync_job_info output."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.entra.sync.plugins.filter.fleet_filters import FilterModule, job_counts, restart_candidates
+from ansible_collections.entra.sync.plugins.module_utils.jobs import job_from_dict, parse_job
+
+QUARANTINED = {"job_id": "scim.1", "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "EncounteredQuarantineException"}
+FAILED = {"job_id": "scim.2", "template_id": "scim", "status_code": "Active", "last_execution_state": "Failed"}
+HEALTHY = {"job_id": "aws.3", "template_id": "aws", "status_code": "Active", "last_execution_state": "Succeeded"}
+PAUSED_WITH_QUARANTINE = {"job_id": "aws.4", "template_id": "aws", "status_code": "paused", "quarantine": {"reason": "TooManyDeletes"}}
+JOBS = [QUARANTINED, FAILED, HEALTHY, PAUSED_WITH_QUARANTINE]
+
+
+@pytest.mark.parametrize("restart_if, expected", [
+    (["quarantined"], ["scim.1"]),
+    (["failed"], ["scim.2"]),
+    (["quarantined", "failed"], ["scim.1", "scim.2"]),
+    (["paused"], ["aws.4"]),
+    (["always"], ["scim.1", "scim.2", "aws.3", "aws.4"]),
+    (["entry_errors"], []),
+])
+def test_restart_candidates_follow_restart_if(restart_if, expected):
+    assert [job["job_id"] for job in restart_candidates(JOBS, restart_if)] == expected
+
+
+def test_restart_candidates_refuse_bad_conditions_and_input():
+    with pytest.raises(AnsibleFilterError, match="restart_if"):
+        restart_candidates(JOBS, ["sometimes"])
+    with pytest.raises(AnsibleFilterError, match="list of jobs"):
+        restart_candidates("scim.1", ["always"])
+
+
+def test_job_from_dict_round_trips_the_decision_fields():
+    raw = {"id": "scim.9", "templateId": "scim", "schedule": {"state": "Active"},
+           "status": {"code": "Quarantine", "quarantine": {"reason": "TooManyDeletes", "currentBegan": "2026-01-02T03:04:05Z"},
+                      "lastExecution": {"state": "Failed"}, "countSuccessiveCompleteFailures": 3}}
+    job = parse_job(raw, {"id": "00000000-0000-0000-0000-000000000001"})
+    again = job_from_dict(job.to_dict())
+    for name in ("job_id", "template_id", "status_code", "schedule_state", "last_execution_state", "quarantine_reason",
+                 "count_successive_complete_failures", "service_principal_id"):
+        assert getattr(again, name) == getattr(job, name), name
+    assert job_from_dict("junk").status_code is None
+
+
+def test_job_counts_by_template_then_status():
+    assert job_counts(JOBS + [{"status_code": None}, "junk"]) == {
+        "aws": {"Active": 1, "paused": 1},
+        "scim": {"Active": 1, "Quarantine": 1},
+        "unknown": {"unknown": 1},
+    }
+    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts"}
