@@ -1,12 +1,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Running the job decisions over many jobs: a bounded worker pool, one result per job, in input order."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.job_state import decide_state, expected_status
 from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_restart, parse_job, restart_body, status_diff
+from ansible_collections.entra.sync.plugins.module_utils.waiting import FATAL_STATUSES, Watch, report, wait_for
 
 MAX_CONCURRENCY = 64
 
@@ -35,10 +39,45 @@ class RestartPlan:
 
 @dataclass
 class Outcome:
-    """One job's result, and the status found (kept for diff mode, not returned as is)."""
+    """One job's result, and the status found (kept for diff mode, not returned as is).
+
+    For a job that was restarted (or started/paused): ``job`` is the Job read before, ``sent_at`` the UTC time just
+    before the POST left and ``done_clock`` the monotonic time its answer came back (wait starts there).
+    """
 
     result: dict
     found: dict = None
+    job: object = None
+    sent_at: datetime = None
+    done_clock: float = None
+    expected: dict = None
+
+
+def _read(api, target):
+    """(Job, None) for a job named by the user, or (None, the reason it could not be read)."""
+    try:
+        raw = api.get_job(target.service_principal_id, target.job_id)
+    except (GraphError, AuthError) as exc:
+        return None, "reading the job failed: %s" % exc
+    if not isinstance(raw, dict) or not raw.get("id"):
+        return None, "Graph returned no job for this id"
+    # The ids the user gave are the ones acted on, whatever the body says.
+    job = replace(parse_job(raw, {"id": target.service_principal_id}), service_principal_id=target.service_principal_id, job_id=target.job_id)
+    return job, None
+
+
+def _post_outcome(send, verb):
+    """Send one POST; (action_if_it_failed or None, reason). Never resends: GraphClient already retries only when safe."""
+    try:
+        send()
+    except GraphError as exc:
+        return ("unknown" if exc.outcome_unknown else "failed"), str(exc)
+    except AuthError as exc:
+        return "failed", str(exc)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # Never lose the other jobs' results; the POST may have left, so the outcome is unknown.
+        return "unknown", "unexpected %s while %s" % (type(exc).__name__, verb)
+    return None, None
 
 
 def _result(plan, service_principal_id, job_id, action, reason, job=None):
@@ -62,14 +101,9 @@ class Restarter:
 
     def restart_target(self, target):
         """A job named by the user: read its status first, then decide."""
-        try:
-            raw = self.api.get_job(target.service_principal_id, target.job_id)
-        except (GraphError, AuthError) as exc:
-            return Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "reading the job failed: %s" % exc))
-        if not isinstance(raw, dict) or not raw.get("id"):
-            return Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "Graph returned no job for this id"))
-        # The ids the user gave are the ones acted on, whatever the body says.
-        job = replace(parse_job(raw, {"id": target.service_principal_id}), service_principal_id=target.service_principal_id, job_id=target.job_id)
+        job, error = _read(self.api, target)
+        if job is None:
+            return Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", error))
         return self.restart_found(job)
 
     def restart_found(self, job):
@@ -78,20 +112,14 @@ class Restarter:
         found = status_diff(job)
         sp_id, job_id = job.service_principal_id, job.job_id
         if not decision.restart:
-            return Outcome(_result(self.plan, sp_id, job_id, "skipped", decision.reason, job), found)
+            return Outcome(_result(self.plan, sp_id, job_id, "skipped", decision.reason, job), found, job)
         if self.plan.check_mode:
-            return Outcome(_result(self.plan, sp_id, job_id, "would_restart", decision.reason, job), found)
-        try:
-            self.api.restart(sp_id, job_id, self.plan.body)
-        except GraphError as exc:
-            action = "unknown" if exc.outcome_unknown else "failed"
-            return Outcome(_result(self.plan, sp_id, job_id, action, str(exc), job), found)
-        except AuthError as exc:
-            return Outcome(_result(self.plan, sp_id, job_id, "failed", str(exc), job), found)
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            # Never lose the other jobs' results; the restart may have left, so the outcome is unknown.
-            return Outcome(_result(self.plan, sp_id, job_id, "unknown", "unexpected %s while restarting" % type(exc).__name__, job), found)
-        return Outcome(_result(self.plan, sp_id, job_id, "restarted", decision.reason, job), found)
+            return Outcome(_result(self.plan, sp_id, job_id, "would_restart", decision.reason, job), found, job)
+        sent_at = datetime.now(timezone.utc)
+        failure, error = _post_outcome(lambda: self.api.restart(sp_id, job_id, self.plan.body), "restarting")
+        if failure:
+            return Outcome(_result(self.plan, sp_id, job_id, failure, error, job), found, job)
+        return Outcome(_result(self.plan, sp_id, job_id, "restarted", decision.reason, job), found, job, sent_at, time.monotonic())
 
     def restart_service_principal(self, service_principal_id, template_id=None, concurrency=1):
         """Every job of one service principal (optionally one template), from a single list call."""
@@ -103,3 +131,83 @@ class Restarter:
 
     def restart_targets(self, targets, concurrency):
         return run_bounded(targets, self.restart_target, concurrency)
+
+    def wait_healthy(self, outcomes, policy, concurrency, clock=time.monotonic, sleep=time.sleep):
+        """After the restarts: poll each restarted job (GET only) until healthy, relapsed or wait_timeout.
+
+        Adds ``wait`` to every result: the waiting.report dict for a restarted job, None for the others. All
+        restarted jobs are waited on together, at most ``concurrency`` polls at a time. Returns the outcomes.
+        """
+        watches = [
+            Watch.begin(index, outcome.job, outcome.sent_at, outcome.done_clock, policy)
+            for index, outcome in enumerate(outcomes)
+            if outcome.result["action"] == "restarted" and outcome.done_clock is not None
+        ]
+
+        def poll(watch):
+            result = outcomes[watch.key].result
+            return poll_job(self.api, result["service_principal_id"], result["job_id"])
+
+        finished = wait_for(watches, poll, policy, lambda items, worker: run_bounded(items, worker, concurrency), clock, sleep)
+        for outcome in outcomes:
+            outcome.result["wait"] = None
+        for watch in finished:
+            outcomes[watch.key].result["wait"] = report(watch, policy)
+        return outcomes
+
+
+def poll_job(api, service_principal_id, job_id):
+    """One wait poll: (Job, None, False), or (None, error, fatal) where fatal means no later poll can succeed."""
+    try:
+        raw = api.get_job(service_principal_id, job_id)
+    except GraphError as exc:
+        return None, str(exc), exc.status in FATAL_STATUSES
+    except AuthError as exc:
+        return None, str(exc), True
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return None, "unexpected %s while reading the job" % type(exc).__name__, True
+    if not isinstance(raw, dict) or not raw.get("id"):
+        return None, "Graph returned no job for this id", False
+    return parse_job(raw, {"id": service_principal_id}), None, False
+
+
+class StateSetter:
+    """sync_job: reads each job, then POSTs start or pause only when job_state.decide_state says so; never twice."""
+
+    def __init__(self, api, state, check_mode=False):
+        self.api = api
+        self.state = state
+        self.check_mode = check_mode
+
+    @staticmethod
+    def _result(target, action, reason, job=None):
+        return {
+            "service_principal_id": target.service_principal_id,
+            "job_id": target.job_id,
+            "template_id": job.template_id if job else None,
+            "status_code": job.status_code if job else None,
+            "action": action,
+            "reason": reason,
+        }
+
+    def set_target(self, target):
+        job, error = _read(self.api, target)
+        if job is None:
+            return Outcome(self._result(target, "failed", error))
+        decision = decide_state(job, self.state)
+        found = status_diff(job)
+        if not decision.act:
+            return Outcome(self._result(target, decision.action, decision.reason, job), found, job)
+        expected = expected_status(job, self.state)
+        if self.check_mode:
+            return Outcome(self._result(target, decision.check_action(), decision.reason, job), found, job, expected=expected)
+        send = self.api.start if self.state == "started" else self.api.pause
+        sent_at = datetime.now(timezone.utc)
+        verb = "starting" if self.state == "started" else "pausing"
+        failure, error = _post_outcome(lambda: send(target.service_principal_id, target.job_id), verb)
+        if failure:
+            return Outcome(self._result(target, failure, error, job), found, job)
+        return Outcome(self._result(target, decision.action, decision.reason, job), found, job, sent_at, time.monotonic(), expected)
+
+    def set_targets(self, targets, concurrency):
+        return run_bounded(targets, self.set_target, concurrency)

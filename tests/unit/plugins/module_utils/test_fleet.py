@@ -343,3 +343,184 @@ def test_restart_service_principal_list_failure_propagates():
 def test_plan_body():
     assert plan("always").body == {"criteria": {}}
     assert plan("always", reset_scope="Watermark").body == {"criteria": {"resetScope": "Watermark"}}
+
+
+# ---------------------------------------------------------------------------------------------------
+# wait after the restarts (fake clock; GETs only)
+
+class SequenceApi(FakeApi):
+    """get_job answers from a per-job script once the job was restarted (the read before the restart uses .jobs)."""
+
+    def __init__(self, jobs, after_restart, **kwargs):
+        super().__init__(jobs, **kwargs)
+        self.after_restart = {key: list(answers) for key, answers in after_restart.items()}
+        self.posts = []
+
+    def get_job(self, service_principal_id, job_id):
+        restarted = any(r[:2] == (service_principal_id, job_id) for r in self.restarts)
+        script = self.after_restart.get(job_id)
+        if restarted and script:
+            with self.lock:
+                self.reads.append((service_principal_id, job_id))
+                answer = script.pop(0) if len(script) > 1 else script[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return super().get_job(service_principal_id, job_id)
+
+    def start(self, service_principal_id, job_id):
+        self.posts.append(("start", service_principal_id, job_id))
+        if job_id in self.restart_errors:
+            raise self.restart_errors[job_id]
+
+    def pause(self, service_principal_id, job_id):
+        self.posts.append(("pause", service_principal_id, job_id))
+        if job_id in self.restart_errors:
+            raise self.restart_errors[job_id]
+
+
+class Clock:
+    """A fake monotonic clock that starts at the real one (restarts record time.monotonic()) and only moves on sleep."""
+
+    def __init__(self):
+        self.now = time.monotonic()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def wait_policy(timeout=10, interval=1):
+    from ansible_collections.entra.sync.plugins.module_utils.waiting import WaitPolicy
+    return WaitPolicy(timeout=timeout, interval=interval)
+
+
+RELAPSED = raw_job(SCIM_JOB, code="Quarantine", last="Failed", quarantine_reason="EncounteredQuarantineException")
+RELAPSED["status"]["quarantine"]["currentBegan"] = "2999-01-01T00:00:00Z"  # began after the restart
+
+
+def test_wait_healthy_reports_each_restarted_job_and_never_posts_again():
+    third = "scim.dddddddddddddddddddddddddddddddd"
+    jobs = {(SP_ID, SCIM_JOB): QUARANTINED, (SP_ID, AD_JOB): ACTIVE,
+            (SP_ID, third): raw_job(third, code="Quarantine", quarantine_reason="Unknown")}
+    api = SequenceApi(jobs, {SCIM_JOB: [QUARANTINED, raw_job(SCIM_JOB)], third: [RELAPSED]})
+    restarter = Restarter(api, plan("quarantined"))
+    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, AD_JOB), JobTarget(SP_ID, third)], 4)
+    assert len(api.restarts) == 2
+    clock = Clock()
+    restarter.wait_healthy(outcomes, wait_policy(), 4, clock=clock, sleep=clock.sleep)
+    assert len(api.restarts) == 2, "waiting must never restart again"
+    healthy, skipped, relapsed = (o.result for o in outcomes)
+    assert skipped["action"] == "skipped" and skipped["wait"] is None
+    assert healthy["action"] == "restarted" and healthy["wait"]["healthy"] is True and healthy["wait"]["polls"] == 2
+    assert healthy["wait"]["status_code_after"] == "Active" and healthy["wait"]["quarantine_reason_after"] is None
+    assert relapsed["action"] == "restarted" and relapsed["wait"]["healthy"] is False and relapsed["wait"]["relapsed"] is True
+    assert relapsed["wait"]["polls"] == 1
+    assert set(healthy["wait"]) == {"healthy", "relapsed", "status_code_after", "quarantine_reason_after",
+                                    "schedule_state_after", "waited_seconds", "polls", "reason"}
+
+
+def test_wait_healthy_times_out_on_a_job_that_stays_quarantined():
+    api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {SCIM_JOB: [QUARANTINED]})
+    restarter = Restarter(api, plan("quarantined"))
+    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB)], 1)
+    clock = Clock()
+    start = clock.now
+    restarter.wait_healthy(outcomes, wait_policy(timeout=5, interval=1), 1, clock=clock, sleep=clock.sleep)
+    wait = outcomes[0].result["wait"]
+    assert wait["healthy"] is False and wait["relapsed"] is False and wait["status_code_after"] == "Quarantine"
+    assert "wait_timeout 5 s" in wait["reason"]
+    assert clock.now - start <= 5.0 + 1e-9
+
+
+def test_wait_healthy_stops_on_a_fatal_read_error_and_goes_on_after_a_transient_one():
+    second = "scim.cccccccccccccccccccccccccccccccc"
+    jobs = {(SP_ID, SCIM_JOB): QUARANTINED, (SP_ID, second): raw_job(second, code="Quarantine", quarantine_reason="Unknown")}
+    api = SequenceApi(jobs, {SCIM_JOB: [GraphError("HTTP 404", status=404)],
+                             second: [GraphError("HTTP 503", status=503), raw_job(second)]})
+    restarter = Restarter(api, plan("quarantined"))
+    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, second)], 2)
+    clock = Clock()
+    restarter.wait_healthy(outcomes, wait_policy(), 2, clock=clock, sleep=clock.sleep)
+    gone, recovered = (o.result["wait"] for o in outcomes)
+    assert gone["healthy"] is False and gone["polls"] == 1 and "HTTP 404" in gone["reason"]
+    assert recovered["healthy"] is True and recovered["polls"] == 2
+
+
+def test_wait_healthy_skips_failed_and_unknown_restarts():
+    api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {}, restart_errors={SCIM_JOB: GraphError("lost", outcome_unknown=True)})
+    restarter = Restarter(api, plan("always"))
+    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB)], 1)
+    restarter.wait_healthy(outcomes, wait_policy(), 1, clock=Clock(), sleep=lambda s: None)
+    assert outcomes[0].result["action"] == "unknown" and outcomes[0].result["wait"] is None
+    assert api.reads == [(SP_ID, SCIM_JOB)]  # the read before; no poll
+
+
+# ---------------------------------------------------------------------------------------------------
+# StateSetter (sync_job)
+
+def setter(api, state, check_mode=False):
+    from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
+    return StateSetter(api, state, check_mode)
+
+
+PAUSED_QUARANTINED = raw_job(SCIM_JOB, code="Paused", schedule="Paused", quarantine_reason="EncounteredEscrowProportionThreshold")
+STATE_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "action", "reason"}
+
+
+@pytest.mark.parametrize("raw, state, action, post", [
+    (ACTIVE, "started", "skipped", None),
+    (QUARANTINED, "started", "started", "start"),
+    (PAUSED_QUARANTINED, "started", "started", "start"),
+    (PAUSED_QUARANTINED, "paused", "skipped", None),
+    (ACTIVE, "paused", "paused", "pause"),
+])
+def test_state_setter_posts_only_when_needed(raw, state, action, post):
+    job_id = raw["id"]
+    api = SequenceApi({(SP_ID, job_id): raw}, {})
+    outcome = setter(api, state).set_target(JobTarget(SP_ID, job_id))
+    assert set(outcome.result) == STATE_KEYS
+    assert outcome.result["action"] == action
+    assert api.posts == ([(post, SP_ID, job_id)] if post else [])
+    if post:
+        assert outcome.expected["status_code"] == ("Active" if post == "start" else "Paused")
+        assert outcome.found["status_code"] == raw["status"]["code"]
+    else:
+        assert outcome.expected is None
+
+
+@pytest.mark.parametrize("raw, state, action", [(QUARANTINED, "started", "would_start"), (ACTIVE, "paused", "would_pause"),
+                                                (ACTIVE, "started", "skipped")])
+def test_state_setter_check_mode_sends_nothing(raw, state, action):
+    api = SequenceApi({(SP_ID, raw["id"]): raw}, {})
+    outcome = setter(api, state, check_mode=True).set_target(JobTarget(SP_ID, raw["id"]))
+    assert outcome.result["action"] == action and api.posts == []
+
+
+@pytest.mark.parametrize("error, action", [(GraphError("lost", outcome_unknown=True), "unknown"), (GraphError("HTTP 409", status=409), "failed"),
+                                           (AuthError("no token"), "failed"), (RuntimeError("boom"), "unknown")])
+def test_state_setter_post_errors(error, action):
+    api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {}, restart_errors={SCIM_JOB: error})
+    outcome = setter(api, "started").set_target(JobTarget(SP_ID, SCIM_JOB))
+    assert outcome.result["action"] == action
+    assert len(api.posts) == 1
+    if isinstance(error, RuntimeError):
+        assert outcome.result["reason"] == "unexpected RuntimeError while starting"
+
+
+def test_state_setter_read_failure_sends_nothing():
+    api = SequenceApi({}, {}, read_errors={SCIM_JOB: GraphError("HTTP 404", status=404)})
+    outcome = setter(api, "paused").set_target(JobTarget(SP_ID, SCIM_JOB))
+    assert outcome.result["action"] == "failed" and "reading the job failed" in outcome.result["reason"] and api.posts == []
+
+
+def test_state_setter_over_a_list_keeps_order():
+    jobs = {(SP_ID, "scim.%032x" % n): raw_job("scim.%032x" % n, code="Paused" if n % 2 else "Active") for n in range(20)}
+    api = SequenceApi(jobs, {}, jitter=0.002)
+    targets = [JobTarget(SP_ID, job_id) for dummy, job_id in jobs]
+    outcomes = setter(api, "started").set_targets(targets, 8)
+    assert [o.result["job_id"] for o in outcomes] == [t.job_id for t in targets]
+    assert [o.result["action"] for o in outcomes] == ["started" if n % 2 else "skipped" for n in range(20)]
+    assert len(api.posts) == 10
