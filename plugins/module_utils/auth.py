@@ -33,7 +33,19 @@ SIGN_IN_HINTS = {
     "AADSTS700016": "no application with this client_id exists in the tenant: check client_id and tenant_id",
     "AADSTS90002": "the tenant was not found: check tenant_id and the cloud",
     "AADSTS700027": "the certificate is not registered on the app (or its thumbprint differs): upload it to the app registration",
-    "AADSTS700024": "the client assertion has expired: refresh the federated token file",
+    "AADSTS700024": (
+        "the client assertion has expired: the federated token file must hold a current token; the platform that writes it "
+        "(AKS workload identity, GitHub Actions, ...) rotates it, so point federated_token_file (env AZURE_FEDERATED_TOKEN_FILE) "
+        "at the file it keeps fresh rather than a copy"
+    ),
+    "AADSTS70021": (
+        "no federated credential on the app matches the token's issuer, subject and audience: add one to the app registration "
+        "for exactly that issuer and subject, with audience api://AzureADTokenExchange"
+    ),
+    "AADSTS700211": "no federated credential on the app trusts the token's issuer: check the issuer URL of the app's federated credential",
+    "AADSTS700212": "no federated credential on the app accepts the token's audience: use api://AzureADTokenExchange on both sides",
+    "AADSTS700213": "no federated credential on the app matches the token's subject: check the subject of the app's federated credential",
+    "AADSTS5002738": "the federated token's signature could not be checked against its issuer's keys: is the file a token of that issuer?",
     "AADSTS500011": "the Graph resource is not known where you signed in: check that cloud matches your tenant's cloud",
     "AADSTS7000218": "the request needs a credential: " + MISSING_CREDENTIAL_HELP,
 }
@@ -147,10 +159,14 @@ class Credential:
     def _acquire(self, force_refresh):
         raise NotImplementedError
 
+    def _secrets(self):
+        """Every secret an error text must not hold: the settings' secrets, and what a subclass read from elsewhere."""
+        return self.settings.secret_values()
+
     def _token_from_result(self, result):
         """An AccessToken from what MSAL returned, or the sign-in error as an AuthError."""
         if "access_token" not in result:
-            raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self.settings))
+            raise AuthError(_scrub(describe_sign_in_error(result, self.describe()), self._secrets()))
         expires_in = float(result.get("expires_in") or 3600)
         return AccessToken(result["access_token"], time.time() + expires_in, result.get("token_source", "identity_provider"))
 
@@ -169,7 +185,7 @@ class Credential:
             )
         if isinstance(exc, OSError):  # requests and urllib3 errors are OSErrors too
             return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
-        return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, _scrub(str(exc), self.settings)))
+        return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, _scrub(str(exc), self._secrets())))
 
 
 class AccessTokenCredential(Credential):
@@ -259,7 +275,7 @@ class _ConfidentialClientCredential(Credential):
             raise
         except ValueError as exc:
             # MSAL raises ValueError for a discovery failure (wrong authority host or tenant).
-            raise AuthError("Sign-in as %s failed: %s" % (self.describe(), _scrub(str(exc), self.settings))) from None
+            raise AuthError("Sign-in as %s failed: %s" % (self.describe(), _scrub(str(exc), self._secrets()))) from None
         except Exception as exc:  # pylint: disable=broad-exception-caught
             raise self._translate_error(exc) from None
         return self._token_from_result(result)
@@ -373,6 +389,13 @@ class FederatedTokenCredential(_ConfidentialClientCredential):
 
     method = "federated_token"
 
+    def __init__(self, settings):
+        super().__init__(settings)
+        self._assertions = []  # each one read, kept only to scrub it from error text
+
+    def _secrets(self):
+        return super()._secrets() + self._assertions
+
     def validate(self):
         super().validate()
         self._require("federated_token_file")
@@ -390,6 +413,8 @@ class FederatedTokenCredential(_ConfidentialClientCredential):
             raise AuthError("federated_token_file %r cannot be read (%s): check AZURE_FEDERATED_TOKEN_FILE." % (path, exc)) from None
         if not assertion:
             raise AuthError("federated_token_file %r is empty: the workload identity token has not been written yet." % path)
+        if assertion not in self._assertions:
+            self._assertions.append(assertion)
         return assertion
 
     def _client_credential(self):
@@ -435,7 +460,7 @@ class ManagedIdentityCredential(Credential):
         except AuthError:
             raise
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            raise AuthError("Managed identity sign-in failed: %s." % _scrub(str(exc) or type(exc).__name__, self.settings)) from None
+            raise AuthError("Managed identity sign-in failed: %s." % _scrub(str(exc) or type(exc).__name__, self._secrets())) from None
         return self._token_from_result(result)
 
 
@@ -521,7 +546,8 @@ def credential_from_settings(settings):
     return credential
 
 
-def _scrub(text, settings):
-    for secret in settings.secret_values():
+def _scrub(text, secrets):
+    """text with every secret in `secrets` replaced."""
+    for secret in secrets:
         text = text.replace(secret, "********")
     return text

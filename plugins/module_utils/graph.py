@@ -182,7 +182,9 @@ class GraphClient:
                 try:
                     self._refresh_token(token)
                 except AuthError as exc:
-                    raise GraphError(str(exc), status=status, code=code, request_id=request_id) from None
+                    # Say both why Graph refused the token (expired, wrong audience, ...) and why no new one can be had.
+                    text = describe_error(status, code, message, method, path, False, request_id).replace(token, "********")
+                    raise GraphError("%s. %s" % (text, exc), status=status, code=code, request_id=request_id) from None
                 continue
             if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and attempt < self.settings.max_retries:
                 delay = retry_after if retry_after is not None else backoff_delay(attempt)
