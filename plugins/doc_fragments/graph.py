@@ -114,3 +114,46 @@ attributes:
     membership:
       - entra.sync.graph
 """
+
+    # For plugins (the sync_jobs inventory): the same options read from the environment too. Modules get these
+    # through the argspec fallbacks in module_utils/options.py (ENV_FALLBACKS); a unit test keeps both in step.
+    # Ansible uses the LAST variable of an env list that is set, so each list is ENV_FALLBACKS in reverse order:
+    # the first name of ENV_FALLBACKS wins, as it does for modules.
+    PLUGINS = r"""
+options:
+  tenant_id:
+    env:
+      - name: AZURE_TENANT
+      - name: AZURE_TENANT_ID
+  client_id:
+    env:
+      - name: AZURE_CLIENT_ID
+  client_secret:
+    env:
+      - name: AZURE_SECRET
+      - name: AZURE_CLIENT_SECRET
+  client_certificate_path:
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PATH
+  client_certificate_password:
+    env:
+      - name: AZURE_CLIENT_CERTIFICATE_PASSWORD
+  federated_token_file:
+    env:
+      - name: AZURE_FEDERATED_TOKEN_FILE
+  access_token:
+    env:
+      - name: ENTRA_SYNC_ACCESS_TOKEN
+  cloud:
+    env:
+      - name: AZURE_CLOUD_ENVIRONMENT
+  graph_endpoint:
+    env:
+      - name: ENTRA_SYNC_GRAPH_ENDPOINT
+  authority_host:
+    env:
+      - name: AZURE_AUTHORITY_HOST
+  ca_path:
+    env:
+      - name: ENTRA_SYNC_CA_PATH
+"""

@@ -1,0 +1,346 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+name: sync_jobs
+short_description: Microsoft Entra provisioning and Cloud Sync jobs as inventory hosts
+description:
+  - One host per synchronization job of every service principal of the tenant (or of several tenants), read through Microsoft Graph.
+  - Host variables hold the job's status (prefix C(entra_sync_)), so a play can target, for example, the quarantined jobs
+    and restart them with M(entra.sync.sync_job_restart) on C(localhost) or with C(delegate_to).
+  - The source file name must end in C(sync_jobs.yml) or C(sync_jobs.yaml), for example C(prod.sync_jobs.yml).
+  - "Host names are C(<display name slug>__<job id>): the service principal's display name in lowercase ASCII letters, digits
+    and C(_) (at most 40 characters; its object id when it has no name), two underscores, then the job id. When two jobs
+    would get the same name, both get C(<slug>__<service principal id>__<job id>) instead (and C(__<tenant id>) at the end
+    if they are still the same). With O(hostnames=id) names are C(<service principal id>__<job id>), which never change
+    when an application is renamed."
+  - "Host variables: C(entra_sync_tenant_id), C(entra_sync_service_principal_id), C(entra_sync_service_principal_name),
+    C(entra_sync_app_id), C(entra_sync_job_id), C(entra_sync_template_id), C(entra_sync_status_code),
+    C(entra_sync_schedule_state), C(entra_sync_schedule_interval), C(entra_sync_quarantine_reason), C(entra_sync_quarantine),
+    C(entra_sync_last_execution_state), C(entra_sync_last_execution_error), C(entra_sync_last_execution_time_began),
+    C(entra_sync_last_execution_time_ended), C(entra_sync_last_successful_execution_time),
+    C(entra_sync_count_successive_complete_failures), C(entra_sync_escrows_pruned), C(entra_sync_steady_state_last_achieved_time),
+    C(entra_sync_troubleshooting_url), C(entra_sync_synchronized_entry_counts) (the fields M(entra.sync.sync_job_info) returns),
+    and C(entra_sync_conditions), the O(entra.sync.sync_job_restart#module:restart_if) conditions the job matches."
+  - With O(condition_groups) (the default), each host is also in a group per condition it matches, named as the
+    O(entra.sync.sync_job_restart#module:restart_if) conditions are, C(quarantined), C(failed), C(entry_errors) and C(paused).
+  - Text read from Graph (display names, error messages) that looks like a Jinja2 template is marked unsafe, so it is
+    never templated.
+  - A service principal whose jobs cannot be read (for example a 5xx error after the retries) is named in a warning and in
+    the C(entra_sync_inventory_errors) variable of the C(all) group; the other jobs are still listed. A tenant that
+    cannot be listed at all (sign-in or permission error) fails the source.
+  - With the cache on, the jobs of each tenant (before the template and status filters) are kept in the cache and the
+    hosts are built from them, so changing O(compose), O(keyed_groups), O(template_ids) or O(status_codes) needs no new
+    read. A tenant where some service principal could not be read is not cached.
+version_added: 0.1.0
+author:
+  - entra.sync maintainers (@entra-sync)
+extends_documentation_fragment:
+  - entra.sync.graph
+  - entra.sync.graph.plugins
+  - constructed
+  - inventory_cache
+options:
+  plugin:
+    description: The name of this plugin; makes the file a source for it.
+    type: str
+    required: true
+    choices: [entra.sync.sync_jobs]
+  tenants:
+    description:
+      - The tenants to read, with the same app credentials. Each item is a tenant id (or verified domain), or a dictionary with
+        C(tenant_id) and optionally its own C(client_id), C(client_secret), C(client_certificate_path), C(client_certificate_password),
+        C(federated_token_file), C(managed_identity), C(auth_method) or C(access_token); the other options apply to every tenant.
+      - When empty, the one tenant of O(tenant_id) is read.
+      - An O(access_token) is valid for one tenant only, so with several tenants each needs its own C(access_token) in its item,
+        or none of them uses a token.
+    type: list
+    elements: raw
+    default: []
+  template_ids:
+    description:
+      - Only jobs made from these templates (for example V(scim), V(AD2AADProvisioning)), compared case-insensitively. Empty for all.
+    type: list
+    elements: str
+    default: []
+  status_codes:
+    description:
+      - Only jobs whose status code is one of these (V(Quarantine), V(Active), V(Paused), V(NotRun), V(NotConfigured)),
+        compared case-insensitively. Empty for all.
+    type: list
+    elements: str
+    default: []
+  service_principal_filter:
+    description:
+      - An OData C($filter) on C(/servicePrincipals) that limits the service principals read, for example V(startswith(displayName,'HR')).
+    type: str
+  concurrency:
+    description:
+      - How many service principals' jobs are read at the same time, from 1 to 64.
+    type: int
+    default: 10
+  hostnames:
+    description:
+      - V(display_name) names hosts C(<display name slug>__<job id>); V(id) names them C(<service principal id>__<job id>).
+    type: str
+    default: display_name
+    choices: [display_name, id]
+  condition_groups:
+    description:
+      - Add each host to the groups C(quarantined), C(failed), C(entry_errors) and C(paused) that its status matches.
+    type: bool
+    default: true
+notes:
+  - String options given in the source file (not through the environment) may be templates, for example
+    V({{ lookup('ansible.builtin.env', 'MY_SECRET'\) }}); they are templated before use.
+  - In AWX or Ansible Automation Platform, attach the built-in Microsoft Azure Resource Manager credential (or a custom credential
+    that injects the environment variables above) to the inventory source.
+seealso:
+  - module: entra.sync.sync_job_info
+  - module: entra.sync.sync_job_restart
+"""
+
+EXAMPLES = r"""
+# prod.sync_jobs.yml: every job of the tenant of AZURE_TENANT_ID, signed in with AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
+plugin: entra.sync.sync_jobs
+
+# hr.sync_jobs.yml: SCIM and Workday jobs of HR apps, grouped by template and status, cached for 10 minutes
+plugin: entra.sync.sync_jobs
+template_ids: [scim, Workday2AD]
+service_principal_filter: "startswith(displayName,'HR')"
+keyed_groups:
+  - key: entra_sync_template_id
+    prefix: template
+  - key: entra_sync_status_code
+    prefix: status
+compose:
+  ansible_connection: "'local'"
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/entra_sync_inventory
+cache_timeout: 600
+
+# msp.sync_jobs.yml: two customer tenants, one app registration consented in both, a group per tenant
+plugin: entra.sync.sync_jobs
+tenants:
+  - 11111111-1111-1111-1111-111111111111
+  - tenant_id: contoso.onmicrosoft.com
+    client_id: 22222222-2222-2222-2222-222222222222
+keyed_groups:
+  - key: entra_sync_tenant_id
+    prefix: tenant
+"""
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
+    InventoryInputError,
+    check_shared_access_token,
+    condition_groups,
+    describe_read_error,
+    filter_jobs,
+    host_names,
+    host_vars,
+    parse_tenants,
+    tenant_get_option,
+    unique_jobs,
+)
+from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC, OptionError, settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
+
+FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
+CACHE_FORMAT = 1
+ERRORS_VAR = "entra_sync_inventory_errors"
+MAX_WARNINGS = 10
+# Connection options a source file may write as a template (string options only).
+TEMPLATED_OPTIONS = tuple(name for name, spec in GRAPH_ARGSPEC.items() if spec.get("type") in ("str", "path"))
+
+
+def make_unsafe(value):
+    """Mark remote text that could be read as a template (it holds '{' or '}') unsafe, in nested data too.
+
+    Text without braces can never be templated, so it is left as is: ansible-inventory --list then shows plain strings.
+    """
+    if isinstance(value, dict):
+        return {make_unsafe(key): make_unsafe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [make_unsafe(item) for item in value]
+    if isinstance(value, str) and ("{" in value or "}" in value):
+        return wrap_var(value)
+    return value
+
+
+class Tenant:
+    """One tenant to read: its settings and credential (built and checked before any request)."""
+
+    def __init__(self, settings, credential):
+        self.settings = settings
+        self.credential = credential
+
+    @property
+    def label(self):
+        """The tenant id for host variables and the cache: the option, else the token's tid claim, else ''."""
+        if self.settings.tenant_id:
+            return self.settings.tenant_id
+        if self.settings.access_token:
+            return jwt_claims(self.settings.access_token).get("tid") or ""
+        return ""
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """One host per Microsoft Entra synchronization job."""
+
+    NAME = "entra.sync.sync_jobs"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(FILE_SUFFIXES)
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+
+        tenants = self._tenants()
+        concurrency = self._concurrency()
+        sp_filter = self._text_option("service_principal_filter")
+
+        use_cache = bool(self.get_option("cache"))
+        cache_key = self.get_cache_key(path)
+        cached = {}
+        if use_cache and cache:
+            try:
+                cached = self._cache[cache_key]
+            except KeyError:
+                cached = {}
+        cached_tenants = cached.get("tenants", {}) if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT else {}
+
+        jobs, errors, fresh = [], [], {}
+        for tenant in tenants:
+            entry = cached_tenants.get(tenant.label)
+            if isinstance(entry, dict) and entry.get("service_principal_filter") == sp_filter and isinstance(entry.get("jobs"), list):
+                jobs.extend(entry["jobs"])
+                continue
+            tenant_jobs, tenant_errors = self._read_tenant(tenant, sp_filter, concurrency)
+            jobs.extend(tenant_jobs)
+            errors.extend(tenant_errors)
+            if not tenant_errors:
+                fresh[tenant.label] = {"service_principal_filter": sp_filter, "jobs": tenant_jobs}
+
+        self._populate(jobs, errors)
+
+        if use_cache and fresh:
+            kept = dict(cached_tenants)
+            kept.update(fresh)
+            self._cache[cache_key] = {"format": CACHE_FORMAT, "tenants": kept}
+
+    # ---- options ---------------------------------------------------------------------------------------------------
+
+    def _option(self, name):
+        """get_option, with a string given as a template in the source file templated (never one from the environment)."""
+        value, origin = self.get_option_and_origin(name)
+        if name in TEMPLATED_OPTIONS and isinstance(value, str) and origin == "Direct" and self.templar.is_template(value):
+            value = self.templar.template(value)
+        return value
+
+    def _text_option(self, name):
+        value = self.get_option(name)
+        if isinstance(value, str):
+            value = value.strip()
+        return value or None
+
+    def _concurrency(self):
+        value = self.get_option("concurrency")
+        if not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+            raise AnsibleParserError("concurrency %s is out of range: use 1 to %d." % (value, MAX_CONCURRENCY))
+        return value
+
+    def _tenants(self):
+        """Settings and a validated credential for each tenant; every local check is made before any request."""
+        try:
+            entries = parse_tenants(self.get_option("tenants")) or [{}]
+            check_shared_access_token(entries, self._option("access_token"))
+        except InventoryInputError as exc:
+            raise AnsibleParserError(str(exc)) from None
+        tenants = []
+        warned = False
+        for entry in entries:
+            try:
+                settings = settings_from_options(tenant_get_option(self._option, entry))
+                credential = credential_from_settings(settings)
+            except (OptionError, AuthError) as exc:
+                where = "tenant %s: " % entry["tenant_id"] if len(entries) > 1 else ""
+                raise AnsibleParserError(where + str(exc)) from None
+            if not settings.validate_certs and not warned:
+                self.display.warning(
+                    "validate_certs is false: TLS certificates of %s are not verified. Use ca_path instead where you can." % settings.graph_root
+                )
+                warned = True
+            tenants.append(Tenant(settings, credential))
+        return tenants
+
+    # ---- reading -----------------------------------------------------------------------------------------------------
+
+    def _read_tenant(self, tenant, sp_filter, concurrency):
+        """(job dicts, read errors) of one tenant, unfiltered; a tenant-wide failure raises AnsibleParserError."""
+        try:
+            client = GraphClient(tenant.settings, tenant.credential, pool_size=concurrency)
+        except GraphError as exc:
+            raise AnsibleParserError(str(exc)) from None
+        try:
+            scan = scan_tenant(SyncApi(client), JobFilter(), sp_filter, concurrency)
+        except (GraphError, AuthError) as exc:
+            where = " of tenant %s" % tenant.label if tenant.label else ""
+            raise AnsibleParserError("The synchronization jobs%s could not be listed: %s" % (where, exc)) from None
+        finally:
+            client.close()
+        label = tenant.label
+        if scan.errors and len(scan.errors) >= scan.service_principals_read:
+            # Nothing could be read (typically a missing permission): an empty inventory would hide it.
+            where = " of tenant %s" % label if label else ""
+            raise AnsibleParserError("No service principal's jobs%s could be read (%d tried); the first error: %s"
+                                     % (where, scan.service_principals_read, scan.errors[0]["message"]))
+        jobs = []
+        for job in scan.jobs:
+            data = job.to_dict()
+            data["tenant_id"] = label or None
+            jobs.append(data)
+        errors = [dict(error, tenant_id=label or None) for error in scan.errors]
+        return jobs, errors
+
+    # ---- hosts -------------------------------------------------------------------------------------------------------
+
+    def _populate(self, jobs, errors):
+        jobs = filter_jobs(unique_jobs(jobs), self.get_option("template_ids"), self.get_option("status_codes"))
+        jobs.sort(key=lambda job: tuple((job.get(name) or "") for name in ("tenant_id", "service_principal_id", "job_id")))
+        names = host_names(jobs, self.get_option("hostnames"))
+        strict = self.get_option("strict")
+        with_condition_groups = self.get_option("condition_groups")
+
+        for name, job in zip(names, jobs):
+            variables = make_unsafe(host_vars(job))
+            self.inventory.add_host(name)
+            for key, value in variables.items():
+                self.inventory.set_variable(name, key, value)
+            if with_condition_groups:
+                for group in condition_groups(job):
+                    self.inventory.add_group(group)
+                    self.inventory.add_child(group, name)
+            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+
+        for error in errors[:MAX_WARNINGS]:
+            self.display.warning(describe_read_error(error, error.get("tenant_id")))
+        if len(errors) > MAX_WARNINGS:
+            self.display.warning("entra.sync.sync_jobs: %d more service principals could not be read: see the %s variable of the all group."
+                                 % (len(errors) - MAX_WARNINGS, ERRORS_VAR))
+        # Kept beside what an earlier sync_jobs source of the same inventory reported.
+        earlier = self.inventory.groups["all"].get_vars().get(ERRORS_VAR) or []
+        self.inventory.set_variable("all", ERRORS_VAR, list(earlier) + make_unsafe([
+            {"tenant_id": error.get("tenant_id"), "service_principal_id": error.get("service_principal_id"), "message": error.get("message")}
+            for error in errors
+        ]))
