@@ -66,8 +66,33 @@ options:
   concurrency:
     description:
       - How many jobs are processed at the same time for O(jobs) or O(service_principal_id) alone. From 1 to 64.
+      - With O(wait=true), also how many status polls are sent at the same time.
     type: int
     default: 10
+  wait:
+    description:
+      - After the restarts, poll each restarted job (reads only; nothing is sent again) until it is healthy,
+        it relapsed, or O(wait_timeout) has passed.
+      - Healthy means status code C(Active) and no quarantine. Relapsed means back in quarantine with a quarantine
+        that began after the restart was sent (C(quarantine.currentBegan)); waiting on such a job stops at once.
+      - Each restarted job's result gets a RV(results[].wait) entry; the top level gets RV(unhealthy). The task
+        fails when any restarted job did not become healthy (its action stays C(restarted) and C(changed) is true).
+      - Healthy is what the status says right after the restart: the job left quarantine and runs. A first cycle that
+        fails later can still put it back into quarantine after the wait.
+      - Ignored in check mode (nothing is restarted).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - With O(wait=true), how many seconds to wait for each job, counted from its restart. From 1 to 86400.
+    type: int
+    default: 300
+  wait_interval:
+    description:
+      - With O(wait=true), seconds before the first poll of a job. Later polls back off (x1.5 each) up to 30 seconds,
+        and the last poll happens at O(wait_timeout). From 0.2 to 30.
+    type: float
+    default: 5
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -75,7 +100,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads every job and reports C(would_restart) without sending any restart.
+    details: Reads every job and reports C(would_restart) without sending any restart; O(wait) is ignored.
   diff_mode:
     support: full
     details: Shows the status found for each job that is (or would be) restarted.
@@ -112,6 +137,19 @@ EXAMPLES = r"""
 - name: Show the counts
   ansible.builtin.debug:
     var: restarted.summary
+
+- name: Canary - restart two jobs and fail unless both are healthy within five minutes
+  entra.sync.sync_job_restart:
+    jobs: "{{ found.jobs[:2] }}"
+    restart_if: [quarantined]
+    reset_scope: [QuarantineState, Watermark, Escrows]
+    wait: true
+    wait_timeout: 300
+  register: canary
+
+- name: Each restarted job says whether it became healthy
+  ansible.builtin.debug:
+    msg: "{{ canary.results | selectattr('wait') | map(attribute='wait.healthy') | list }}"
 """
 
 RETURN = r"""
@@ -141,6 +179,39 @@ reason:
   description: Why (one job only).
   returned: when O(job_id) is given
   type: str
+wait:
+  description:
+    - What the wait saw after the restart (one job only); null when the job was not restarted. Same keys as RV(results[].wait).
+  returned: when O(job_id) is given and O(wait=true), not in check mode
+  type: dict
+  sample: {"healthy": true, "relapsed": false, "status_code_after": "Active", "quarantine_reason_after": null,
+           "schedule_state_after": "Active", "waited_seconds": 5.0, "polls": 1,
+           "reason": "Active and out of quarantine after 5 s (1 polls)"}
+unhealthy:
+  description:
+    - The restarted jobs that did not become healthy within O(wait_timeout) (or relapsed); empty when all did. The task fails when it is not empty.
+  returned: when O(wait=true), not in check mode
+  type: list
+  elements: dict
+  contains:
+    service_principal_id:
+      description: Object id of the service principal.
+      type: str
+    job_id:
+      description: Id of the job.
+      type: str
+    status_code_after:
+      description: The status code of the last poll, null when no poll could read the job.
+      type: str
+    quarantine_reason_after:
+      description: The quarantine reason of the last poll, or null.
+      type: str
+    relapsed:
+      description: True when the job fell back into quarantine after the restart.
+      type: bool
+    reason:
+      description: Why it is not healthy.
+      type: str
 reset_scope:
   description: The C(resetScope) string sent, or null when empty criteria were sent.
   returned: always
@@ -173,6 +244,35 @@ results:
     reset_scope:
       description: The C(resetScope) string sent, or null for empty criteria.
       type: str
+    wait:
+      description:
+        - Only with O(wait=true) outside check mode. Null for a job that was not restarted; for a restarted job, what the polls saw.
+      type: dict
+      contains:
+        healthy:
+          description: The job became healthy (status code C(Active), no quarantine) within O(wait_timeout).
+          type: bool
+        relapsed:
+          description: The job fell back into quarantine after the restart (a quarantine that began after it); waiting stopped early.
+          type: bool
+        status_code_after:
+          description: The status code of the last poll, null when no poll could read the job.
+          type: str
+        quarantine_reason_after:
+          description: The quarantine reason of the last poll, or null.
+          type: str
+        schedule_state_after:
+          description: The schedule state of the last poll, or null.
+          type: str
+        waited_seconds:
+          description: Seconds from the restart to the last poll.
+          type: float
+        polls:
+          description: How many times the job was read while waiting.
+          type: int
+        reason:
+          description: One line on what the wait saw.
+          type: str
 summary:
   description: How many jobs got each action, and the total.
   returned: when O(jobs) or O(service_principal_id) alone is given
@@ -193,6 +293,7 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESTART_CONDITIONS, InputError, JobTarget, build_reset_scope, normalize_job_targets, summarize,
     validate_conditions, validate_job_id, validate_service_principal_id,
 )
+from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 
 FAILED_ACTIONS = ("failed", "unknown")
 
@@ -220,11 +321,39 @@ def diff_for(outcomes):
     return {"before": before, "after": after}
 
 
-def failure_message(results):
+def _listed(items, describe):
+    shown = "; ".join(describe(item) for item in items[:3])
+    more = " (and %d more, see results)" % (len(items) - 3) if len(items) > 3 else ""
+    return shown + more
+
+
+def failure_message(results, unhealthy=()):
+    parts = []
     bad = [result for result in results if result["action"] in FAILED_ACTIONS]
-    shown = "; ".join("%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]) for r in bad[:3])
-    more = " (and %d more, see results)" % (len(bad) - 3) if len(bad) > 3 else ""
-    return "%d of %d jobs failed or have an unknown outcome: %s%s" % (len(bad), len(results), shown, more)
+    if bad:
+        parts.append("%d of %d jobs failed or have an unknown outcome: %s" % (
+            len(bad), len(results), _listed(bad, lambda r: "%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]))))
+    if unhealthy:
+        restarted = sum(1 for result in results if result["action"] == "restarted")
+        parts.append("%d of %d restarted jobs did not become healthy: %s" % (
+            len(unhealthy), restarted, _listed(list(unhealthy), lambda u: "%s/%s: %s" % (u["service_principal_id"], u["job_id"], u["reason"]))))
+    return ". ".join(parts)
+
+
+def unhealthy_jobs(results):
+    """The restarted jobs whose wait did not end healthy, in result order."""
+    return [
+        {
+            "service_principal_id": result["service_principal_id"],
+            "job_id": result["job_id"],
+            "status_code_after": result["wait"]["status_code_after"],
+            "quarantine_reason_after": result["wait"]["quarantine_reason_after"],
+            "relapsed": result["wait"]["relapsed"],
+            "reason": result["wait"]["reason"],
+        }
+        for result in results
+        if result.get("wait") and not result["wait"]["healthy"]
+    ]
 
 
 def main():
@@ -238,6 +367,9 @@ def main():
             "allow_connector_data_store": {"type": "bool", "default": False},
             "restart_if": {"type": "list", "elements": "str", "default": ["always"], "choices": list(RESTART_CONDITIONS)},
             "concurrency": {"type": "int", "default": 10},
+            "wait": {"type": "bool", "default": False},
+            "wait_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+            "wait_interval": {"type": "float", "default": DEFAULT_INTERVAL},
         },
         mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id"), ("jobs", "template_id"), ("job_id", "template_id")],
         required_one_of=[("service_principal_id", "jobs")],
@@ -248,6 +380,7 @@ def main():
         kind, targets, notes = parse_targets(params)
         scope, scope_warnings = build_reset_scope(params["reset_scope"], params["allow_connector_data_store"])
         conditions = tuple(validate_conditions(params["restart_if"]))
+        policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
@@ -258,9 +391,7 @@ def main():
     restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
     common = {"reset_scope": scope, "auth_method": module.auth_method_used}
     if kind == "one":
-        outcome = restarter.restart_target(targets[0])
-        outcomes = [outcome]
-        result = dict(outcome.result, auth_method=module.auth_method_used)
+        outcomes = [restarter.restart_target(targets[0])]
     else:
         try:
             if kind == "list":
@@ -269,15 +400,25 @@ def main():
                 outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
         except (GraphError, AuthError) as exc:
             module.fail_graph(exc, changed=False, **common)
-        results = [outcome.result for outcome in outcomes]
+    waited = policy is not None and not module.check_mode
+    if waited:
+        restarter.wait_healthy(outcomes, policy, concurrency)
+
+    results = [outcome.result for outcome in outcomes]
+    if kind == "one":
+        result = dict(results[0], auth_method=module.auth_method_used)
+    else:
         result = dict(common, results=results, summary=summarize(results))
+    unhealthy = unhealthy_jobs(results) if waited else []
+    if waited:
+        result["unhealthy"] = unhealthy
 
     actions = [outcome.result["action"] for outcome in outcomes]
     result["changed"] = any(action in ("restarted", "would_restart") for action in actions)
     if module._diff:
         result["diff"] = diff_for(outcomes)
-    if any(action in FAILED_ACTIONS for action in actions):
-        module.fail_json(msg=failure_message([outcome.result for outcome in outcomes]), **result)
+    if unhealthy or any(action in FAILED_ACTIONS for action in actions):
+        module.fail_json(msg=failure_message(results, unhealthy), **result)
     module.exit_json(**result)
 
 

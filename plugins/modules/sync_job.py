@@ -1,0 +1,231 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: sync_job
+short_description: Start or pause Microsoft Entra provisioning and Cloud Sync jobs, idempotently
+description:
+  - Starts or pauses synchronization jobs through Microsoft Graph
+    (C(POST /servicePrincipals/{id}/synchronization/jobs/{jobId}/start) or C(.../pause)).
+  - Each job is read first. O(state=started) starts only a job that is paused (status code C(Paused), with or without a
+    quarantine, or schedule C(Paused)) or quarantined (status code C(Quarantine)); an C(Active) or C(NotRun) job is left
+    alone because Microsoft warns against starting a job that is running. A C(NotConfigured) job is left alone too
+    (there is nothing to start until it is set up), and a job whose status can't be read or is not recognized fails
+    rather than risk starting a running job.
+  - O(state=paused) pauses any job that is not already paused (status code or schedule C(Paused)).
+  - A start or pause is never sent twice for one job; one whose answer was lost is reported as C(unknown).
+  - To clear a quarantine's cause (escrows, watermark) as well, use M(entra.sync.sync_job_restart) instead.
+version_added: 0.2.0
+author:
+  - entra.sync maintainers (@entra-sync)
+options:
+  service_principal_id:
+    description:
+      - Object id (a GUID) of the service principal that holds the job. Not the appId. Needs O(job_id).
+    type: str
+  job_id:
+    description:
+      - Id of the synchronization job, for example C(scim.0123456789abcdef0123456789abcdef). Needs O(service_principal_id).
+    type: str
+  jobs:
+    description:
+      - A list of jobs, each a dictionary with C(service_principal_id) and C(job_id); other keys are ignored, so the
+        RV(entra.sync.sync_job_info#module:jobs) of M(entra.sync.sync_job_info) can be passed as is.
+      - Processed concurrently (see O(concurrency)) with one token for the whole task. Duplicates are processed once, with a warning.
+    type: list
+    elements: dict
+  state:
+    description:
+      - V(started) starts the job when it is paused or quarantined, and leaves a running one alone.
+      - V(paused) pauses the job unless it is already paused.
+    type: str
+    required: true
+    choices: [started, paused]
+  concurrency:
+    description:
+      - How many jobs of O(jobs) are processed at the same time. From 1 to 64.
+    type: int
+    default: 10
+extends_documentation_fragment:
+  - entra.sync.graph
+  - entra.sync.graph.action_group
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads every job and reports C(would_start) or C(would_pause) without sending anything.
+  diff_mode:
+    support: full
+    details: Shows the status found and the status expected after the start or pause (expected, not read back).
+  platform:
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Resume a paused or quarantined job (a running one is left alone)
+  entra.sync.sync_job:
+    service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
+    job_id: scim.0123456789abcdef0123456789abcdef
+    state: started
+
+- name: Pause every SCIM job of the tenant before a maintenance window
+  entra.sync.sync_job_info:
+    template_id: [scim]
+  register: scim
+
+- name: Pause them, ten at a time
+  entra.sync.sync_job:
+    jobs: "{{ scim.jobs }}"
+    state: paused
+  register: paused
+
+- name: Show the counts
+  ansible.builtin.debug:
+    var: paused.summary
+"""
+
+RETURN = r"""
+service_principal_id:
+  description: The service principal of the job (one job only).
+  returned: when O(job_id) is given
+  type: str
+job_id:
+  description: The job (one job only).
+  returned: when O(job_id) is given
+  type: str
+template_id:
+  description: The job's template (one job only).
+  returned: when O(job_id) is given and the job could be read
+  type: str
+status_code:
+  description: The status code found before any start or pause (one job only).
+  returned: when O(job_id) is given and the job could be read
+  type: str
+  sample: Paused
+action:
+  description: What was done (one job only); see RV(results[].action).
+  returned: when O(job_id) is given
+  type: str
+  sample: started
+reason:
+  description: Why (one job only).
+  returned: when O(job_id) is given
+  type: str
+  sample: "status Paused: paused, starting it"
+results:
+  description: One result per job, in input order (for O(jobs)).
+  returned: when O(jobs) is given
+  type: list
+  elements: dict
+  contains:
+    service_principal_id:
+      description: Object id of the service principal.
+      type: str
+    job_id:
+      description: Id of the job.
+      type: str
+    template_id:
+      description: Template of the job, null when it could not be read.
+      type: str
+    status_code:
+      description: Status code found before any start or pause, null when the job could not be read.
+      type: str
+    action:
+      description:
+        - C(started) or C(paused) (sent), C(would_start) or C(would_pause) (check mode), C(skipped) (already in the
+          wanted state, or a running job that must not be started), C(failed), or C(unknown) (sent, answer lost).
+      type: str
+    reason:
+      description: Why this action, or the error.
+      type: str
+summary:
+  description: How many jobs got each action, and the total.
+  returned: when O(jobs) is given
+  type: dict
+  sample: {"started": 2, "paused": 0, "would_start": 0, "would_pause": 0, "skipped": 5, "failed": 0, "unknown": 0, "total": 7}
+auth_method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+  sample: client_secret
+"""
+
+from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
+from ansible_collections.entra.sync.plugins.module_utils.job_state import JOB_STATES, STATE_ACTIONS, summarize_states
+from ansible_collections.entra.sync.plugins.module_utils.jobs import (
+    InputError, JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id,
+)
+
+FAILED_ACTIONS = ("failed", "unknown")
+CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
+
+
+def parse_targets(params):
+    """Validate the target options before anything is sent; returns (kind, targets, notes)."""
+    if params["jobs"] is not None:
+        targets, notes = normalize_job_targets(params["jobs"])
+        return "list", targets, notes
+    target = JobTarget(validate_service_principal_id(params["service_principal_id"]), validate_job_id(params["job_id"]))
+    return "one", [target], []
+
+
+def diff_for(outcomes):
+    before, after = {}, {}
+    for outcome in outcomes:
+        if outcome.expected is None or outcome.found is None:
+            continue
+        key = "%s/%s" % (outcome.result["service_principal_id"], outcome.result["job_id"])
+        before[key] = outcome.found
+        after[key] = outcome.expected
+    return {"before": before, "after": after}
+
+
+def failure_message(results):
+    bad = [result for result in results if result["action"] in FAILED_ACTIONS]
+    shown = "; ".join("%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]) for r in bad[:3])
+    more = " (and %d more, see results)" % (len(bad) - 3) if len(bad) > 3 else ""
+    return "%d of %d jobs failed or have an unknown outcome: %s%s" % (len(bad), len(results), shown, more)
+
+
+def main():
+    module = GraphModule(
+        argument_spec={
+            "service_principal_id": {"type": "str"},
+            "job_id": {"type": "str"},
+            "jobs": {"type": "list", "elements": "dict"},
+            "state": {"type": "str", "required": True, "choices": list(JOB_STATES)},
+            "concurrency": {"type": "int", "default": 10},
+        },
+        mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id")],
+        required_one_of=[("service_principal_id", "jobs")],
+        required_together=[("service_principal_id", "job_id")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        kind, targets, notes = parse_targets(params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    concurrency = module.concurrency()
+    for note in notes:
+        module.warn(note)
+
+    api = module.connect(pool_size=concurrency)
+    setter = StateSetter(api, params["state"], module.check_mode)
+    outcomes = setter.set_targets(targets, concurrency)
+    results = [outcome.result for outcome in outcomes]
+    if kind == "one":
+        result = dict(results[0], auth_method=module.auth_method_used)
+    else:
+        result = {"results": results, "summary": summarize_states(results), "auth_method": module.auth_method_used}
+    result["changed"] = any(r["action"] in CHANGED_ACTIONS for r in results)
+    if module._diff:
+        result["diff"] = diff_for(outcomes)
+    if any(r["action"] in FAILED_ACTIONS for r in results):
+        module.fail_json(msg=failure_message(results), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
