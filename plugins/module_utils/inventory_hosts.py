@@ -220,4 +220,3 @@ def describe_read_error(error, tenant_id=None):
     where = " in tenant %s" % tenant_id if tenant_id else ""
     return "entra.sync.sync_jobs: the jobs of service principal %s%s could not be read, so its jobs are missing from the inventory: %s" % (
         error.get("service_principal_id"), where, error.get("message"))
-

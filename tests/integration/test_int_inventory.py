@@ -311,3 +311,11 @@ def test_source_file_names(tenant, tmp_path):
     proc = run_inventory(sandbox, source, env={"ANSIBLE_INVENTORY_ENABLED": "entra.sync.sync_jobs"})
     assert proc.returncode != 0
     assert tenant.log() == []
+
+
+def test_credential_options_in_the_source_may_be_templates(tenant, tmp_path):
+    sandbox = tenant.sandbox
+    source = write_source(tmp_path, {"client_secret": "{{ lookup('ansible.builtin.env', 'INV_TEST_SECRET') }}"})
+    env = {"AZURE_CLIENT_SECRET": None, "INV_TEST_SECRET": sandbox.env["AZURE_CLIENT_SECRET"]}
+    inventory = list_ok(sandbox, source, env=env)
+    assert len(inventory.hostvars) == len(tenant.admin.jobs(sandbox.tenant_id))
