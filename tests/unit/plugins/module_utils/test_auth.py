@@ -449,6 +449,12 @@ def test_msal_transport_failure_names_the_host(monkeypatch):
         ("AADSTS700024", "federated token"),
         ("AADSTS500011", "cloud"),
         ("AADSTS7000218", "AZURE_CLIENT_SECRET"),
+        ("AADSTS700024", "AZURE_FEDERATED_TOKEN_FILE"),
+        ("AADSTS70021", "issuer, subject and audience"),
+        ("AADSTS700211", "issuer"),
+        ("AADSTS700212", "api://AzureADTokenExchange"),
+        ("AADSTS700213", "subject"),
+        ("AADSTS5002738", "signature"),
     ],
 )
 def test_sign_in_hints(code, words):
@@ -692,3 +698,20 @@ def test_federated_token_file_problems(tmp_path, content, words):
         credential_from_settings(app_settings(federated_token_file=str(path)))
     assert words in str(info.value)
     assert str(path) in str(info.value)
+
+
+def test_federated_assertion_never_reaches_an_error(monkeypatch, tmp_path):
+    """An IdP that echoes the assertion (or an exception that holds it) must not put it in the task's message."""
+    path = tmp_path / "token"
+    path.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl\n")
+    credential = credential_from_settings(app_settings(federated_token_file=str(path)))
+    echoed = {"error": "invalid_client", "error_description": "AADSTS700024: assertion eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl expired"}
+    monkeypatch.setattr(credential, "_app", lambda: FakeApp(echoed))
+    with pytest.raises(AuthError) as info:
+        credential.get_token()
+    assert "eyJ" not in str(info.value) and "********" in str(info.value)
+    assert "AZURE_FEDERATED_TOKEN_FILE" in str(info.value)
+    monkeypatch.setattr(credential, "_app", lambda: FakeApp(error=ValueError("bad eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl")))
+    with pytest.raises(AuthError) as info:
+        credential.get_token(force_refresh=True)
+    assert "eyJ" not in str(info.value)

@@ -449,6 +449,17 @@ def test_refresh_failure_becomes_a_graph_error(clock):
     assert len(script.calls) == 1
 
 
+def test_refresh_failure_keeps_why_graph_refused_the_token(clock):
+    """A given token of the wrong cloud is not 'expired': the message keeps Graph's reason beside the refresh advice."""
+    credential = FakeCredential(refresh_error=AuthError("The access_token has expired or was rejected and cannot be refreshed."))
+    client, dummy = scripted([graph_error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")], credential)
+    with pytest.raises(GraphError) as info:
+        client.get(JOB_PATH)
+    text = str(info.value)
+    assert "Invalid audience" in text and "check cloud and graph_endpoint" in text and "cannot be refreshed" in text
+    assert TOKEN not in text
+
+
 def test_token_already_refreshed_by_another_worker_is_not_refreshed_again(clock):
     credential = FakeCredential()
     client, dummy = scripted([], credential)
