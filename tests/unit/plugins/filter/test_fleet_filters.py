@@ -3,7 +3,9 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.entra.sync.plugins.filter.fleet_filters import FilterModule, job_counts, restart_candidates
+from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
+    FilterModule, action_counts, apply_statuses, job_counts, report_entry, restart_candidates, tenant_entry,
+)
 from ansible_collections.entra.sync.plugins.module_utils.jobs import job_from_dict, parse_job
 
 QUARANTINED = {"job_id": "scim.1", "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "EncounteredQuarantineException"}
@@ -50,4 +52,27 @@ def test_job_counts_by_template_then_status():
         "scim": {"Active": 1, "Quarantine": 1},
         "unknown": {"unknown": 1},
     }
-    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts"}
+    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry"}
+
+
+def test_action_counts_apply_statuses_report_entry_and_tenant_entry():
+    results = [{"action": "restarted"}, {"action": "failed"}, {"action": "restarted"}, "junk"]
+    counts = action_counts(results)
+    assert counts["restarted"] == 2 and counts["failed"] == 1 and counts["skipped"] == 0 and counts["total"] == 3
+
+    found = [dict(QUARANTINED, service_principal_id="sp", tenant_id="t1"), dict(HEALTHY, service_principal_id="sp", tenant_id="t1")]
+    after = [{"service_principal_id": "sp", "job_id": "scim.1", "status_code": "Active", "quarantine_reason": None}]
+    merged = apply_statuses(found, after)
+    assert [job["status_code"] for job in merged] == ["Active", "Active"]
+    assert merged[0]["quarantine_reason"] is None and merged[0]["tenant_id"] == "t1"
+    assert found[0]["status_code"] == "Quarantine", "the input must not change"
+
+    entry = report_entry(dict(QUARANTINED, action="failed", reason="boom", extra="dropped"))
+    assert entry == {"tenant_id": None, "service_principal_id": None, "job_id": "scim.1", "template_id": "scim",
+                     "status_code": "Quarantine", "action": "failed", "reason": "boom"}
+
+    assert tenant_entry(" contoso.onmicrosoft.com ") == {"tenant_id": "contoso.onmicrosoft.com"}
+    assert tenant_entry({"tenant_id": "t2", "client_id": "c"}) == {"tenant_id": "t2", "client_id": "c"}
+    for bad in ("", {"client_id": "c"}, 5, None):
+        with pytest.raises(AnsibleFilterError, match="entra_sync_tenants"):
+            tenant_entry(bad)
