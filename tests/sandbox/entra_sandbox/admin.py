@@ -185,7 +185,16 @@ async def workload_token(request):
     record = sandbox.federated_app.federated_credentials[0]
     token, claims = sandbox.workload_issuer.mint(payload.get("subject") or record["subject"],
                                                  payload.get("audience") or record["audiences"][0], expires_in, payload.get("issuer"))
+    sandbox.workload_tokens.append(token)
     return web.json_response({"token": token, "jti": claims["jti"], "exp": claims["exp"], "iat": claims["iat"]})
+
+
+async def issued(request):
+    """Every credential this run minted or received, for no-secret-in-output tests: access tokens issued (sign-in and
+    managed identity), client assertions received at the token endpoint, workload tokens minted. Never cleared by reset."""
+    sandbox = request.app[SANDBOX_KEY]
+    return web.json_response({"access_tokens": list(sandbox.issuer.issued), "assertions": list(sandbox.assertions_seen),
+                              "workload_tokens": list(sandbox.workload_tokens)})
 
 
 async def reset(request):
@@ -223,4 +232,5 @@ def add_routes(app):
     add.add_get("/_sandbox/token-lifetime", get_token_lifetime)
     add.add_put("/_sandbox/token-lifetime", put_token_lifetime)
     add.add_post("/_sandbox/workload-token", workload_token)
+    add.add_get("/_sandbox/issued", issued)
     add.add_post("/_sandbox/reset", reset)

@@ -128,6 +128,7 @@ class TokenIssuer:
         self.public_key = self._key.public_key()
         self.kid = secrets.token_hex(8)
         self._cache = {}
+        self.issued = []  # every access token minted this run, for the no-secret-in-output tests (GET /_sandbox/issued)
 
     def jwk(self):
         numbers = self.public_key.public_numbers()
@@ -153,6 +154,7 @@ class TokenIssuer:
             "ver": "1.0",
         }
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
+        self.issued.append(token)
         return token, int(self.lifetime)
 
     def validate(self, header_value, tenants):

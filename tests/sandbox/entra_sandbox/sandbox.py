@@ -52,6 +52,8 @@ class Sandbox:
         self.started = time.time()
         self.counters = Counter()
         self.token_requests = Counter()
+        self.assertions_seen = []  # client assertions received at the token endpoint (GET /_sandbox/issued)
+        self.workload_tokens = []  # external tokens minted by POST /_sandbox/workload-token
 
     # --- fleet --------------------------------------------------------------------------------
 

@@ -62,6 +62,8 @@ async def token(request):
     tenant_id = request.match_info["tenant"]
     form = await request.post()
     client_id = form.get("client_id")
+    if form.get("client_assertion"):
+        sandbox.assertions_seen.append(form["client_assertion"])  # for GET /_sandbox/issued, never logged
     # What is logged: identifiers, the grant kind, the scope asked for and (federated) the assertion's jti and expiry.
     # Never the secret or the assertion itself.
     logged = {"grant": "client_secret" if form.get("client_secret") else "client_assertion" if form.get("client_assertion") else None,

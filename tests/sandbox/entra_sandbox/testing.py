@@ -105,6 +105,10 @@ class AdminClient:
                 payload[name] = value
         return self._call("POST", "/workload-token", payload)
 
+    def issued(self):
+        """{"access_tokens", "assertions", "workload_tokens"}: every credential the sandbox minted or received this run."""
+        return self._call("GET", "/issued")
+
     def reset(self, **payload):
         """Fleet (default: run seed, 300 SPs), log, counters, faults, throttle back to a known state."""
         return self._call("POST", "/reset", payload)
