@@ -110,4 +110,3 @@ def summarize_states(results) -> dict[str, int]:
         total += 1
     counts["total"] = total
     return counts
-

@@ -77,7 +77,7 @@ options:
         that began after the restart was sent (C(quarantine.currentBegan)); waiting on such a job stops at once.
       - Each restarted job's result gets a RV(results[].wait) entry; the top level gets RV(unhealthy). The task
         fails when any restarted job did not become healthy (its action stays C(restarted) and C(changed) is true).
-      - Healthy is what the status says right after the restart: the job left quarantine and runs. A first cycle that
+      - Healthy is what the status says after the restart (the job left quarantine and runs). A first cycle that
         fails later can still put it back into quarantine after the wait.
       - Ignored in check mode (nothing is restarted).
     type: bool

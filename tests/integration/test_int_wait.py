@@ -18,8 +18,9 @@ def _polls(tenant, job_id):
 def test_restarted_quarantined_job_becomes_healthy(tenant, run_task):
     ids = tenant.make_fleet({1: ["Quarantine"]})
     sp_id, job_id = ids[(1, 0)]
-    run = run_task(tenant.sandbox, RESTART, {"service_principal_id": sp_id, "job_id": job_id, "restart_if": ["quarantined"],
-                                            "wait": True, "wait_timeout": 10, "wait_interval": 0.2})
+    args = {"service_principal_id": sp_id, "job_id": job_id, "restart_if": ["quarantined"],
+            "wait": True, "wait_timeout": 10, "wait_interval": 0.2}
+    run = run_task(tenant.sandbox, RESTART, args)
     assert run.rc == 0, run.describe()
     result = run.result
     assert result["action"] == "restarted" and result["changed"] is True
@@ -39,8 +40,8 @@ def test_relapsing_job_is_unhealthy_and_fails_the_task_within_wait_timeout(tenan
     ids = tenant.make_fleet({1: [("Quarantine", {"relapse": True}), "Quarantine", "Active"]})
     keys = [(1, 0), (1, 1), (1, 2)]
     started = time.monotonic()
-    run = run_task(tenant.sandbox, RESTART, {"jobs": _jobs_arg(ids, keys), "restart_if": ["quarantined"],
-                                            "wait": True, "wait_timeout": 3, "wait_interval": 0.2})
+    args = {"jobs": _jobs_arg(ids, keys), "restart_if": ["quarantined"], "wait": True, "wait_timeout": 3, "wait_interval": 0.2}
+    run = run_task(tenant.sandbox, RESTART, args)
     elapsed = time.monotonic() - started
     assert run.rc == 0, run.describe()  # the task failed; ignore_errors keeps the play going
     result = run.result
@@ -72,8 +73,8 @@ def test_relapsing_job_is_unhealthy_and_fails_the_task_within_wait_timeout(tenan
 def test_wait_is_ignored_in_check_mode(tenant, run_task):
     ids = tenant.make_fleet({1: [("Quarantine", {"relapse": True})]})
     sp_id, job_id = ids[(1, 0)]
-    run = run_task(tenant.sandbox, RESTART, {"service_principal_id": sp_id, "job_id": job_id, "wait": True, "wait_timeout": 3,
-                                            "wait_interval": 0.2}, check=True)
+    args = {"service_principal_id": sp_id, "job_id": job_id, "wait": True, "wait_timeout": 3, "wait_interval": 0.2}
+    run = run_task(tenant.sandbox, RESTART, args, check=True)
     assert run.rc == 0, run.describe()
     assert run.result["action"] == "would_restart" and "wait" not in run.result and "unhealthy" not in run.result
     assert tenant.graph_posts(tenant.log()) == []
