@@ -239,11 +239,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # ---- options ---------------------------------------------------------------------------------------------------
 
+    def _template(self, value):
+        if isinstance(value, str) and self.templar.is_template(value):
+            return self.templar.template(value)
+        return value
+
     def _option(self, name):
         """get_option, with a string given as a template in the source file templated (never one from the environment)."""
         value, origin = self.get_option_and_origin(name)
-        if name in TEMPLATED_OPTIONS and isinstance(value, str) and origin == "Direct" and self.templar.is_template(value):
-            value = self.templar.template(value)
+        if name in TEMPLATED_OPTIONS and origin == "Direct":
+            value = self._template(value)
         return value
 
     def _text_option(self, name):
@@ -269,7 +274,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         warned = False
         for entry in entries:
             try:
-                settings = settings_from_options(tenant_get_option(self._option, entry))
+                overrides = {key: self._template(value) for key, value in entry.items()}
+                settings = settings_from_options(tenant_get_option(self._option, overrides))
                 credential = credential_from_settings(settings)
             except (OptionError, AuthError) as exc:
                 where = "tenant %s: " % entry["tenant_id"] if len(entries) > 1 else ""

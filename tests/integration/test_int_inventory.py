@@ -319,3 +319,8 @@ def test_credential_options_in_the_source_may_be_templates(tenant, tmp_path):
     env = {"AZURE_CLIENT_SECRET": None, "INV_TEST_SECRET": sandbox.env["AZURE_CLIENT_SECRET"]}
     inventory = list_ok(sandbox, source, env=env)
     assert len(inventory.hostvars) == len(tenant.admin.jobs(sandbox.tenant_id))
+    # in a tenants entry too
+    source = write_source(tmp_path, {"tenants": [{"tenant_id": sandbox.tenant_id,
+                                                  "client_secret": "{{ lookup('ansible.builtin.env', 'INV_TEST_SECRET') }}"}]},
+                          name="tenants.sync_jobs.yml")
+    assert list_ok(sandbox, source, env=env).hostvars == inventory.hostvars

@@ -273,7 +273,7 @@ def scan_of(*jobs, errors=(), read=None):
     def make():
         parsed = [parse_job({"id": j, "templateId": t, "status": {"code": c}, "schedule": {"state": "Active"}},
                             {"id": sp_id(s), "displayName": "App %d" % s}) for s, j, t, c in jobs]
-        return Scan(jobs=parsed, errors=[dict(e) for e in errors], service_principals_read=read or len({s for s, *_ in jobs}) + len(errors))
+        return Scan(jobs=parsed, errors=[dict(e) for e in errors], service_principals_read=read or len({entry[0] for entry in jobs}) + len(errors))
     return make
 
 
