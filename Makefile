@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint build units integration test demo changelog-lint clean distclean
+.PHONY: help venv sanity lint build units integration test demo chaos changelog-lint clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -48,6 +48,9 @@ test: venv  ## what CI runs: sanity, lint, build, then one pytest run (units + i
 
 demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
 	bash tests/tools/demo.sh
+
+chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
+	bash tests/chaos/run.sh
 
 changelog-lint: venv  ## antsibull-changelog lint
 	antsibull-changelog lint

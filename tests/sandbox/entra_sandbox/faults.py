@@ -5,8 +5,10 @@ Profile (JSON):
  "rules": [{"method": "POST", "path": "/restart$", "batch_only": false,
             "probability": 0.1 | "count": 3,
             "fault": "status" | "reset" | "lost_response" | "malformed" | "token_expired",
-            "status": 429 | 503 | 500, "retry_after": 1.5}]}
+            "status": 429 | 503 | 500, "retry_after": 1.5 | [0.05, 0.5]}]}
 A rule with "count" fires on the next N matching requests; with "probability" on that share of them.
+retry_after: seconds (fractional allowed), or [low, high] for a seeded random fraction in that range, or absent for
+a random one in [0.05, 3.0].
 """
 
 import random
@@ -33,6 +35,11 @@ class Rule:
         if self.fault == "status" and self.status not in (429, 500, 503):
             raise ValueError("status faults are 429, 500 or 503")
         self.retry_after = spec.get("retry_after")
+        if isinstance(self.retry_after, (list, tuple)):
+            low, high = (float(value) for value in self.retry_after)
+            if not 0 <= low <= high:
+                raise ValueError("retry_after [low, high] needs 0 <= low <= high")
+            self.retry_after = (low, high)
 
     def matches(self, method, path, in_batch):
         if self.remaining is not None and self.remaining <= 0:
@@ -92,6 +99,8 @@ class Faults:
         return None
 
     def retry_after(self, rule):
+        if isinstance(rule.retry_after, tuple):
+            return round(self.rng.uniform(*rule.retry_after), 3)
         if rule.retry_after is not None:
             return float(rule.retry_after)
         return round(self.rng.uniform(0.05, 3.0), 3)
