@@ -3,7 +3,9 @@
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, decide_restart, job_from_dict, summarize, validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils.jobs import (
+    InputError, build_reset_scope, decide_restart, job_from_dict, normalize_job_targets, parse_reset_scope, summarize, validate_conditions,
+)
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
 STATUS_KEYS = ("status_code", "schedule_state", "quarantine_reason", "quarantine", "last_execution_state", "count_successive_complete_failures")
@@ -36,9 +38,15 @@ def job_counts(jobs):
     return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
 
 
-def action_counts(results):
-    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included."""
-    return summarize([result for result in results or [] if isinstance(result, dict)])
+def action_counts(results, also_skipped=0):
+    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included.
+
+    also_skipped counts jobs left alone without a result of their own (found healthy by discovery).
+    """
+    counts = summarize([result for result in results or [] if isinstance(result, dict)])
+    counts["skipped"] += int(also_skipped)
+    counts["total"] += int(also_skipped)
+    return counts
 
 
 def _job_key(job):
@@ -78,6 +86,27 @@ def tenant_entry(value):
     )
 
 
+def fleet_inputs(inputs):
+    """Check a fleet run's inputs with the modules' own rules before anything is sent; return them normalized.
+
+    inputs: {jobs (list or None), restart_if, reset_scope, allow_connector_data_store}. Raises with what to fix.
+    """
+    if not isinstance(inputs, dict):
+        raise AnsibleFilterError("fleet_inputs expects a dictionary of the run's inputs")
+    try:
+        restart_if = validate_conditions(inputs.get("restart_if"))
+        scope, warnings = build_reset_scope(inputs.get("reset_scope") or None, bool(inputs.get("allow_connector_data_store")))
+        jobs = inputs.get("jobs")
+        notes = []
+        if jobs is not None:
+            targets, notes = normalize_job_targets(jobs)
+            kept = {target.index for target in targets}
+            jobs = [dict(job, service_principal_id=job["service_principal_id"].lower()) for index, job in enumerate(jobs) if index in kept]
+    except InputError as exc:
+        raise AnsibleFilterError("entra.sync.restart_jobs: %s" % exc) from None
+    return {"restart_if": restart_if, "reset_scope": parse_reset_scope(scope), "jobs": jobs, "notes": warnings + notes}
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -87,4 +116,5 @@ class FilterModule:
             "apply_statuses": apply_statuses,
             "report_entry": report_entry,
             "tenant_entry": tenant_entry,
+            "fleet_inputs": fleet_inputs,
         }

@@ -55,7 +55,9 @@ def test_relapsing_job_is_unhealthy_and_fails_the_task_within_wait_timeout(tenan
     assert relapsing["wait"]["healthy"] is False
     assert relapsing["wait"]["status_code_after"] == "Quarantine"
     assert relapsing["wait"]["quarantine_reason_after"] == "EncounteredQuarantineException"
-    assert relapsing["wait"]["polls"] >= 2 and relapsing["wait"]["waited_seconds"] <= 3.5
+    # the sandbox stamps a relapse with its real time, so it is seen as a relapse at the first poll, long before the timeout
+    assert relapsing["wait"]["relapsed"] is True
+    assert relapsing["wait"]["polls"] == 1 and relapsing["wait"]["waited_seconds"] < 2.5
     assert recovered["wait"]["healthy"] is True
     assert skipped["wait"] is None
 

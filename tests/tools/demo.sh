@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: a local sandbox tenant with 400 service principals, the fleet playbook entra.sync.restart_jobs run
+# The demo: a local sandbox tenant with 2,000 service principals, the fleet playbook entra.sync.restart_jobs run
 # against it from the installed collection (.build/collections, from `make build`), then the sandbox's summary.
 # The sandbox is always stopped on the way out.  DEMO_PLAYBOOK=path-or-FQCN runs another playbook instead; extra
 # arguments go to ansible-playbook.
@@ -38,7 +38,7 @@ trap stop_sandbox EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$py" -m entra_sandbox serve --state-dir "$state" --seed 7 --service-principals 400 > "$state/sandbox.log" 2>&1 &
+"$py" -m entra_sandbox serve --state-dir "$state" --seed 7 --service-principals 2000 > "$state/sandbox.log" 2>&1 &
 sandbox_pid=$!
 
 for _ in $(seq 600); do

@@ -77,8 +77,14 @@ def _quarantine(job, rng, now):
         return {"currentBegan": "", "nextAttempt": "", "reason": "", "seriesBegan": "",
                 "seriesCount": job.quarantine_series, "error": error}
     series_began = now - rng.randint(86400, 20 * 86400)
+    # A quarantine that began during the run (a relapse after a restart) carries its real start time.
+    if job.quarantine_began:
+        began = job.quarantine_began
+        current_began = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(began)) + ".%06dZ" % int((began % 1) * 1e6)
+    else:
+        current_began = _iso(now - rng.randint(600, 86400), rng)
     return {
-        "currentBegan": _iso(now - rng.randint(600, 86400), rng),
+        "currentBegan": current_began,
         "nextAttempt": _iso(now + rng.randint(600, 86400), rng),
         "reason": job.quarantine_reason,
         "seriesBegan": _iso(series_began, rng),

@@ -54,7 +54,7 @@ class Job:
         "job_id", "template_id", "code", "schedule_state", "interval", "quarantine_reason", "quarantine_empty",
         "quarantine_series", "quarantine_error", "last_state", "last_error", "last_time", "failures", "escrows",
         "watermark", "held_deletes", "seed", "troubleshooting_null", "relapse",
-        "restarts", "starts", "pauses", "starts_while_active", "reset_scopes",
+        "restarts", "starts", "pauses", "starts_while_active", "reset_scopes", "quarantine_began",
     )
 
     def __init__(self, job_id, template_id, seed, **fields):
@@ -68,6 +68,7 @@ class Job:
         self.quarantine_empty = False     # render quarantine dates as "" (seen in Microsoft's sample)
         self.quarantine_series = 0
         self.quarantine_error = None      # (code, message) or None
+        self.quarantine_began = None      # real time of a quarantine that began during the run (a relapse)
         self.last_state = "Succeeded"     # None: lastExecution is null
         self.last_error = None            # (code, message) or None
         self.last_time = None             # epoch seconds of a run the sandbox itself started
@@ -180,6 +181,7 @@ class Job:
             self.quarantine_error = None
             self.quarantine_empty = False
             self.quarantine_series = 0
+            self.quarantine_began = None
             self.failures = 0
         self.code = "Active"
         self.schedule_state = "Active"
@@ -195,6 +197,7 @@ class Job:
 
     def _fall_into_quarantine(self):
         self.code = "Quarantine"
+        self.quarantine_began = time.time()
         self.quarantine_reason = "EncounteredQuarantineException"
         self.quarantine_error = ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
         self.quarantine_series = 1
