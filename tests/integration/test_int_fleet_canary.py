@@ -73,8 +73,10 @@ def test_retry_report_restarts_only_the_failed_and_unknown(tenant, run_playbook,
 
     tenant.admin.set_faults({"rules": []})
     tenant.clear()
-    second = run_playbook(tenant.sandbox, PLAYBOOK, {"entra_sync_retry_report": str(report_dir / "report.json"),
-                                                      "entra_sync_report_dir": str(tmp_path / "second"), "entra_sync_canary_size": 0})
+    second = run_playbook(tenant.sandbox, PLAYBOOK, {
+        "entra_sync_retry_report": str(report_dir / "report.json"), "entra_sync_report_dir": str(tmp_path / "second"),
+        "entra_sync_canary_size": 0,
+    })
     assert second.rc == 0, second.describe()
     log = tenant.log()
     touched = {_job_of(entry["path"]) for entry in log if "/synchronization/jobs/" in entry["path"]}
@@ -89,8 +91,10 @@ def test_retry_report_restarts_only_the_failed_and_unknown(tenant, run_playbook,
 def test_two_tenants_one_token_each_and_bad_inputs_fail_before_any_request(tenant, run_playbook, tmp_path):
     first_ids = tenant.make_fleet(_quarantined_layout(2), second_tenant=_quarantined_layout(3, start=50))
     tenants = [entry["id"] for entry in tenant.sandbox.config["tenants"]]
-    run = run_playbook(tenant.sandbox, PLAYBOOK, {"entra_sync_tenants": tenants, "entra_sync_canary_size": 1,
-                                                   "entra_sync_canary_wait_interval": 0.2, "entra_sync_report_dir": str(tmp_path / "r")})
+    run = run_playbook(tenant.sandbox, PLAYBOOK, {
+        "entra_sync_tenants": tenants, "entra_sync_canary_size": 1, "entra_sync_canary_wait_interval": 0.2,
+        "entra_sync_report_dir": str(tmp_path / "r"),
+    })
     assert run.rc == 0, run.describe()
     assert len(tenant.restarts()) == 5 and set(tenant.restarts().values()) == {1}
     assert first_ids[(1, 0)] in tenant.restarts()
