@@ -100,9 +100,11 @@ seealso:
 """
 
 EXAMPLES = r"""
+---
 # prod.sync_jobs.yml: every job of the tenant of AZURE_TENANT_ID, signed in with AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
 plugin: entra.sync.sync_jobs
 
+---
 # hr.sync_jobs.yml: SCIM and Workday jobs of HR apps, grouped by template and status, cached for 10 minutes
 plugin: entra.sync.sync_jobs
 template_ids: [scim, Workday2AD]
@@ -119,6 +121,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/entra_sync_inventory
 cache_timeout: 600
 
+---
 # msp.sync_jobs.yml: two customer tenants, one app registration consented in both, a group per tenant
 plugin: entra.sync.sync_jobs
 tenants:
