@@ -105,7 +105,7 @@ def run_fleet(env, extra_vars, workdir):
         with open(report_path, encoding="utf-8") as handle:
             report = json.load(handle)
     return {"rc": proc.returncode, "elapsed": elapsed, "report": report, "report_path": report_path,
-            "tail": (proc.stdout[-3000:] + "\n" + proc.stderr[-2000:])}
+            "output": proc.stdout + "\n" + proc.stderr, "tail": (proc.stdout[-3000:] + "\n" + proc.stderr[-2000:])}
 
 
 # ---- judging -----------------------------------------------------------------------------------------------------
@@ -139,8 +139,12 @@ def log_figures(entries):
     }
 
 
-def check_run(label, targeted, before_restarts, after_restarts, report, problems):
-    """Invariants 1-4 for one run. targeted: {key: True} of jobs quarantined when it began."""
+KNOWN_DISCOVERY_BUG = ("KNOWN BUG (test_int_chaos.py xfail): the jobs of a service principal that could not be listed after "
+                       "the retries are in no report")
+
+
+def check_run(label, targeted, before_restarts, after_restarts, report, problems, output=""):
+    """Invariants 1-4 for one run. targeted: the jobs quarantined when it began. output: the run's stdout + stderr."""
     if report is None:
         problems.append("%s: no report.json" % label)
         return {}
@@ -165,6 +169,9 @@ def check_run(label, targeted, before_restarts, after_restarts, report, problems
                 outcome["not attempted (run stopped)"] += 1
             elif action == "skipped" and label != "run 1":
                 outcome["skipped (healthy already)"] += 1
+            elif result is None and "service principal %s could not be read" % key.split("/")[0] in " ".join(output.split()):
+                outcome["lost: its service principal could not be listed"] += 1
+                problems.append("%s: %s: %s was never looked at, the run only warned" % (KNOWN_DISCOVERY_BUG, label, key))
             else:
                 problems.append("%s: %s was targeted, not restarted, and the report says %s" % (label, key, action or "nothing"))
         else:
@@ -215,7 +222,7 @@ def chaos(sandbox, n_jobs, workdir, env, spike_max=None, seed=7, canary=2, chunk
         injected = dict(Counter(counters["faults"]) - faults_before)
         entries = admin.log()
         targeted = still if label == "run 1" else {k for k in still if k in _retry_keys(run, extra_vars, still)}
-        outcome = check_run(label, targeted, before, after, run["report"], problems)
+        outcome = check_run(label, targeted, before, after, run["report"], problems, run["output"])
         summary = (run["report"] or {}).get("summary", {})
         entry = dict({"run": label, "faults": faults_on, "rc": run["rc"], "seconds": round(run["elapsed"], 1),
                       "quarantined_before": len(still), "faults_injected": injected, "summary": summary,
@@ -294,6 +301,8 @@ def main(argv=None):
     print("chaos: workdir %s" % workdir)
     if problems:
         print("chaos: FAILED, %d invariant(s) broken:\n  %s" % (len(problems), "\n  ".join(problems[:50])))
+        if all(problem.startswith("KNOWN BUG") for problem in problems):
+            print("chaos: only the known bug above broke an invariant (the follow-up runs still converged, duplicates: 0)")
         return 1
     print("chaos: OK: every targeted job restarted exactly once or reported; duplicates: 0; quarantined at the end: 0")
     return 0
