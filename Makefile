@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint build units integration test demo chaos changelog-lint clean distclean
+.PHONY: help venv sanity lint build units integration test demo chaos bench changelog-lint clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -51,6 +51,9 @@ demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
 
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
 	bash tests/chaos/run.sh
+
+bench: venv build  ## the fleet benchmark (tests/bench/bench.py, < 25 min): prints the table, writes tests/bench/results/latest.json; BENCH_ARGS=--plan quick|full
+	PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python tests/bench/bench.py $(BENCH_ARGS)
 
 changelog-lint: venv  ## antsibull-changelog lint
 	antsibull-changelog lint

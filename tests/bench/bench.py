@@ -1,0 +1,378 @@
+"""`make bench`: the fleet restart side by side with the hand-written uri loop, on one sandbox, with the floor.
+
+    PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=.build/collections .venv/bin/python tests/bench/bench.py \
+        [--plan default|quick|full] [--only fleet,uri,per_host] [--out tests/bench/results/latest.json]
+
+Contenders (see docs/performance.md):
+  uri       tests/bench/baseline/restart_uri.yml: the ansible.builtin.uri loop a user writes today (the comparison)
+  per_host  the entra.sync.sync_jobs inventory + playbooks/restart_per_job.yml, forks 20
+  fleet     playbooks/restart_jobs.yml with its defaults
+Each run starts from the same seeded fleet (the sandbox is reset before every run), so every contender restarts the
+same quarantined jobs. Numbers come from the sandbox's request log and counters, from getrusage for CPU, and from
+/proc (VmHWM) for peak memory.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+
+from entra_sandbox.testing import SandboxProcess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SIZES = {"S": 1000, "L": 10000, "XL": 50000}
+FLEET_CONCURRENCY = 20      # entra_sync_concurrency default
+PER_HOST_FORKS = 20
+BATCH_ITEMS = 20            # Graph's $batch limit
+# Sandbox default throttle (graph-facts.md): reads 350/s burst 3500, writes 20/s burst 3000 per app and tenant.
+DEFAULT_THROTTLE = {"reads": {"rate": 350.0, "burst": 3500}, "writes": {"rate": 20.0, "burst": 3000}}
+# The throttled pass: 20 writes per second, no burst (a bucket of 1).
+TIGHT_WRITES = {"reads": DEFAULT_THROTTLE["reads"], "writes": {"rate": 20.0, "burst": 1}}
+
+PLANS = {
+    # (name, contender, size, latency_ms, throttle, extra vars)
+    "default": [
+        ("uri", "S", 80), ("per_host", "S", 80), ("fleet", "S", 80), ("fleet", "L", 80), ("fleet", "XL", 80),
+        ("fleet", "L", 80, "tight"),
+        ("uri", "S", 0), ("per_host", "S", 0), ("fleet", "S", 0), ("fleet", "L", 0), ("fleet", "XL", 0),
+    ],
+    "quick": [("uri", "S", 80), ("fleet", "S", 80), ("fleet", "L", 80)],
+    "full": [
+        ("uri", "S", 80), ("per_host", "S", 80), ("fleet", "S", 80), ("per_host", "L", 80), ("fleet", "L", 80),
+        ("fleet", "XL", 80), ("fleet", "L", 80, "tight"),
+        ("uri", "S", 0), ("per_host", "S", 0), ("fleet", "S", 0), ("fleet", "L", 0), ("fleet", "XL", 0),
+    ],
+}
+
+PER_HOST_INVENTORY = """plugin: entra.sync.sync_jobs
+status_codes: [Quarantine]
+concurrency: %d
+compose:
+  ansible_connection: "'local'"
+"""
+
+
+# ---- measuring ----------------------------------------------------------------------------------------------------
+
+def _proc_tree(root_pid):
+    """{pid: (ppid, cmdline)} of root_pid and its descendants, from /proc."""
+    parents, cmdlines = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as handle:
+                stat = handle.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents[int(name)] = ppid
+    tree = {root_pid}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    for pid in tree:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as handle:
+                cmdlines[pid] = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            cmdlines[pid] = ""
+    return cmdlines
+
+
+def _hwm_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid, encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    """Peak RSS (VmHWM) of the ansible-playbook process and of the module processes (AnsiballZ_*), sampled."""
+
+    def __init__(self, root_pid, interval=0.25):
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.interval = interval
+        self.controller_kib = 0
+        self.module_kib = 0
+        self.module_name = ""
+        self._done = threading.Event()
+
+    def run(self):
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.interval)
+
+    def sample(self):
+        for pid, cmdline in _proc_tree(self.root_pid).items():
+            hwm = _hwm_kib(pid)
+            if pid == self.root_pid:
+                self.controller_kib = max(self.controller_kib, hwm)
+            elif "AnsiballZ_" in cmdline and hwm > self.module_kib:
+                self.module_kib = hwm
+                self.module_name = cmdline.rsplit("AnsiballZ_", 1)[1].split(".py")[0]
+
+    def stop(self):
+        self._done.set()
+        self.join()
+
+
+def classify(entry):
+    """What one logged Graph call was."""
+    path, method = entry["path"], entry["method"]
+    if entry["kind"] == "batch":
+        return "batch"
+    tail = path.split("/synchronization/jobs", 1)
+    if len(tail) == 1:
+        return "list_sps" if path.rstrip("/").lower().endswith("/serviceprincipals") else "get_sp"
+    rest = tail[1].strip("/")
+    if not rest:
+        return "list_jobs"
+    if method == "POST":
+        return rest.rsplit("/", 1)[-1]  # restart / start / pause
+    return "get_job"
+
+
+def request_counts(admin, since):
+    """Counts by kind of everything the sandbox served after log sequence `since`."""
+    http, items, statuses = Counter(), Counter(), Counter()
+    while True:
+        page = admin._call("GET", "/log", params={"since": since, "limit": 20000})  # pylint: disable=protected-access
+        entries = page["entries"]
+        for entry in entries:
+            kind = classify(entry)
+            if entry["kind"] == "batch_item":
+                items[kind] += 1
+            else:
+                http[kind] += 1
+                if entry["kind"] == "graph":
+                    items[kind] += 1
+            statuses[entry["status"]] += 1
+        if not entries:
+            break
+        since = entries[-1]["seq"]
+    return http, items, statuses
+
+
+def floor_seconds(http, items, latency_s, concurrency, throttle):
+    """The least wall time for these requests: latency over the concurrency allowed, or the throttle's permit.
+
+    Pages of /servicePrincipals follow one another (each holds the next link); every other request can overlap up
+    to `concurrency`. Reads and writes refill their own bucket; a request is a read or a write on its own, also
+    inside $batch (graph-facts.md). The floor is the largest of the three bounds.
+    """
+    pages = http.get("list_sps", 0)
+    others = sum(count for kind, count in http.items() if kind != "list_sps")
+    latency_floor = pages * latency_s + math.ceil(others / max(concurrency, 1)) * latency_s
+    writes = sum(count for kind, count in items.items() if kind in ("restart", "start", "pause"))
+    reads = sum(count for kind, count in items.items() if kind not in ("restart", "start", "pause", "batch"))
+    read_floor = max(0.0, reads - throttle["reads"]["burst"]) / throttle["reads"]["rate"]
+    write_floor = max(0.0, writes - throttle["writes"]["burst"]) / throttle["writes"]["rate"]
+    return max(latency_floor, read_floor, write_floor), {"latency": latency_floor, "reads": read_floor, "writes": write_floor}
+
+
+# ---- contenders ---------------------------------------------------------------------------------------------------
+
+def playbook_command(bin_dir, contender, workdir, extra):
+    if contender == "uri":
+        return [os.path.join(bin_dir, "ansible-playbook"), os.path.join(HERE, "baseline", "restart_uri.yml")], {}
+    if contender == "fleet":
+        cmd = [os.path.join(bin_dir, "ansible-playbook"), "entra.sync.restart_jobs"]
+        for name, value in extra.items():
+            cmd += ["-e", json.dumps({name: value})]
+        return cmd, {}
+    if contender == "per_host":
+        inventory = os.path.join(workdir, "bench.sync_jobs.yml")
+        with open(inventory, "w", encoding="utf-8") as handle:
+            handle.write(PER_HOST_INVENTORY % FLEET_CONCURRENCY)
+        return [os.path.join(bin_dir, "ansible-playbook"), "-i", inventory, "-f", str(PER_HOST_FORKS),
+                "entra.sync.restart_per_job"], {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
+    raise ValueError(contender)
+
+
+def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra, log_dir):
+    service_principals = SIZES[size]
+    throttle = TIGHT_WRITES if throttle_name == "tight" else DEFAULT_THROTTLE
+    sandbox.admin.reset(service_principals=service_principals, faults={"latency_ms": latency_ms}, throttle=throttle)
+    quarantined = sum(1 for job in sandbox.admin.jobs() if job["status_code"] == "Quarantine")
+    jobs_total = len(sandbox.admin.jobs())
+    since = sandbox.admin._call("GET", "/log", params={"since": 0, "limit": 1})["last_seq"]  # pylint: disable=protected-access
+    bin_dir = os.path.dirname(sys.executable)
+    cmd, env_extra = playbook_command(bin_dir, contender, workdir, extra)
+    env = dict(os.environ, **sandbox.env)
+    env.update(env_extra)
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    env["ANSIBLE_FORKS"] = str(PER_HOST_FORKS if contender == "per_host" else env.get("ANSIBLE_FORKS", "5"))
+    name = "%s-%s-%dms%s" % (contender, size, latency_ms, "-throttled" if throttle_name == "tight" else "")
+    log_path = os.path.join(log_dir, name + ".log")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)  # pylint: disable=consider-using-with
+        sampler = MemorySampler(process.pid)
+        sampler.start()
+        returncode = process.wait()
+        sampler.stop()
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    counters = sandbox.admin.counters()
+    http, items, statuses = request_counts(sandbox.admin, since)
+    concurrency = 1 if contender == "uri" else FLEET_CONCURRENCY if contender == "fleet" else PER_HOST_FORKS
+    floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle)
+    restarts = counters["totals"].get("restarts", 0)
+    tokens = sum(sum(per_app.values()) for per_app in counters["token_requests"].values())
+    row = {
+        "name": name, "contender": contender, "size": size, "service_principals": service_principals, "jobs": jobs_total,
+        "quarantined": quarantined, "latency_ms": latency_ms, "throttle": throttle_name, "returncode": returncode,
+        "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+        "http_requests": dict(http), "http_total": sum(http.values()), "items": dict(items), "items_total": sum(items.values()),
+        "token_requests": tokens, "status_429": counters["status_429"], "statuses": {str(k): v for k, v in statuses.items()},
+        "restarts": restarts, "restarted_twice": counters["totals"].get("jobs_restarted_more_than_once", 0),
+        "controller_peak_mb": round(sampler.controller_kib / 1024.0, 1), "module_peak_mb": round(sampler.module_kib / 1024.0, 1),
+        "module_peak_of": sampler.module_name, "floor_s": round(floor, 2), "floor_bounds": {k: round(v, 2) for k, v in bounds.items()},
+        "efficiency": round(floor / wall, 3) if floor > 0 and wall > 0 else None, "concurrency": concurrency,
+        "log": log_path,
+    }
+    if throttle_name == "tight":
+        # The time the write limit forces: every restart at 20 per second, the first one free.
+        row["write_limit_s"] = round(max(0, restarts - 1) / TIGHT_WRITES["writes"]["rate"], 2)
+    return row
+
+
+# ---- output -------------------------------------------------------------------------------------------------------
+
+COLUMNS = [
+    ("run", lambda r: r["name"]), ("SPs", lambda r: str(r["service_principals"])), ("jobs", lambda r: str(r["jobs"])),
+    ("restarted", lambda r: str(r["restarts"])), ("wall s", lambda r: "%.1f" % r["wall_s"]), ("cpu s", lambda r: "%.1f" % r["cpu_s"]),
+    ("HTTP", lambda r: str(r["http_total"])), ("by kind (items)", lambda r: _kinds(r)),
+    ("tok", lambda r: str(r["token_requests"])), ("429", lambda r: str(r["status_429"])),
+    ("ctl MB", lambda r: "%.0f" % r["controller_peak_mb"]), ("mod MB", lambda r: "%.0f" % r["module_peak_mb"]),
+    ("floor s", lambda r: "%.1f" % r["floor_s"]), ("eff", lambda r: "%.0f%%" % (100 * r["efficiency"]) if r["efficiency"] else "-"),
+    ("rc", lambda r: str(r["returncode"])),
+]
+SHORT = {"list_sps": "sp", "list_jobs": "ls", "get_job": "get", "restart": "rst", "batch": "batch", "get_sp": "getsp"}
+
+
+def _kinds(row):
+    items = row["items"]
+    text = " ".join("%s%d" % (SHORT.get(kind, kind), items[kind]) for kind in ("list_sps", "list_jobs", "get_job", "restart", "get_sp")
+                    if items.get(kind))
+    if row["http_requests"].get("batch"):
+        text += " in %d batch" % row["http_requests"]["batch"]
+    return text
+
+
+def table(rows):
+    cells = [[title for title, _ in COLUMNS]] + [[fmt(row) for _, fmt in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    out = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths)) + " |" for line in cells]
+    out.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(out)
+
+
+def comparisons(rows):
+    by = {(r["contender"], r["size"], r["latency_ms"], r["throttle"]): r for r in rows}
+    notes = []
+    for latency in (80, 0):
+        uri, fleet = by.get(("uri", "S", latency, "default")), by.get(("fleet", "S", latency, "default"))
+        if uri and fleet:
+            notes.append("S/%dms: fleet is %.0fx faster than the uri loop (%.1f s vs %.1f s)" % (
+                latency, uri["wall_s"] / fleet["wall_s"], fleet["wall_s"], uri["wall_s"]))
+        large, xl = by.get(("fleet", "L", latency, "default")), by.get(("fleet", "XL", latency, "default"))
+        if large and xl:
+            per_l, per_xl = large["wall_s"] / large["jobs"], xl["wall_s"] / xl["jobs"]
+            notes.append("XL/L per job at %dms: %.2fx (%.1f ms vs %.1f ms per job; floors %.1f vs %.1f ms per job)" % (
+                latency, per_xl / per_l, 1000 * per_xl, 1000 * per_l, 1000 * xl["floor_s"] / xl["jobs"], 1000 * large["floor_s"] / large["jobs"]))
+    tight = by.get(("fleet", "L", 80, "tight"))
+    if tight:
+        notes.append("throttled L: %.1f s vs %.1f s forced by the write limit (%.2fx), %d 429s for %d restarts" % (
+            tight["wall_s"], tight["write_limit_s"], tight["wall_s"] / max(tight["write_limit_s"], 0.01), tight["status_429"], tight["restarts"]))
+    return notes
+
+
+def machine():
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            model = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
+    except OSError:
+        model = ""
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        mem_kib = int(handle.readline().split()[1])
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gb": round(mem_kib / 1024 / 1024, 1),
+            "python": platform.python_version(), "kernel": platform.release(), "loadavg_start": os.getloadavg()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plan", choices=sorted(PLANS), default="default")
+    parser.add_argument("--only", default="", help="comma-separated contenders to keep (uri, per_host, fleet)")
+    parser.add_argument("--sizes", default="", help="comma-separated sizes to keep (S, L, XL)")
+    parser.add_argument("--latencies", default="", help="comma-separated latencies to keep (80, 0)")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], help="JSON extra vars for the fleet contender")
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
+    args = parser.parse_args()
+    if not os.environ.get("ANSIBLE_COLLECTIONS_PATH"):
+        sys.exit("set ANSIBLE_COLLECTIONS_PATH to the installed collection (make bench does)")
+    plan = [step + ("default",) if len(step) == 3 else step for step in PLANS[args.plan]]
+    if args.only:
+        plan = [step for step in plan if step[0] in args.only.split(",")]
+    if args.sizes:
+        plan = [step for step in plan if step[1] in args.sizes.split(",")]
+    if args.latencies:
+        plan = [step for step in plan if str(step[2]) in args.latencies.split(",")]
+    extra = {}
+    for text in args.extra_vars:
+        extra.update(json.loads(text))
+    workdir = tempfile.mkdtemp(prefix="entra-bench-")
+    log_dir = os.path.join(workdir, "logs")
+    os.makedirs(log_dir)
+    info = machine()
+    print("bench: %d runs, work dir %s, load average %s" % (len(plan), workdir, " ".join("%.2f" % v for v in info["loadavg_start"])), flush=True)
+    rows = []
+    started = time.monotonic()
+    with SandboxProcess(os.path.join(workdir, "sandbox"), service_principals=1000, tenants=1, ready_timeout=120) as sandbox:
+        for contender, size, latency_ms, throttle_name in plan:
+            row = run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra if contender == "fleet" else {}, log_dir)
+            rows.append(row)
+            print("bench: %-26s wall %7.1f s  floor %6.1f s  http %6d  restarts %4d  429s %4d  tokens %d  rc %d" % (
+                row["name"], row["wall_s"], row["floor_s"], row["http_total"], row["restarts"], row["status_429"],
+                row["token_requests"], row["returncode"]), flush=True)
+    info["loadavg_end"] = os.getloadavg()
+    info["bench_seconds"] = round(time.monotonic() - started, 1)
+    print()
+    print(table(rows))
+    print()
+    for note in comparisons(rows):
+        print("- " + note)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as handle:
+        json.dump({"machine": info, "extra_vars": extra, "rows": rows, "notes": comparisons(rows),
+                   "table": table(rows)}, handle, indent=2)
+        handle.write("\n")
+    print("\nbench: results in %s (%.0f s in all; load average at the end %s)" % (
+        args.out, info["bench_seconds"], " ".join("%.2f" % v for v in info["loadavg_end"])))
+    if any(row["returncode"] for row in rows):
+        sys.exit("bench: a contender failed: see its log under %s" % log_dir)
+
+
+if __name__ == "__main__":
+    main()
