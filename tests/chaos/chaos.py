@@ -40,7 +40,7 @@ RUN_TIMEOUT = 3600
 def make_fleet(n_jobs, seed=7):
     """An explicit fleet: n_jobs jobs on n_jobs/2 service principals (2 each), plus n_jobs/10 without jobs."""
     rng = random.Random("chaos:%s" % seed)
-    codes = [code for code, weight in STATUS_MIX for _ in range(weight)]
+    codes = [code for code, weight in STATUS_MIX for _copy in range(weight)]
     specs = []
     for index in range((n_jobs + 1) // 2):
         jobs = []
@@ -276,7 +276,7 @@ def _retry_keys(run, extra_vars, still):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--spike-max", type=float, default=None, help="seconds; default: the profile's (5)")

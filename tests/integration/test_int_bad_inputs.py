@@ -12,8 +12,6 @@ import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 
 def _harness():
     """tests/integration/conftest.py as a module (pytest's importlib mode does not make it importable by name)."""
@@ -328,23 +326,13 @@ PLAYBOOK_ROWS = [
     ("pb-retry-report-missing", {"entra_sync_retry_report": "/nonexistent/report.json"}, ["/nonexistent/report.json"]),
     ("pb-tenant-item-number", {"entra_sync_tenants": [123]}, ["entra_sync_tenants", "tenant_id"]),
     ("pb-tenants-string", {"entra_sync_tenants": "contoso.onmicrosoft.com"}, ["entra_sync_tenants", "lists"]),
-]
-# Rows that are refused, but only after the run has signed in (and, for some, read the whole tenant): bugs.
-LATE_REASON = ("BUG: restart_jobs.yml checks {what} only in the module/filter it reaches after graph_auth has signed in "
-               "(a token request) and discovery has read the tenant; it must be checked before anything is sent")
-
-
-def _late(row_id, extra_vars, words, what):
-    return pytest.param(row_id, extra_vars, words, id=row_id, marks=pytest.mark.xfail(strict=True, reason=LATE_REASON.format(what=what)))
-
-
-PLAYBOOK_LATE_ROWS = [
-    _late("pb-job-id-slash", {"entra_sync_jobs": [dict(GOOD_JOB, job_id="a/b")]}, ["job id", "'/'"], "the ids in entra_sync_jobs"),
-    _late("pb-sp-not-guid", {"entra_sync_jobs": [dict(GOOD_JOB, service_principal_id="My App")]}, ["GUID"], "the ids in entra_sync_jobs"),
-    _late("pb-restart-if-unknown", {"entra_sync_restart_if": ["bogus"]}, ["bogus", "quarantined"], "entra_sync_restart_if's names"),
-    _late("pb-scope-cds", {"entra_sync_reset_scope": ["ConnectorDataStore"]}, ["allow_connector_data_store"], "entra_sync_reset_scope"),
-    _late("pb-scope-none", {"entra_sync_reset_scope": ["None"]}, ["sync_job", "started"], "entra_sync_reset_scope"),
-    _late("pb-scope-unknown", {"entra_sync_reset_scope": ["Everything"]}, ["Everything", "valid names"], "entra_sync_reset_scope"),
+    # checked with the modules' own rules before the sign-in (a token request) and before discovery reads the tenant
+    ("pb-job-id-slash", {"entra_sync_jobs": [dict(GOOD_JOB, job_id="a/b")]}, ["job id", "'/'"]),
+    ("pb-sp-not-guid", {"entra_sync_jobs": [dict(GOOD_JOB, service_principal_id="My App")]}, ["GUID"]),
+    ("pb-restart-if-unknown", {"entra_sync_restart_if": ["bogus"]}, ["bogus", "quarantined"]),
+    ("pb-scope-cds", {"entra_sync_reset_scope": ["ConnectorDataStore"]}, ["allow_connector_data_store"]),
+    ("pb-scope-none", {"entra_sync_reset_scope": ["None"]}, ["sync_job", "started"]),
+    ("pb-scope-unknown", {"entra_sync_reset_scope": ["Everything"]}, ["Everything", "valid names"]),
 ]
 
 
@@ -378,14 +366,3 @@ def test_fleet_playbook_bad_inputs_fail_before_any_request(tenant, tmp_path):
     problems = [problem for row_id, words, proc in outcomes for problem in _fleet_problems(row_id, proc, words)]
     assert not problems, "\n".join(problems)
     _assert_nothing_sent(tenant, "the fleet playbook's bad-input rows")
-
-
-@pytest.mark.parametrize("row_id,extra_vars,words", PLAYBOOK_LATE_ROWS)
-def test_fleet_playbook_refuses_before_signing_in(tenant, tmp_path, row_id, extra_vars, words):
-    tenant.make_fleet({1: ["Quarantine"]})
-    proc = _run_fleet(tenant.sandbox, extra_vars, tmp_path)
-    problems = _fleet_problems(row_id, proc, words)
-    assert not problems, "\n".join(problems)
-    assert tenant.admin.counters()["totals"].get("restarts", 0) == 0
-    _assert_nothing_sent(tenant, row_id)
-

@@ -99,8 +99,7 @@ def test_two_simultaneous_runs_restart_each_job_at_most_once_per_run(tenant, tmp
     for name, (proc, _report, _seconds) in runs.items():
         assert proc.returncode == 0, "run %s failed:\n%s\n%s" % (name, proc.stdout[-3000:], proc.stderr[-2000:])
 
-    restarts = {key: count for key, count in tenant.restarts().items()}
-    restarts = {"%s/%s" % key: count for key, count in restarts.items()}
+    restarts = {"%s/%s" % key: count for key, count in tenant.restarts().items()}
     per_run = _posts_per_run_and_job(tenant.log(), envs)
     # guaranteed: within one run, never twice
     assert per_run and max(per_run.values()) == 1, [key for key, count in per_run.items() if count > 1][:5]

@@ -207,7 +207,7 @@ def test_build_reset_scope_is_a_wire_string_or_an_input_error(names, opt_in):
 
 @settings(max_examples=150, deadline=None)
 @given(scope=st.one_of(st.none(), st.text(max_size=40), st.lists(st.sampled_from([n for n in RESET_SCOPE_FLAGS if n != "None"]), min_size=1, max_size=6)
-                       .map(lambda names: " ,".join(names))))
+                       .map(" ,".join)))
 def test_parse_reset_scope_round_trips_from_the_wire(scope):
     try:
         names = parse_reset_scope(scope)
@@ -274,7 +274,7 @@ def test_summaries_always_add_up(results):
 
 
 @settings(max_examples=120, deadline=None)
-@given(jobs=st.one_of(JSON_VALUES, st.lists(st.one_of(st.builds(lambda raw: parse_job(raw).to_dict(), graph_jobs()), JSON_VALUES), max_size=6)),
+@given(jobs=st.one_of(JSON_VALUES, st.lists(st.one_of(graph_jobs().map(lambda raw: parse_job(raw).to_dict()), JSON_VALUES), max_size=6)),
        restart_if=ANY_CONDITIONS)
 def test_fleet_filters_never_crash(jobs, restart_if):
     try:
