@@ -71,7 +71,10 @@ def report_entry(result):
     """The report's line for one job: who, what was done and why."""
     if not isinstance(result, dict):
         raise AnsibleFilterError("report_entry expects a job result (a dictionary)")
-    return {key: result.get(key) for key in REPORT_KEYS}
+    entry = {key: result.get(key) for key in REPORT_KEYS}
+    # A job that could not be read carries the error as `message` (sync_job_info's errors), not `reason`.
+    entry["reason"] = entry["reason"] or result.get("message")
+    return entry
 
 
 def tenant_entry(value):

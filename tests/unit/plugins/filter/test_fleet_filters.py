@@ -71,6 +71,9 @@ def test_action_counts_apply_statuses_report_entry_and_tenant_entry():
     assert entry == {"tenant_id": None, "service_principal_id": None, "job_id": "scim.1", "template_id": "scim",
                      "status_code": "Quarantine", "action": "failed", "reason": "boom"}
 
+    unreadable = report_entry({"service_principal_id": "sp", "job_id": "scim.1", "action": "failed", "message": "HTTP 404"})
+    assert unreadable["reason"] == "HTTP 404"
+
     assert tenant_entry(" contoso.onmicrosoft.com ") == {"tenant_id": "contoso.onmicrosoft.com"}
     assert tenant_entry({"tenant_id": "t2", "client_id": "c"}) == {"tenant_id": "t2", "client_id": "c"}
     for bad in ("", {"client_id": "c"}, 5, None):
