@@ -4,7 +4,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
-    FilterModule, action_counts, apply_statuses, job_counts, report_entry, restart_candidates, tenant_entry,
+    FilterModule, action_counts, apply_statuses, fleet_inputs, job_counts, report_entry, restart_candidates, tenant_entry,
 )
 from ansible_collections.entra.sync.plugins.module_utils.jobs import job_from_dict, parse_job
 
@@ -52,7 +52,7 @@ def test_job_counts_by_template_then_status():
         "scim": {"Active": 1, "Quarantine": 1},
         "unknown": {"unknown": 1},
     }
-    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry"}
+    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry", "fleet_inputs"}
 
 
 def test_action_counts_apply_statuses_report_entry_and_tenant_entry():
@@ -79,3 +79,22 @@ def test_action_counts_apply_statuses_report_entry_and_tenant_entry():
     for bad in ("", {"client_id": "c"}, 5, None):
         with pytest.raises(AnsibleFilterError, match="entra_sync_tenants"):
             tenant_entry(bad)
+
+
+def test_fleet_inputs_checks_with_the_modules_rules():
+    good = {"service_principal_id": "6F1C4B6E-2B55-4E0B-9D5C-3C4F0E0F1A2B", "job_id": "scim.1", "tenant_id": "t1"}
+    checked = fleet_inputs({"jobs": [good, dict(good)], "restart_if": ["Quarantined"], "reset_scope": ["watermark", "escrows"],
+                            "allow_connector_data_store": False})
+    assert checked["restart_if"] == ["quarantined"]
+    assert checked["reset_scope"] == ["Escrows", "Watermark"]
+    assert checked["jobs"] == [dict(good, service_principal_id=good["service_principal_id"].lower())]
+    assert any("duplicates" in note for note in checked["notes"])
+    assert fleet_inputs({"jobs": None, "restart_if": ["always"], "reset_scope": []})["jobs"] is None
+    for inputs, words in (
+        ({"jobs": [{"service_principal_id": "x", "job_id": "scim.1"}], "restart_if": ["always"]}, "GUID"),
+        ({"jobs": None, "restart_if": ["bogus"]}, "quarantined"),
+        ({"jobs": None, "restart_if": ["always"], "reset_scope": ["ConnectorDataStore"]}, "allow_connector_data_store"),
+        ({"jobs": None, "restart_if": ["always"], "reset_scope": ["None"]}, "sync_job"),
+    ):
+        with pytest.raises(AnsibleFilterError, match=words):
+            fleet_inputs(inputs)
