@@ -10,7 +10,7 @@ out="$root/.build/chaos"
 rm -rf "$out/dist" "$out/collections" "$out/run"
 mkdir -p "$out/dist" "$out/collections"
 "$root/.venv/bin/ansible-galaxy" collection build --force --output-path "$out/dist" . >/dev/null
-"$root/.venv/bin/ansible-galaxy" collection install --force -p "$out/collections" "$out"/dist/entra-sync-*.tar.gz >/dev/null
+ANSIBLE_COLLECTIONS_PATH="$out/collections" "$root/.venv/bin/ansible-galaxy" collection install --force -p "$out/collections" "$out"/dist/entra-sync-*.tar.gz >/dev/null
 
 args=(--jobs "${CHAOS_JOBS:-5000}" --seed "${CHAOS_SEED:-7}" --workdir "$out/run" --figures "$out/figures.json")
 if [[ -n "${CHAOS_SPIKE_MAX:-}" ]]; then
