@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 
 
@@ -65,6 +65,8 @@ def scan_tenant(api, job_filter, service_principal_filter=None, concurrency=10):
         except (GraphError, AuthError) as exc:
             return [], {"service_principal_id": service_principal.get("id"), "message": str(exc)}
 
+    if getattr(api, "batch_reads", False):
+        return _scan_tenant_batched(api, job_filter, service_principal_filter, concurrency)
     scan = Scan()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(list_jobs, sp) for sp in api.iter_service_principals(service_principal_filter) if sp.get("id")]
@@ -77,6 +79,34 @@ def scan_tenant(api, job_filter, service_principal_filter=None, concurrency=10):
     return scan
 
 
+def _scan_tenant_batched(api, job_filter, service_principal_filter, concurrency):
+    """scan_tenant with the job lists read 20 service principals per $batch envelope, `concurrency` envelopes in flight."""
+    def list_group(group):
+        answers = api.list_jobs_batch([sp["id"] for sp in group])
+        return [(sp, raw_jobs, error) for sp, (raw_jobs, error) in zip(group, answers)]
+
+    scan = Scan()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures, group = [], []
+        for sp in api.iter_service_principals(service_principal_filter):
+            if not sp.get("id"):
+                continue
+            group.append(sp)
+            if len(group) == BATCH_MAX:
+                futures.append(pool.submit(list_group, group))
+                group = []
+        if group:
+            futures.append(pool.submit(list_group, group))
+        for future in futures:
+            for sp, raw_jobs, error in future.result():
+                scan.service_principals_read += 1
+                if error is not None:
+                    scan.errors.append({"service_principal_id": sp.get("id"), "message": str(error)})
+                    continue
+                scan.jobs.extend(job for job in (parse_job(raw, sp) for raw in raw_jobs) if job_filter.matches(job))
+    return scan
+
+
 def scan_jobs(api, targets, job_filter, concurrency=10):
     """Named jobs (JobTarget list), read concurrently; a job that cannot be read is recorded in errors."""
     def read(target):
@@ -86,8 +116,18 @@ def scan_jobs(api, targets, job_filter, concurrency=10):
             return None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}
         return parse_job(raw, {"id": target.service_principal_id}), None
 
+    if getattr(api, "batch_reads", False):
+        answers = api.get_jobs_many([(t.service_principal_id, t.job_id) for t in targets], concurrency)
+        results = []
+        for target, (raw, exc) in zip(targets, answers):
+            if exc is not None:
+                results.append((None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}))
+            else:
+                results.append((parse_job(raw, {"id": target.service_principal_id}), None))
+    else:
+        results = run_bounded(targets, read, concurrency)
     scan = Scan()
-    for job, error in run_bounded(targets, read, concurrency):
+    for job, error in results:
         if error:
             scan.errors.append(error)
         elif job_filter.matches(job):

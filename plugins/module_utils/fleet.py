@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.job_state import decide_state, expected_status
-from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_restart, parse_job, restart_body, status_diff
+from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_restart, job_from_dict, parse_datetime, parse_job, restart_body, status_diff
 from ansible_collections.entra.sync.plugins.module_utils.waiting import FATAL_STATUSES, Watch, report, wait_for
 
 MAX_CONCURRENCY = 64
@@ -132,6 +132,66 @@ class Restarter:
     def restart_targets(self, targets, concurrency):
         return run_bounded(targets, self.restart_target, concurrency)
 
+    def restart_many(self, targets, concurrency, given=None):
+        """Many jobs, in phases: read the jobs whose status is not given (batched when the api batches reads), decide
+        every job, then send the restarts (batched when the api batches writes). Same results as restart_targets.
+
+        ``given`` maps a target's index to the Job whose status to trust instead of reading it (see given_statuses).
+        """
+        given = given or {}
+        jobs = [given.get(target.index) for target in targets]
+        outcomes = [None] * len(targets)
+        to_read = [i for i, job in enumerate(jobs) if job is None]
+        if to_read:
+            answers = self.api.get_jobs_many([(targets[i].service_principal_id, targets[i].job_id) for i in to_read], concurrency)
+            for i, (raw, error) in zip(to_read, answers):
+                target = targets[i]
+                if error is not None:
+                    outcomes[i] = Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "reading the job failed: %s" % error))
+                elif not isinstance(raw, dict) or not raw.get("id"):
+                    outcomes[i] = Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "Graph returned no job for this id"))
+                else:
+                    jobs[i] = replace(parse_job(raw, {"id": target.service_principal_id}),
+                                      service_principal_id=target.service_principal_id, job_id=target.job_id)
+        send, reasons = [], {}
+        for i, job in enumerate(jobs):
+            if outcomes[i] is not None:
+                continue
+            decision = decide_restart(job, self.plan.conditions)
+            found = status_diff(job)
+            action = None
+            if not decision.restart:
+                action = "skipped"
+            elif self.plan.check_mode:
+                action = "would_restart"
+            if action:
+                outcomes[i] = Outcome(_result(self.plan, job.service_principal_id, job.job_id, action, decision.reason, job), found, job)
+            else:
+                send.append(i)
+                reasons[i] = (decision.reason, found)
+        if not send:
+            return outcomes
+        sent_at = {}
+
+        def on_sent(indexes):
+            now = datetime.now(timezone.utc)
+            for index in indexes:
+                sent_at[send[index]] = now
+
+        answers = self.api.restart_many([(jobs[i].service_principal_id, jobs[i].job_id) for i in send], self.plan.body, concurrency, on_sent)
+        done = time.monotonic()
+        for i, (_value, error) in zip(send, answers):
+            job = jobs[i]
+            reason, found = reasons[i]
+            if error is not None:
+                failure = "unknown" if getattr(error, "outcome_unknown", False) else "failed"
+                outcomes[i] = Outcome(_result(self.plan, job.service_principal_id, job.job_id, failure, str(error), job), found, job)
+            else:
+                outcomes[i] = Outcome(_result(self.plan, job.service_principal_id, job.job_id, "restarted", reason, job), found, job,
+                                      sent_at.get(i, datetime.now(timezone.utc)), done)
+        return outcomes
+
+
     def wait_healthy(self, outcomes, policy, concurrency, clock=time.monotonic, sleep=time.sleep):
         """After the restarts: poll each restarted job (GET only) until healthy, relapsed or wait_timeout.
 
@@ -154,6 +214,28 @@ class Restarter:
         for watch in finished:
             outcomes[watch.key].result["wait"] = report(watch, policy)
         return outcomes
+
+
+def given_statuses(items, targets, max_age, now=None):
+    """{target index: Job} for the jobs items whose status can be trusted instead of read again.
+
+    An item is trusted when it carries a status_code and, when it says when that status was read
+    (status_read_at, ISO 8601, as sync_job_info returns it), that was at most max_age seconds ago.
+    Everything else is read again first.
+    """
+    now = now or datetime.now(timezone.utc)
+    given = {}
+    for target in targets:
+        item = items[target.index] if 0 <= target.index < len(items) else None
+        if not isinstance(item, dict) or not item.get("status_code"):
+            continue
+        read_at = item.get("status_read_at")
+        if read_at is not None:
+            when = parse_datetime(read_at)
+            if when is None or (now - when).total_seconds() > max_age:
+                continue
+        given[target.index] = replace(job_from_dict(item), service_principal_id=target.service_principal_id, job_id=target.job_id)
+    return given
 
 
 def poll_job(api, service_principal_id, job_id):

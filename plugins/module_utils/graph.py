@@ -6,6 +6,7 @@ idempotent, so any transient failure is retried. A POST is retried after 429/503
 process it) or an error raised before the request left; a failure after it left is `outcome_unknown`.
 """
 
+import json
 import random
 import threading
 import time
@@ -28,6 +29,14 @@ RETRY_ON_GET = (500, 502, 504)
 UNKNOWN_AFTER_POST = (500, 502, 504)
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
+# Graph's limit of requests in one $batch envelope.
+BATCH_MAX = 20
+# A Retry-After up to this long is read as the spacing the service's bucket needs between two requests, and requests of
+# that kind are paced by it from then on; a longer one (a window-style limit) only pauses every worker.
+PACE_MAX = 0.5
+PACE_WIDEN = 1.05
+PACE_CAP = 1.3
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 class GraphError(Exception):
@@ -59,6 +68,89 @@ def _sent_nothing(exc):
     return type(reason).__name__ in ("NewConnectionError", "NameResolutionError")
 
 
+class Pacer:
+    """Spaces the requests of one kind (reads or writes) once the service has throttled that kind.
+
+    Before the first 429 it does nothing. A 429 with a short Retry-After (a token bucket that is empty: the wait
+    for one more token) sets the spacing; from then on every request of that kind takes the next slot, so the
+    workers go out one after the other at the rate the service allows instead of all retrying at once. A request
+    sent on a paced slot that is still throttled widens the spacing a little (arrivals jitter), at most to 1.3x
+    the longest Retry-After seen; 429s of requests that left before the pacing began change nothing.
+    """
+
+    def __init__(self):
+        self.spacing = 0.0
+        self._next = 0.0
+        self._since = None   # monotonic time the spacing last changed
+        self._longest = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def active(self):
+        return self.spacing > 0
+
+    def stamp(self):
+        """The time to give learn() for a request about to leave."""
+        return time.monotonic()
+
+    def learn(self, retry_after, sent_at=None):
+        if retry_after is None or not 0 < retry_after <= PACE_MAX:
+            return
+        with self._lock:
+            self._longest = max(self._longest, retry_after)
+            if self.spacing and self._since is not None and sent_at is not None and sent_at > self._since:
+                wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
+            else:
+                wanted = retry_after * PACE_WIDEN
+            if wanted > self.spacing:
+                self.spacing = wanted
+                self._since = time.monotonic()
+
+    def take(self, count=1):
+        """Wait for `count` slots (a batch of `count` items goes out when its last slot is due)."""
+        if not self.spacing or count < 1:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.spacing * count
+            due = start + self.spacing * (count - 1)
+        if due > now:
+            time.sleep(due - now)
+
+
+class BatchCall:
+    """One request inside a $batch envelope: method, path (relative to /v1.0, ids already quoted), optional JSON body."""
+
+    __slots__ = ("method", "path", "body")
+
+    def __init__(self, method, path, body=None):
+        self.method = method
+        self.path = path
+        self.body = body
+
+    @property
+    def write(self):
+        return self.method in WRITE_METHODS
+
+
+def _header(headers, name):
+    for key, value in (headers or {}).items():
+        if str(key).lower() == name:
+            return value
+    return None
+
+
+def _item_body(raw):
+    """A batch item's body: JSON (dict) as Graph sends it, or a JSON string, or nothing."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return raw
+    return raw
+
+
 class GraphClient:
     """A thread-safe client for the Graph v1.0 API of one tenant and credential."""
 
@@ -75,6 +167,9 @@ class GraphClient:
         self._refresh_lock = threading.Lock()
         self._stats = Counter()
         self._delegated = None
+        self._pacers = {False: Pacer(), True: Pacer()}  # reads, writes
+        # Set when the service refuses a $batch envelope as such (400): everything goes out as single requests then.
+        self.batch_refused = False
 
     # ---- bookkeeping ---------------------------------------------------------------------------------------
     def _count(self, key, amount=1):
@@ -123,8 +218,11 @@ class GraphClient:
         path = self._display_path(url)
         refreshed = False
         attempt = 0
+        pacer = self._pacers[method in WRITE_METHODS]
         while True:
             self._wait_for_pause()
+            pacer.take()
+            sent_at = pacer.stamp()
             token = self.credential.get_token().token
             self._count("%s requests" % method)
             try:
@@ -189,6 +287,7 @@ class GraphClient:
             if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and attempt < self.settings.max_retries:
                 delay = retry_after if retry_after is not None else backoff_delay(attempt)
                 if status == 429:
+                    pacer.learn(retry_after, sent_at)
                     self._pause_all(delay)
                 else:
                     time.sleep(delay)
@@ -227,6 +326,199 @@ class GraphClient:
                     "Graph returned a next page link to %s://%s, not %s: refusing to send the token there."
                     % (link.scheme, link.netloc, self.settings.graph_root)
                 )
+
+    # ---- $batch -------------------------------------------------------------------------------------------------
+    def batch(self, calls):
+        """Send up to BATCH_MAX BatchCalls in one POST /$batch; return one (value, error) pair per call, in order.
+
+        value is the item's decoded JSON body (None when empty); error a GraphError. The same retry rule as for
+        single requests holds per item: a read is resent after any transient failure; a write only after 429/503
+        (the service says it did not process it) or when the envelope never left. A write whose answer is lost
+        (the envelope's connection dropped, a malformed envelope, no answer for the item) gets an error with
+        outcome_unknown. Writes are sent one at a time (not in an envelope) once the service has throttled writes,
+        and everything is sent singly when the service refuses $batch itself.
+        """
+        calls = list(calls)
+        if len(calls) > BATCH_MAX:
+            raise ValueError("at most %d calls per $batch" % BATCH_MAX)
+        results = [None] * len(calls)
+        attempts = [0] * len(calls)
+        pending = list(range(len(calls)))
+        refreshed = False
+        while pending:
+            if self.batch_refused or len(pending) == 1 or self._pacers[True].active and any(calls[i].write for i in pending):
+                single = [i for i in pending if self.batch_refused or len(pending) == 1 or calls[i].write]
+                for index in single:
+                    results[index] = self._single(calls[index])
+                pending = [i for i in pending if i not in single]
+                if not pending:
+                    break
+            self._wait_for_pause()
+            self._pacers[False].take(sum(1 for i in pending if not calls[i].write))
+            self._pacers[True].take(sum(1 for i in pending if calls[i].write))
+            sent_at = time.monotonic()
+            token = self.credential.get_token().token
+            envelope = {"requests": [self._batch_item(i, calls[i]) for i in pending]}
+            self._count("batch requests")
+            self._count("batch items", len(pending))
+            try:
+                response = self._session.post(
+                    self.url("/$batch"), json=envelope,
+                    headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
+                    verify=self.settings.verify, timeout=self.settings.timeout,
+                )
+            except requests.exceptions.SSLError:
+                raise GraphError(
+                    "TLS verification failed for %s: set ca_path to the CA bundle that signed its certificate, or "
+                    "validate_certs: false (not recommended)." % self.settings.graph_root
+                ) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                pending = self._envelope_lost(calls, pending, attempts, results, _sent_nothing(exc), type(exc).__name__)
+                continue
+            status = response.status_code
+            if status != 200:
+                pending, refreshed = self._envelope_refused(calls, pending, attempts, results, response, token, refreshed)
+                continue
+            try:
+                answers = response.json().get("responses")
+                if not isinstance(answers, list):
+                    raise ValueError("no responses")
+            except (ValueError, AttributeError):
+                pending = self._envelope_lost(calls, pending, attempts, results, False, "a $batch answer that is not JSON")
+                continue
+            pending, refreshed = self._items(calls, pending, attempts, results, answers, token, refreshed, sent_at)
+        return results
+
+    @staticmethod
+    def _batch_item(index, call):
+        item = {"id": str(index), "method": call.method, "url": call.path}
+        if call.body is not None:
+            item["headers"] = {"Content-Type": "application/json"}
+            item["body"] = call.body
+        return item
+
+    def _single(self, call):
+        try:
+            if call.method == "GET":
+                return self.request("GET", self.url(call.path)), None
+            return self.request(call.method, self.url(call.path), body=call.body, want_json=False), None
+        except GraphError as exc:
+            return None, exc
+
+    def _retry_or_fail(self, call, index, attempts, results, error):
+        """True when the call may go again (attempt counted); else its result is the error."""
+        if attempts[index] < self.settings.max_retries:
+            attempts[index] += 1
+            self._count("retries")
+            return True
+        results[index] = (None, error)
+        return False
+
+    def _envelope_lost(self, calls, pending, attempts, results, sent_nothing, what):
+        """The envelope got no usable answer: reads go again, writes are unknown unless nothing was sent."""
+        again = []
+        for index in pending:
+            call = calls[index]
+            if not call.write or sent_nothing:
+                error = GraphError("%s %s failed after %d attempts (in $batch): %s." % (call.method, call.path, attempts[index] + 1, what))
+                if self._retry_or_fail(call, index, attempts, results, error):
+                    again.append(index)
+            else:
+                results[index] = (None, GraphError(
+                    "%s %s: the request was sent (in $batch) but no answer came back (%s); it may or may not have been processed, "
+                    "so it is not sent again. Check the job's status before retrying." % (call.method, call.path, what),
+                    outcome_unknown=True))
+        if again:
+            time.sleep(backoff_delay(max(attempts[i] for i in again) - 1))
+        return again
+
+    def _envelope_refused(self, calls, pending, attempts, results, response, token, refreshed):
+        """A non-200 envelope: nothing in it was processed (the items are answered inside a 200 envelope)."""
+        status = response.status_code
+        try:
+            error_body = response.json()
+        except ValueError:
+            error_body = None
+        code, message, request_id = error_fields(error_body)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
+            self._refresh_token(token)
+            return pending, True
+        if status in RETRY_ON_ANY or status in RETRY_ON_GET and not any(calls[i].write for i in pending):
+            if status == 429:
+                self._count("throttled")
+                self._pause_all(retry_after if retry_after is not None else backoff_delay(0))
+            else:
+                time.sleep(retry_after if retry_after is not None else backoff_delay(0))
+            error = GraphError(describe_error(status, code, message, "POST", "/$batch", self._is_delegated(token), request_id)
+                               .replace(token, "********"), status=status, code=code, request_id=request_id)
+            return [i for i in pending if self._retry_or_fail(calls[i], i, attempts, results, error)], refreshed
+        if status == 400:
+            # Graph refused the envelope itself (for example $batch not accepted for these paths): nothing was
+            # processed, so every item goes again as a single request, and so does everything after it.
+            self.batch_refused = True
+            self._count("batch refused")
+            return pending, refreshed
+        text = describe_error(status, code, message, "POST", "/$batch", self._is_delegated(token), request_id).replace(token, "********")
+        for index in pending:
+            unknown = calls[index].write and status in UNKNOWN_AFTER_POST
+            results[index] = (None, GraphError(text, status=status, code=code, request_id=request_id, outcome_unknown=unknown))
+        return [], refreshed
+
+    def _items(self, calls, pending, attempts, results, answers, token, refreshed, sent_at=None):
+        by_id = {}
+        for answer in answers:
+            if isinstance(answer, dict):
+                by_id[str(answer.get("id"))] = answer
+        again, throttled, waits, rejected = [], [], [], False
+        for index in pending:
+            call = calls[index]
+            answer = by_id.get(str(index))
+            if answer is None:
+                if call.write:
+                    results[index] = (None, GraphError(
+                        "%s %s: $batch returned no answer for this request; it may or may not have been processed, so it is not "
+                        "sent again. Check the job's status before retrying." % (call.method, call.path), outcome_unknown=True))
+                elif self._retry_or_fail(call, index, attempts, results, GraphError("GET %s: no answer in $batch." % call.path)):
+                    again.append(index)
+                continue
+            status = answer.get("status")
+            status = status if isinstance(status, int) else 0
+            body = _item_body(answer.get("body"))
+            if 200 <= status < 300:
+                results[index] = (body if body != "" else None, None)
+                continue
+            code, message, request_id = error_fields(body if isinstance(body, dict) else None)
+            retry_after = parse_retry_after(_header(answer.get("headers"), "retry-after"))
+            if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
+                rejected = True
+                again.append(index)
+                continue
+            if status == 429:
+                self._count("throttled")
+                self._pacers[call.write].learn(retry_after, sent_at)
+                throttled.append(retry_after if retry_after is not None else backoff_delay(attempts[index]))
+            retryable = status in RETRY_ON_ANY or (not call.write and status in RETRY_ON_GET)
+            error = GraphError(
+                describe_error(status, code, message, call.method, call.path, self._is_delegated(token), request_id).replace(token, "********")
+                + (" (gave up after %d attempts: raise max_retries or lower concurrency)" % (attempts[index] + 1) if retryable else ""),
+                status=status, code=code, request_id=request_id,
+                outcome_unknown=call.write and status in UNKNOWN_AFTER_POST)
+            if retryable:
+                if status != 429:
+                    waits.append(retry_after if retry_after is not None else backoff_delay(attempts[index]))
+                if self._retry_or_fail(call, index, attempts, results, error):
+                    again.append(index)
+                continue
+            results[index] = (None, error)
+        if rejected:
+            self._refresh_token(token)
+            refreshed = True
+        if throttled:
+            self._pause_all(max(throttled))
+        elif waits:
+            time.sleep(max(waits))
+        return again, refreshed
 
     def close(self):
         self._session.close()

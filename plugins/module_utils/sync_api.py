@@ -1,10 +1,20 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The synchronization endpoints of Graph, one method each, with the ids quoted into the path."""
+"""The synchronization endpoints of Graph, one method each, with the ids quoted into the path.
 
-from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
+The `*_many` methods take many jobs or service principals at once: in batch mode they go out in `$batch` envelopes
+of up to 20 requests (several envelopes in flight), otherwise as single requests; either way one (value, error)
+pair comes back per input, in input order.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, BatchCall, GraphError, quote_segment
 
 SERVICE_PRINCIPAL_FIELDS = "id,appId,displayName"
 PAGE_SIZE = 999
+# What goes into $batch: nothing, the reads (listing and reading jobs), or the restarts too.
+BATCH_MODES = ("none", "reads", "all")
 
 
 def jobs_path(service_principal_id):
@@ -15,11 +25,26 @@ def job_path(service_principal_id, job_id):
     return "%s/%s" % (jobs_path(service_principal_id), quote_segment(job_id))
 
 
+def _chunks(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
 class SyncApi:
     """Typed calls over a GraphClient; raises GraphError/AuthError from it unchanged."""
 
-    def __init__(self, client):
+    def __init__(self, client, batch="none"):
+        if batch not in BATCH_MODES:
+            raise ValueError("batch must be one of %s" % ", ".join(BATCH_MODES))
         self.client = client
+        self.batch_mode = batch
+
+    @property
+    def batch_reads(self):
+        return self.batch_mode in ("reads", "all")
+
+    @property
+    def batch_writes(self):
+        return self.batch_mode == "all"
 
     def service_principal(self, service_principal_id):
         return self.client.get("/servicePrincipals/%s" % quote_segment(service_principal_id), {"$select": SERVICE_PRINCIPAL_FIELDS})
@@ -44,3 +69,78 @@ class SyncApi:
 
     def pause(self, service_principal_id, job_id):
         self.client.post(job_path(service_principal_id, job_id) + "/pause")
+
+    # ---- many at once ------------------------------------------------------------------------------------------------
+    def list_jobs_batch(self, service_principal_ids):
+        """Up to 20 service principals' job lists in one envelope: [(raw jobs list, None) | (None, error)]."""
+        answers = self._batch([BatchCall("GET", jobs_path(sp_id)) for sp_id in service_principal_ids])
+        out = []
+        for sp_id, (page, error) in zip(service_principal_ids, answers):
+            if error is not None:
+                out.append((None, error))
+                continue
+            items = page.get("value") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                out.append((None, GraphError("GET %s returned no 'value' list." % jobs_path(sp_id))))
+                continue
+            if page.get("@odata.nextLink"):
+                # A rare second page: follow the links with single requests (same host check as iter_pages).
+                try:
+                    items = list(self.client.iter_pages(jobs_path(sp_id)))
+                except (GraphError, AuthError) as exc:
+                    out.append((None, exc))
+                    continue
+            out.append((items, None))
+        return out
+
+    def get_jobs_many(self, pairs, concurrency):
+        """Read many jobs [(service_principal_id, job_id)]: [(raw job, None) | (None, error)] in input order."""
+        pairs = list(pairs)
+        if not self.batch_reads:
+            return _bounded(pairs, lambda pair: self._one(self.get_job, *pair), concurrency)
+        groups = _chunks(pairs, BATCH_MAX)
+        answers = _bounded(groups, lambda group: self._batch([BatchCall("GET", job_path(sp, job)) for sp, job in group]), concurrency)
+        return [answer for group in answers for answer in group]
+
+    def restart_many(self, pairs, body, concurrency, on_sent=None):
+        """Restart many jobs [(service_principal_id, job_id)]: [(None, None) | (None, error)] in input order.
+
+        on_sent(indexes) is called just before each request or envelope leaves (for the wait's start times).
+        """
+        pairs = list(pairs)
+        if not self.batch_writes:
+            def one(item):
+                index, (sp, job) = item
+                if on_sent:
+                    on_sent([index])
+                return self._one(self.restart, sp, job, body)
+            return _bounded(list(enumerate(pairs)), one, concurrency)
+        groups = _chunks(list(enumerate(pairs)), BATCH_MAX)
+
+        def send(group):
+            if on_sent:
+                on_sent([index for index, _pair in group])
+            return self._batch([BatchCall("POST", job_path(sp, job) + "/restart", body) for _index, (sp, job) in group])
+        answers = _bounded(groups, send, concurrency)
+        return [answer for group in answers for answer in group]
+
+    def _batch(self, calls):
+        try:
+            return self.client.batch(calls)
+        except AuthError as exc:
+            # No token: nothing in this envelope was sent.
+            return [(None, exc)] * len(calls)
+
+    @staticmethod
+    def _one(call, *args):
+        try:
+            return call(*args), None
+        except (GraphError, AuthError) as exc:
+            return None, exc
+
+
+def _bounded(items, worker, concurrency):
+    if concurrency <= 1 or len(items) <= 1:
+        return [worker(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
+        return list(pool.map(worker, items))

@@ -46,8 +46,18 @@ options:
   concurrency:
     description:
       - How many service principals are read at the same time. From 1 to 64.
+      - With O(batch=true), how many C($batch) envelopes (of up to 20 reads each) are in flight.
     type: int
     default: 10
+  batch:
+    description:
+      - Send the reads of the jobs (each service principal's job list for the whole tenant, each job for O(jobs)) in
+        Microsoft Graph C($batch) envelopes of up to 20 requests.
+      - Many fewer round trips for a large tenant. Whether Graph accepts synchronization calls inside C($batch) is not
+        documented: when it refuses an envelope as such (HTTP 400), the reads are sent again as single requests.
+    type: bool
+    default: false
+    version_added: 0.2.0
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -118,6 +128,13 @@ jobs:
     count_successive_complete_failures:
       description: How many runs in a row failed completely.
       type: int
+    status_read_at:
+      description:
+        - When this status was read (UTC, ISO 8601; the start of the read, so never later than the truth).
+          M(entra.sync.sync_job_restart) with O(entra.sync.sync_job_restart#module:trust_input_status=true) uses it to
+          decide whether the status is fresh enough to act on without reading the job again.
+      type: str
+      version_added: 0.2.0
   sample:
     - service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
       service_principal_name: Contoso HR SCIM
@@ -158,6 +175,8 @@ auth_method:
   type: str
 """
 
+from datetime import datetime, timezone
+
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
@@ -175,6 +194,7 @@ def main():
             "jobs": {"type": "list", "elements": "dict"},
             "service_principal_filter": {"type": "str"},
             "concurrency": {"type": "int", "default": 10},
+            "batch": {"type": "bool", "default": False},
         },
         required_by={"job_id": "service_principal_id"},
         mutually_exclusive=[("service_principal_id", "service_principal_filter"), ("jobs", "service_principal_id"), ("jobs", "service_principal_filter")],
@@ -194,6 +214,8 @@ def main():
         module.warn(note)
 
     api = module.connect(pool_size=concurrency)
+    api.batch_mode = "reads" if params["batch"] else "none"
+    read_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     try:
         if targets is not None:
             scan = scan_jobs(api, targets, job_filter, concurrency)
@@ -211,7 +233,7 @@ def main():
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - 5))
     module.exit_json(
         changed=False,
-        jobs=[job.to_dict() for job in scan.jobs],
+        jobs=[dict(job.to_dict(), status_read_at=read_at) for job in scan.jobs],
         errors=scan.errors,
         service_principals_read=scan.service_principals_read,
         tenant_id=module.tenant_id(),

@@ -42,8 +42,9 @@ PLANS = {
     # (name, contender, size, latency_ms, throttle, extra vars)
     "default": [
         ("uri", "S", 80), ("per_host", "S", 80), ("fleet", "S", 80), ("fleet", "L", 80), ("fleet", "XL", 80),
-        ("fleet", "L", 80, "tight"),
-        ("uri", "S", 0), ("per_host", "S", 0), ("fleet", "S", 0), ("fleet", "L", 0), ("fleet", "XL", 0),
+        ("fleet", "L", 80, "tight"), ("fleet", "L", 80, "default", {"entra_sync_chunk_size": 500}),
+        ("fleet", "L", 80, "default", {"entra_sync_batch": "none"}),
+        ("per_host", "S", 0), ("fleet", "S", 0), ("fleet", "L", 0), ("fleet", "XL", 0),
     ],
     "quick": [("uri", "S", 80), ("fleet", "S", 80), ("fleet", "L", 80)],
     "full": [
@@ -58,6 +59,8 @@ status_codes: [Quarantine]
 concurrency: %d
 compose:
   ansible_connection: "'local'"
+  # a job host runs its module on the controller, with the controller's Python (no interpreter discovery per host)
+  ansible_python_interpreter: "'%s'"
 """
 
 
@@ -153,7 +156,8 @@ def classify(entry):
 
 def request_counts(admin, since):
     """Counts by kind of everything the sandbox served after log sequence `since`."""
-    http, items, statuses = Counter(), Counter(), Counter()
+    http, items, statuses, throttled = Counter(), Counter(), Counter(), Counter()
+    spans = {}
     while True:
         page = admin._call("GET", "/log", params={"since": since, "limit": 20000})  # pylint: disable=protected-access
         entries = page["entries"]
@@ -166,10 +170,16 @@ def request_counts(admin, since):
                 if entry["kind"] == "graph":
                     items[kind] += 1
             statuses[entry["status"]] += 1
+            if entry["status"] == 429 and entry["kind"] != "batch":
+                throttled[kind] += 1
+            if entry["kind"] in ("graph", "batch_item", "token"):
+                key = "token" if entry["kind"] == "token" else kind
+                first, last = spans.get(key, (entry["time"], entry["time"]))
+                spans[key] = (min(first, entry["time"]), max(last, entry["time"]))
         if not entries:
             break
         since = entries[-1]["seq"]
-    return http, items, statuses
+    return http, items, statuses, spans, throttled
 
 
 def floor_seconds(http, items, latency_s, concurrency, throttle):
@@ -189,6 +199,28 @@ def floor_seconds(http, items, latency_s, concurrency, throttle):
     return max(latency_floor, read_floor, write_floor), {"latency": latency_floor, "reads": read_floor, "writes": write_floor}
 
 
+def task_seconds(path, top=8):
+    """The slowest tasks of a run, from the time stamps of Ansible's log: [[task, seconds], ...]."""
+    stamps = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if " TASK [" not in line:
+                    continue
+                stamp = line[:23]
+                try:
+                    when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + int(stamp[20:23]) / 1000.0
+                except ValueError:
+                    continue
+                stamps.append((when, line.split("TASK [", 1)[1].split("]", 1)[0]))
+    except OSError:
+        return []
+    durations = Counter()
+    for (when, task), (after, _next) in zip(stamps, stamps[1:]):
+        durations[task] += after - when
+    return [[task, round(seconds, 1)] for task, seconds in durations.most_common(top)]
+
+
 # ---- contenders ---------------------------------------------------------------------------------------------------
 
 def playbook_command(bin_dir, contender, workdir, extra):
@@ -202,7 +234,7 @@ def playbook_command(bin_dir, contender, workdir, extra):
     if contender == "per_host":
         inventory = os.path.join(workdir, "bench.sync_jobs.yml")
         with open(inventory, "w", encoding="utf-8") as handle:
-            handle.write(PER_HOST_INVENTORY % FLEET_CONCURRENCY)
+            handle.write(PER_HOST_INVENTORY % (FLEET_CONCURRENCY, sys.executable))
         return [os.path.join(bin_dir, "ansible-playbook"), "-i", inventory, "-f", str(PER_HOST_FORKS),
                 "entra.sync.restart_per_job"], {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
     raise ValueError(contender)
@@ -222,9 +254,15 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     env["ANSIBLE_FORKS"] = str(PER_HOST_FORKS if contender == "per_host" else env.get("ANSIBLE_FORKS", "5"))
     name = "%s-%s-%dms%s" % (contender, size, latency_ms, "-throttled" if throttle_name == "tight" else "")
-    log_path = os.path.join(log_dir, name + ".log")
+    if extra:
+        name += " " + ",".join("%s=%s" % (key.replace("entra_sync_", ""), value) for key, value in sorted(extra.items()))
+    file_name = name.replace(" ", "_").replace(",", "_").replace("=", "-")
+    log_path = os.path.join(log_dir, file_name + ".log")
+    # Ansible's own log has a time stamp per line: task durations for "where the time goes".
+    env["ANSIBLE_LOG_PATH"] = os.path.join(log_dir, file_name + ".ansible.log")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
+    started_epoch = time.time()
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)  # pylint: disable=consider-using-with
         sampler = MemorySampler(process.pid)
@@ -235,22 +273,26 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     counters = sandbox.admin.counters()
-    http, items, statuses = request_counts(sandbox.admin, since)
+    http, items, statuses, spans, throttled = request_counts(sandbox.admin, since)
     concurrency = 1 if contender == "uri" else FLEET_CONCURRENCY if contender == "fleet" else PER_HOST_FORKS
     floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle)
     restarts = counters["totals"].get("restarts", 0)
     tokens = sum(sum(per_app.values()) for per_app in counters["token_requests"].values())
     row = {
-        "name": name, "contender": contender, "size": size, "service_principals": service_principals, "jobs": jobs_total,
+        "name": name, "extra_vars": extra, "contender": contender, "size": size, "service_principals": service_principals, "jobs": jobs_total,
         "quarantined": quarantined, "latency_ms": latency_ms, "throttle": throttle_name, "returncode": returncode,
         "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
         "http_requests": dict(http), "http_total": sum(http.values()), "items": dict(items), "items_total": sum(items.values()),
-        "token_requests": tokens, "status_429": counters["status_429"], "statuses": {str(k): v for k, v in statuses.items()},
+        "token_requests": tokens, "status_429": counters["status_429"], "throttled_by_kind": dict(throttled),
+        "restart_429": throttled.get("restart", 0), "statuses": {str(k): v for k, v in statuses.items()},
         "restarts": restarts, "restarted_twice": counters["totals"].get("jobs_restarted_more_than_once", 0),
         "controller_peak_mb": round(sampler.controller_kib / 1024.0, 1), "module_peak_mb": round(sampler.module_kib / 1024.0, 1),
         "module_peak_of": sampler.module_name, "floor_s": round(floor, 2), "floor_bounds": {k: round(v, 2) for k, v in bounds.items()},
         "efficiency": round(floor / wall, 3) if floor > 0 and wall > 0 else None, "concurrency": concurrency,
         "log": log_path,
+        "task_seconds": task_seconds(env["ANSIBLE_LOG_PATH"]),
+        # Seconds from the start of ansible-playbook to the first and the last request of each kind.
+        "phases": {kind: [round(first - started_epoch, 2), round(last - started_epoch, 2)] for kind, (first, last) in sorted(spans.items(), key=lambda kv: kv[1])},
     }
     if throttle_name == "tight":
         # The time the write limit forces: every restart at 20 per second, the first one free.
@@ -290,7 +332,7 @@ def table(rows):
 
 
 def comparisons(rows):
-    by = {(r["contender"], r["size"], r["latency_ms"], r["throttle"]): r for r in rows}
+    by = {(r["contender"], r["size"], r["latency_ms"], r["throttle"]): r for r in rows if not r["extra_vars"]}
     notes = []
     for latency in (80, 0):
         uri, fleet = by.get(("uri", "S", latency, "default")), by.get(("fleet", "S", latency, "default"))
@@ -304,8 +346,18 @@ def comparisons(rows):
                 latency, per_xl / per_l, 1000 * per_xl, 1000 * per_l, 1000 * xl["floor_s"] / xl["jobs"], 1000 * large["floor_s"] / large["jobs"]))
     tight = by.get(("fleet", "L", 80, "tight"))
     if tight:
-        notes.append("throttled L: %.1f s vs %.1f s forced by the write limit (%.2fx), %d 429s for %d restarts" % (
-            tight["wall_s"], tight["write_limit_s"], tight["wall_s"] / max(tight["write_limit_s"], 0.01), tight["status_429"], tight["restarts"]))
+        span = tight["phases"].get("restart", [0, 0])
+        notes.append("throttled L: restarts from %.1f s to %.1f s = %.1f s vs %.1f s forced by the write limit (%.2fx); whole run %.1f s "
+                     "vs floor %.1f s; %d 429s (%d on restarts) for %d restarts, %d restarted twice" % (
+                         span[0], span[1], span[1] - span[0], tight["write_limit_s"], (span[1] - span[0]) / max(tight["write_limit_s"], 0.01),
+                         tight["wall_s"], tight["floor_s"], tight["status_429"], tight["restart_429"], tight["restarts"], tight["restarted_twice"]))
+    for row in rows:
+        if row["contender"] == "fleet" and not row["extra_vars"] and row["throttle"] == "default" and row["size"] != "S":
+            needed = row["items"].get("list_sps", 0) + row["items"].get("list_jobs", 0) - row["throttled_by_kind"].get("list_jobs", 0) + row["restarts"]
+            notes.append("%s: %d Graph request items in %d HTTP requests; discovery + one restart per job needs %d; beyond that %d job "
+                         "reads (canary polls + the report's re-read) and %d resent after a 429" % (
+                             row["name"], row["items_total"], row["http_total"], needed, row["items"].get("get_job", 0),
+                             sum(row["throttled_by_kind"].values())))
     return notes
 
 
@@ -332,7 +384,7 @@ def main():
     args = parser.parse_args()
     if not os.environ.get("ANSIBLE_COLLECTIONS_PATH"):
         sys.exit("set ANSIBLE_COLLECTIONS_PATH to the installed collection (make bench does)")
-    plan = [step + ("default",) if len(step) == 3 else step for step in PLANS[args.plan]]
+    plan = [(tuple(step) + ("default", {}))[:4] + ((step[4],) if len(step) > 4 else ({},)) for step in PLANS[args.plan]]
     if args.only:
         plan = [step for step in plan if step[0] in args.only.split(",")]
     if args.sizes:
@@ -350,12 +402,13 @@ def main():
     rows = []
     started = time.monotonic()
     with SandboxProcess(os.path.join(workdir, "sandbox"), service_principals=1000, tenants=1, ready_timeout=120) as sandbox:
-        for contender, size, latency_ms, throttle_name in plan:
-            row = run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra if contender == "fleet" else {}, log_dir)
+        for contender, size, latency_ms, throttle_name, step_vars in plan:
+            row = run_one(sandbox, contender, size, latency_ms, throttle_name, workdir,
+                          dict(extra, **step_vars) if contender == "fleet" else {}, log_dir)
             rows.append(row)
-            print("bench: %-26s wall %7.1f s  floor %6.1f s  http %6d  restarts %4d  429s %4d  tokens %d  rc %d" % (
+            print("bench: %-26s wall %7.1f s  floor %6.1f s  http %6d  restarts %4d  429s %4d  tokens %d  rc %d  phases %s" % (
                 row["name"], row["wall_s"], row["floor_s"], row["http_total"], row["restarts"], row["status_429"],
-                row["token_requests"], row["returncode"]), flush=True)
+                row["token_requests"], row["returncode"], " ".join("%s %.1f-%.1f" % (k, v[0], v[1]) for k, v in row["phases"].items())), flush=True)
     info["loadavg_end"] = os.getloadavg()
     info["bench_seconds"] = round(time.monotonic() - started, 1)
     print()
