@@ -62,6 +62,9 @@ def apply_statuses(jobs, updates):
             latest.setdefault((None,) + _job_key(update)[1:], update)
     merged = []
     for job in jobs or []:
+        if not isinstance(job, dict):
+            merged.append(job)
+            continue
         update = latest.get(_job_key(job)) or latest.get((None,) + _job_key(job)[1:])
         merged.append(dict(job, **{key: update.get(key) for key in STATUS_KEYS}) if update else job)
     return merged

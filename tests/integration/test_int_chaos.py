@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 
-import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,13 +29,7 @@ def test_chaos_fleet_run_300_jobs(tenant, tmp_path):
                                     chunk=60, concurrency=16, log=lines.append)
     print("\n".join(lines))
     (tmp_path / "figures.json").write_text(json.dumps(figures, indent=1, sort_keys=True))
-    # A service principal whose job list failed after every retry (rare: a few in 10,000 calls under this profile) drops
-    # its jobs from the report: a known bug, proven every time by the strict xfail below; the follow-up runs still converge.
-    known = [problem for problem in problems if problem.startswith(CHAOS.KNOWN_DISCOVERY_BUG)]
-    if known:
-        print("\n".join(known))
-    unexpected = [problem for problem in problems if problem not in known]
-    assert not unexpected, "\n".join(unexpected[:40]) + "\n" + "\n".join(lines)
+    assert not problems, "\n".join(problems[:40]) + "\n" + "\n".join(lines)
     first = figures["runs"][0]
     injected = figures["faults_injected_total"]
     # the profile really bit: every fault kind was injected during the runs
@@ -91,10 +84,6 @@ def test_a_reset_restart_post_is_unknown_and_the_retry_restarts_it_once(tenant, 
     assert tenant.restarts() == {job: 1 for job in jobs}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when listing one service principal's jobs fails after every retry, sync_job_info returns it in `errors` without a "
-    "job_id; restart_tenant.yml keeps only errors that have a job_id, so that service principal's quarantined jobs are in no "
-    "report, the run ends green and the retry report cannot retry them"))
 def test_a_service_principal_whose_jobs_cannot_be_listed_is_reported_and_fails_the_run(tenant, run_playbook, tmp_path):
     jobs = _one_job_each(tenant, 3)
     hidden_sp = jobs[2][0]
@@ -108,9 +97,6 @@ def test_a_service_principal_whose_jobs_cannot_be_listed_is_reported_and_fails_t
     assert run.rc != 0, "the run ended green although one service principal's jobs were never looked at"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a job that cannot be read during a retry run is reported failed with reason null: sync_job_info's errors carry "
-    "`message`, and report_entry copies only `reason`"))
 def test_a_job_that_cannot_be_read_in_a_retry_run_is_reported_with_a_reason(tenant, run_playbook, tmp_path):
     jobs = _one_job_each(tenant, 2)
     sp_id, job_id = jobs[0]
