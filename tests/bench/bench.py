@@ -300,6 +300,72 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     return row
 
 
+SINGLE_MODULE = """- hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - entra.sync.sync_job_restart:
+        service_principal_id: "{{ sp }}"
+        job_id: "{{ job }}"
+"""
+SINGLE_URI = """- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    base: "{{ lookup('env', 'ENTRA_SYNC_GRAPH_ENDPOINT') }}/v1.0/servicePrincipals/{{ sp }}/synchronization/jobs/{{ job | urlencode }}"
+    headers: {Authorization: "Bearer {{ lookup('env', 'ENTRA_SYNC_ACCESS_TOKEN') }}"}
+  tasks:
+    - ansible.builtin.uri: {url: "{{ base }}", headers: "{{ headers }}", ca_path: "{{ lookup('env', 'ENTRA_SYNC_CA_PATH') }}"}
+    - ansible.builtin.uri:
+        url: "{{ base }}/restart"
+        method: POST
+        headers: "{{ headers }}"
+        ca_path: "{{ lookup('env', 'ENTRA_SYNC_CA_PATH') }}"
+        body_format: json
+        body: {criteria: {}}
+        status_code: 204
+"""
+MSAL_CHECK = """
+import sys
+from ansible_collections.entra.sync.plugins.modules import sync_job_restart  # noqa: F401
+from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
+options = {"access_token": sys.argv[1], "graph_endpoint": "https://127.0.0.1:1"}
+credential_from_settings(settings_from_options(options.get)).get_token()
+print(",".join(name for name in ("msal", "cryptography", "jwt") if name in sys.modules) or "none")
+"""
+
+
+def single_job(sandbox, workdir, repeat=5):
+    """One job restarted with a ready token: the module (one task: GET + POST) vs the same two calls with uri."""
+    sandbox.admin.reset(service_principals=50, faults={"latency_ms": 0}, throttle=DEFAULT_THROTTLE)
+    job = next(j for j in sandbox.admin.jobs())
+    env = dict(os.environ, **sandbox.env)
+    env["ENTRA_SYNC_ACCESS_TOKEN"] = sandbox.token()
+    env.pop("ANSIBLE_LOG_PATH", None)
+    bin_dir = os.path.dirname(sys.executable)
+    times = {}
+    for name, text in (("module", SINGLE_MODULE), ("uri", SINGLE_URI)):
+        path = os.path.join(workdir, "single_%s.yml" % name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        runs = []
+        for _ in range(repeat):
+            started = time.monotonic()
+            run = subprocess.run([os.path.join(bin_dir, "ansible-playbook"), path, "-e", "sp=%s job=%s" % (job["service_principal_id"], job["job_id"])],
+                                 env=env, capture_output=True, text=True, check=False, cwd=workdir)
+            runs.append(time.monotonic() - started)
+            if run.returncode:
+                raise RuntimeError("single-job %s run failed:\n%s" % (name, run.stdout[-2000:]))
+        times[name] = sorted(runs)[len(runs) // 2]
+    check = subprocess.run([sys.executable, "-c", MSAL_CHECK, env["ENTRA_SYNC_ACCESS_TOKEN"]], capture_output=True, text=True, check=False,
+                           env=dict(env, PYTHONPATH=os.pathsep.join(filter(None, [os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep)[0],
+                                                                                 env.get("PYTHONPATH")]))))
+    return {"module_median_s": round(times["module"], 2), "uri_median_s": round(times["uri"], 2),
+            "ratio": round(times["module"] / times["uri"], 2), "repeat": repeat,
+            "heavy_imports_on_access_token_path": check.stdout.strip() or check.stderr.strip()[-300:]}
+
+
 # ---- output -------------------------------------------------------------------------------------------------------
 
 COLUMNS = [
@@ -409,16 +475,22 @@ def main():
             print("bench: %-26s wall %7.1f s  floor %6.1f s  http %6d  restarts %4d  429s %4d  tokens %d  rc %d  phases %s" % (
                 row["name"], row["wall_s"], row["floor_s"], row["http_total"], row["restarts"], row["status_429"],
                 row["token_requests"], row["returncode"], " ".join("%s %.1f-%.1f" % (k, v[0], v[1]) for k, v in row["phases"].items())), flush=True)
+        single = single_job(sandbox, workdir) if args.plan != "quick" else None
     info["loadavg_end"] = os.getloadavg()
     info["bench_seconds"] = round(time.monotonic() - started, 1)
     print()
     print(table(rows))
     print()
-    for note in comparisons(rows):
+    notes = comparisons(rows)
+    if single:
+        notes.append("single job with a ready token: sync_job_restart %.2f s vs two uri tasks %.2f s (%.2fx, median of %d); heavy imports on "
+                     "the access_token path: %s" % (single["module_median_s"], single["uri_median_s"], single["ratio"], single["repeat"],
+                                                    single["heavy_imports_on_access_token_path"]))
+    for note in notes:
         print("- " + note)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as handle:
-        json.dump({"machine": info, "extra_vars": extra, "rows": rows, "notes": comparisons(rows),
+        json.dump({"machine": info, "extra_vars": extra, "rows": rows, "notes": notes, "single_job": single,
                    "table": table(rows)}, handle, indent=2)
         handle.write("\n")
     print("\nbench: results in %s (%.0f s in all; load average at the end %s)" % (
