@@ -54,7 +54,7 @@ options:
       - Send the reads of the jobs (each service principal's job list for the whole tenant, each job for O(jobs)) in
         Microsoft Graph C($batch) envelopes of up to 20 requests.
       - Many fewer round trips for a large tenant. Whether Graph accepts synchronization calls inside C($batch) is not
-        documented: when it refuses an envelope as such (HTTP 400), the reads are sent again as single requests.
+        documented; when it refuses an envelope as such (HTTP 400), the reads are sent again as single requests.
     type: bool
     default: false
     version_added: 0.2.0
