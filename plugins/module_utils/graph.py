@@ -36,6 +36,11 @@ BATCH_MAX = 20
 PACE_MAX = 0.5
 PACE_WIDEN = 1.05
 PACE_CAP = 1.3
+# Without a 429 for this long the spacing eases off (x PACE_EASE per quiet period), so a burst of 429s (or random
+# ones) does not slow the rest of the run for good; steady throttling keeps answering 429 and keeps the spacing.
+PACE_QUIET = 3.0
+PACE_EASE = 0.7
+PACE_FLOOR = 0.005
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -83,6 +88,7 @@ class Pacer:
         self._next = 0.0
         self._since = None   # monotonic time the spacing last changed
         self._longest = 0.0
+        self._throttled_at = None
         self._lock = threading.Lock()
 
     @property
@@ -97,6 +103,7 @@ class Pacer:
         if retry_after is None or not 0 < retry_after <= PACE_MAX:
             return
         with self._lock:
+            self._throttled_at = time.monotonic()
             self._longest = max(self._longest, retry_after)
             if self.spacing and self._since is not None and sent_at is not None and sent_at > self._since:
                 wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
@@ -112,6 +119,11 @@ class Pacer:
             return
         with self._lock:
             now = time.monotonic()
+            if self._throttled_at is not None and now - self._throttled_at > PACE_QUIET:
+                self.spacing *= PACE_EASE
+                self._throttled_at = now
+                if self.spacing < PACE_FLOOR:
+                    self.spacing, self._longest, self._throttled_at = 0.0, 0.0, None
             start = max(now, self._next)
             self._next = start + self.spacing * count
             due = start + self.spacing * (count - 1)

@@ -811,3 +811,24 @@ def test_live_post_to_a_closed_port_is_retried_as_never_sent(clock):
     assert not info.value.outcome_unknown
     assert "after 3 attempts" in str(info.value)
     assert len(clock.sleeps) == 2
+
+
+def test_pacer_eases_off_when_the_service_stops_throttling(monkeypatch):
+    from ansible_collections.entra.sync.plugins.module_utils import graph as graph_module  # pylint: disable=import-outside-toplevel
+
+    now = [1000.0]
+    monkeypatch.setattr(graph_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(graph_module.time, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
+    pacer = graph_module.Pacer()
+    pacer.learn(0.4, sent_at=now[0])
+    paced = pacer.spacing
+    assert paced == pytest.approx(0.4 * graph_module.PACE_WIDEN)
+    pacer.take()
+    assert pacer.spacing == paced, "still throttled recently: keep the spacing"
+    now[0] += graph_module.PACE_QUIET + 0.1
+    pacer.take()
+    assert pacer.spacing == pytest.approx(paced * graph_module.PACE_EASE)
+    for _ in range(40):
+        now[0] += graph_module.PACE_QUIET + 0.1
+        pacer.take()
+    assert pacer.spacing == 0.0 and not pacer.active
