@@ -191,7 +191,6 @@ class Restarter:
                                       sent_at.get(i, datetime.now(timezone.utc)), done)
         return outcomes
 
-
     def wait_healthy(self, outcomes, policy, concurrency, clock=time.monotonic, sleep=time.sleep):
         """After the restarts: poll each restarted job (GET only) until healthy, relapsed or wait_timeout.
 

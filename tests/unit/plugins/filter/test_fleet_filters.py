@@ -52,7 +52,9 @@ def test_job_counts_by_template_then_status():
         "scim": {"Active": 1, "Quarantine": 1},
         "unknown": {"unknown": 1},
     }
-    assert set(FilterModule().filters()) == {"restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry", "fleet_inputs"}
+    assert set(FilterModule().filters()) == {
+        "restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry", "fleet_inputs",
+    }
 
 
 def test_action_counts_apply_statuses_report_entry_and_tenant_entry():

@@ -16,7 +16,9 @@ from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall,
 from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 
-from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import FakeClock, connection_reset, new_connection_error, read_timeout, response, scripted
+from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (
+    FakeClock, connection_reset, new_connection_error, read_timeout, response, scripted,
+)
 
 SP = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
 SP2 = "9b1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
@@ -81,7 +83,7 @@ def test_a_throttled_item_goes_again_in_the_next_envelope_after_its_retry_after(
 
 def test_an_item_that_stays_throttled_fails_after_max_retries(clock):
     body, headers = throttled()
-    steps = [envelope(("0", 429, body, headers), ("1", 429, body, headers)) for _ in range(3)]
+    steps = [envelope(("0", 429, body, headers), ("1", 429, body, headers)) for _round in range(3)]
     client, _script = scripted(steps, max_retries=2)
     answers = client.batch([BatchCall("GET", jobs_path(SP)), BatchCall("GET", jobs_path(SP2))])
     assert all(value is None and isinstance(error, GraphError) and error.status == 429 for value, error in answers)
@@ -202,11 +204,11 @@ def test_the_pacer_widens_only_for_paced_requests_and_within_a_cap(clock):
     pacer.learn(0.01, before)
     first = pacer.spacing
     assert first == pytest.approx(0.01 * graph.PACE_WIDEN)
-    for _ in range(5):
+    for _round in range(5):
         pacer.learn(0.01, before)   # sent before the pacing began: the same overload, no new information
     assert pacer.spacing == first
     clock.now += 1
-    for _ in range(50):
+    for _round in range(50):
         pacer.learn(0.01, pacer.stamp())   # sent on a paced slot and still throttled: widen, capped
         clock.now += 0.01
     assert pacer.spacing == pytest.approx(0.01 * graph.PACE_CAP)

@@ -828,7 +828,7 @@ def test_pacer_eases_off_when_the_service_stops_throttling(monkeypatch):
     now[0] += graph_module.PACE_QUIET + 0.1
     pacer.take()
     assert pacer.spacing == pytest.approx(paced * graph_module.PACE_EASE)
-    for _ in range(40):
+    for _round in range(40):
         now[0] += graph_module.PACE_QUIET + 0.1
         pacer.take()
     assert pacer.spacing == 0.0 and not pacer.active
