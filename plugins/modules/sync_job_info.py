@@ -57,7 +57,6 @@ options:
         documented; when it refuses an envelope as such (HTTP 400), the reads are sent again as single requests.
     type: bool
     default: false
-    version_added: 0.2.0
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -134,7 +133,6 @@ jobs:
           M(entra.sync.sync_job_restart) with O(entra.sync.sync_job_restart#module:trust_input_status=true) uses it to
           decide whether the status is fresh enough to act on without reading the job again.
       type: str
-      version_added: 0.2.0
   sample:
     - service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
       service_principal_name: Contoso HR SCIM

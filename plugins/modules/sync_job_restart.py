@@ -81,13 +81,11 @@ options:
       - An item without C(status_read_at) is trusted whatever its age; you vouch for its status then.
     type: bool
     default: false
-    version_added: 0.2.0
   max_status_age:
     description:
       - With O(trust_input_status=true), the oldest status (seconds since its C(status_read_at)) that is trusted. From 0 to 86400.
     type: int
     default: 300
-    version_added: 0.2.0
   batch:
     description:
       - Which requests go out in Microsoft Graph C($batch) envelopes of up to 20 (O(jobs) only).
@@ -101,7 +99,6 @@ options:
     type: str
     choices: [none, reads, all]
     default: none
-    version_added: 0.2.0
   wait:
     description:
       - After the restarts, poll each restarted job (reads only; nothing is sent again) until it is healthy,
