@@ -373,6 +373,15 @@ def single_job(sandbox, workdir, repeat=5):
 
 # ---- output -------------------------------------------------------------------------------------------------------
 
+def _kinds(row):
+    items = row["items"]
+    text = " ".join("%s%d" % (SHORT.get(kind, kind), items[kind]) for kind in ("list_sps", "list_jobs", "get_job", "restart", "get_sp")
+                    if items.get(kind))
+    if row["http_requests"].get("batch"):
+        text += " in %d batch" % row["http_requests"]["batch"]
+    return text
+
+
 COLUMNS = [
     ("run", lambda r: r["name"]), ("SPs", lambda r: str(r["service_principals"])), ("jobs", lambda r: str(r["jobs"])),
     ("restarted", lambda r: str(r["restarts"])), ("wall s", lambda r: "%.1f" % r["wall_s"]), ("cpu s", lambda r: "%.1f" % r["cpu_s"]),
@@ -383,15 +392,6 @@ COLUMNS = [
     ("rc", lambda r: str(r["returncode"])),
 ]
 SHORT = {"list_sps": "sp", "list_jobs": "ls", "get_job": "get", "restart": "rst", "batch": "batch", "get_sp": "getsp"}
-
-
-def _kinds(row):
-    items = row["items"]
-    text = " ".join("%s%d" % (SHORT.get(kind, kind), items[kind]) for kind in ("list_sps", "list_jobs", "get_job", "restart", "get_sp")
-                    if items.get(kind))
-    if row["http_requests"].get("batch"):
-        text += " in %d batch" % row["http_requests"]["batch"]
-    return text
 
 
 def table(rows):
