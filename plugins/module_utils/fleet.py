@@ -13,6 +13,7 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_rest
 from ansible_collections.entra.sync.plugins.module_utils.waiting import FATAL_STATUSES, Watch, report, wait_for
 
 MAX_CONCURRENCY = 64
+FAILED_ACTIONS = ("failed", "unknown")
 
 
 def run_bounded(items, worker, concurrency):
@@ -292,3 +293,23 @@ class StateSetter:
 
     def set_targets(self, targets, concurrency):
         return run_bounded(targets, self.set_target, concurrency)
+
+
+def _listed(items, describe):
+    shown = "; ".join(describe(item) for item in items[:3])
+    more = " (and %d more, see results)" % (len(items) - 3) if len(items) > 3 else ""
+    return shown + more
+
+
+def failure_message(results, unhealthy=()):
+    """The task's message when jobs failed, have an unknown outcome, or (with wait) did not become healthy."""
+    parts = []
+    bad = [result for result in results if result["action"] in FAILED_ACTIONS]
+    if bad:
+        parts.append("%d of %d jobs failed or have an unknown outcome: %s" % (
+            len(bad), len(results), _listed(bad, lambda r: "%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]))))
+    if unhealthy:
+        restarted = sum(1 for result in results if result["action"] == "restarted")
+        parts.append("%d of %d restarted jobs did not become healthy: %s" % (
+            len(unhealthy), restarted, _listed(list(unhealthy), lambda u: "%s/%s: %s" % (u["service_principal_id"], u["job_id"], u["reason"]))))
+    return ". ".join(parts)

@@ -224,6 +224,20 @@ class GraphClient:
         prefix = urlsplit(self.settings.graph_base).path
         return path[len(prefix):] if path.startswith(prefix) else path
 
+    def _send(self, method, url, token, params=None, body=None):
+        """One HTTP exchange, verify= passed per request (REQUESTS_CA_BUNDLE overrides Session.verify); TLS errors say what to set."""
+        try:
+            return self._session.request(
+                method, url, params=params, json=body,
+                headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
+                verify=self.settings.verify, timeout=self.settings.timeout,
+            )
+        except requests.exceptions.SSLError:
+            raise GraphError(
+                "TLS verification failed for %s: set ca_path to the CA bundle that signed its certificate, or "
+                "validate_certs: false (not recommended)." % self.settings.graph_root
+            ) from None
+
     def request(self, method, url, params=None, body=None, want_json=True):
         """Send with retries; return the decoded JSON (or None for an empty body). Raises GraphError or AuthError."""
         idempotent = method == "GET"
@@ -238,16 +252,7 @@ class GraphClient:
             token = self.credential.get_token().token
             self._count("%s requests" % method)
             try:
-                response = self._session.request(
-                    method, url, params=params, json=body,
-                    headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
-                    verify=self.settings.verify, timeout=self.settings.timeout,
-                )
-            except requests.exceptions.SSLError:
-                raise GraphError(
-                    "TLS verification failed for %s: set ca_path to the CA bundle that signed its certificate, or "
-                    "validate_certs: false (not recommended)." % self.settings.graph_root
-                ) from None
+                response = self._send(method, url, token, params=params, body=body)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 safe = idempotent or _sent_nothing(exc)
                 if safe and attempt < self.settings.max_retries:
@@ -374,16 +379,7 @@ class GraphClient:
             self._count("batch requests")
             self._count("batch items", len(pending))
             try:
-                response = self._session.post(
-                    self.url("/$batch"), json=envelope,
-                    headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
-                    verify=self.settings.verify, timeout=self.settings.timeout,
-                )
-            except requests.exceptions.SSLError:
-                raise GraphError(
-                    "TLS verification failed for %s: set ca_path to the CA bundle that signed its certificate, or "
-                    "validate_certs: false (not recommended)." % self.settings.graph_root
-                ) from None
+                response = self._send("POST", self.url("/$batch"), token, body=envelope)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 pending = self._envelope_lost(calls, pending, attempts, results, _sent_nothing(exc), type(exc).__name__)
                 continue

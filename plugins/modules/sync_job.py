@@ -151,13 +151,12 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
+from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, StateSetter, failure_message
 from ansible_collections.entra.sync.plugins.module_utils.job_state import JOB_STATES, STATE_ACTIONS, summarize_states
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     InputError, JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id,
 )
 
-FAILED_ACTIONS = ("failed", "unknown")
 CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
 
 
@@ -179,13 +178,6 @@ def diff_for(outcomes):
         before[key] = outcome.found
         after[key] = outcome.expected
     return {"before": before, "after": after}
-
-
-def failure_message(results):
-    bad = [result for result in results if result["action"] in FAILED_ACTIONS]
-    shown = "; ".join("%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]) for r in bad[:3])
-    more = " (and %d more, see results)" % (len(bad) - 3) if len(bad) > 3 else ""
-    return "%d of %d jobs failed or have an unknown outcome: %s%s" % (len(bad), len(results), shown, more)
 
 
 def main():

@@ -317,15 +317,13 @@ auth_method:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, RestartPlan, Restarter, failure_message, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESTART_CONDITIONS, InputError, JobTarget, build_reset_scope, normalize_job_targets, summarize,
     validate_conditions, validate_job_id, validate_service_principal_id,
 )
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
-
-FAILED_ACTIONS = ("failed", "unknown")
 
 
 def parse_targets(params):
@@ -349,25 +347,6 @@ def diff_for(outcomes):
         before[key] = outcome.found
         after[key] = dict(outcome.found, restart_requested=True, reset_scope=result["reset_scope"])
     return {"before": before, "after": after}
-
-
-def _listed(items, describe):
-    shown = "; ".join(describe(item) for item in items[:3])
-    more = " (and %d more, see results)" % (len(items) - 3) if len(items) > 3 else ""
-    return shown + more
-
-
-def failure_message(results, unhealthy=()):
-    parts = []
-    bad = [result for result in results if result["action"] in FAILED_ACTIONS]
-    if bad:
-        parts.append("%d of %d jobs failed or have an unknown outcome: %s" % (
-            len(bad), len(results), _listed(bad, lambda r: "%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]))))
-    if unhealthy:
-        restarted = sum(1 for result in results if result["action"] == "restarted")
-        parts.append("%d of %d restarted jobs did not become healthy: %s" % (
-            len(unhealthy), restarted, _listed(list(unhealthy), lambda u: "%s/%s: %s" % (u["service_principal_id"], u["job_id"], u["reason"]))))
-    return ". ".join(parts)
 
 
 def unhealthy_jobs(results):
