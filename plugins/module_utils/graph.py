@@ -22,6 +22,7 @@ except ImportError:
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
+from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer
 
 RETRY_ON_ANY = (429, 503)
 RETRY_ON_GET = (500, 502, 504)
@@ -31,16 +32,6 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20
-# A Retry-After up to this long is read as the spacing the service's bucket needs between two requests, and requests of
-# that kind are paced by it from then on; a longer one (a window-style limit) only pauses every worker.
-PACE_MAX = 0.5
-PACE_WIDEN = 1.05
-PACE_CAP = 1.3
-# Without a 429 for this long the spacing eases off (x PACE_EASE per quiet period), so a burst of 429s (or random
-# ones) does not slow the rest of the run for good; steady throttling keeps answering 429 and keeps the spacing.
-PACE_QUIET = 3.0
-PACE_EASE = 0.7
-PACE_FLOOR = 0.005
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -71,64 +62,6 @@ def _sent_nothing(exc):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return type(reason).__name__ in ("NewConnectionError", "NameResolutionError")
-
-
-class Pacer:
-    """Spaces the requests of one kind (reads or writes) once the service has throttled that kind.
-
-    Before the first 429 it does nothing. A 429 with a short Retry-After (a token bucket that is empty: the wait
-    for one more token) sets the spacing; from then on every request of that kind takes the next slot, so the
-    workers go out one after the other at the rate the service allows instead of all retrying at once. A request
-    sent on a paced slot that is still throttled widens the spacing a little (arrivals jitter), at most to 1.3x
-    the longest Retry-After seen; 429s of requests that left before the pacing began change nothing.
-    """
-
-    def __init__(self):
-        self.spacing = 0.0
-        self._next = 0.0
-        self._since = None   # monotonic time the spacing last changed
-        self._longest = 0.0
-        self._throttled_at = None
-        self._lock = threading.Lock()
-
-    @property
-    def active(self):
-        return self.spacing > 0
-
-    def stamp(self):
-        """The time to give learn() for a request about to leave."""
-        return time.monotonic()
-
-    def learn(self, retry_after, sent_at=None):
-        if retry_after is None or not 0 < retry_after <= PACE_MAX:
-            return
-        with self._lock:
-            self._throttled_at = time.monotonic()
-            self._longest = max(self._longest, retry_after)
-            if self.spacing and self._since is not None and sent_at is not None and sent_at > self._since:
-                wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
-            else:
-                wanted = retry_after * PACE_WIDEN
-            if wanted > self.spacing:
-                self.spacing = wanted
-                self._since = time.monotonic()
-
-    def take(self, count=1):
-        """Wait for `count` slots (a batch of `count` items goes out when its last slot is due)."""
-        if not self.spacing or count < 1:
-            return
-        with self._lock:
-            now = time.monotonic()
-            if self._throttled_at is not None and now - self._throttled_at > PACE_QUIET:
-                self.spacing *= PACE_EASE
-                self._throttled_at = now
-                if self.spacing < PACE_FLOOR:
-                    self.spacing, self._longest, self._throttled_at = 0.0, 0.0, None
-            start = max(now, self._next)
-            self._next = start + self.spacing * count
-            due = start + self.spacing * (count - 1)
-        if due > now:
-            time.sleep(due - now)
 
 
 class BatchCall:
@@ -198,7 +131,8 @@ class GraphClient:
             time.sleep(delay)
 
     def _pause_all(self, seconds):
-        # A 429 means the whole app is over its budget: every worker waits, rather than each hammering in turn.
+        # The pacer saw the app's budget spent (many 429s, a long Retry-After): every worker waits, rather than each
+        # hammering in turn.
         with self._lock:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
 
@@ -270,6 +204,8 @@ class GraphClient:
                 ) from None
 
             status = response.status_code
+            retry_after = None if status < 300 else parse_retry_after(response.headers.get("Retry-After"))
+            pause_everyone = pacer.answered(status == 429, retry_after, sent_at)
             if 200 <= status < 300:
                 if not want_json or not response.content:
                     return None
@@ -288,7 +224,6 @@ class GraphClient:
             except ValueError:
                 error_body = None
             code, message, request_id = error_fields(error_body)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if status == 429:
                 self._count("throttled")
             if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
@@ -303,8 +238,7 @@ class GraphClient:
                 continue
             if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and attempt < self.settings.max_retries:
                 delay = retry_after if retry_after is not None else backoff_delay(attempt)
-                if status == 429:
-                    pacer.learn(retry_after, sent_at)
+                if pause_everyone:
                     self._pause_all(delay)
                 else:
                     time.sleep(delay)
@@ -381,7 +315,7 @@ class GraphClient:
             try:
                 response = self._send("POST", self.url("/$batch"), token, body=envelope)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                pending = self._envelope_lost(calls, pending, attempts, results, _sent_nothing(exc), type(exc).__name__)
+                pending = self._envelope_lost(calls, pending, results, _sent_nothing(exc), type(exc).__name__)
                 continue
             status = response.status_code
             if status != 200:
@@ -392,7 +326,7 @@ class GraphClient:
                 if not isinstance(answers, list):
                     raise ValueError("no responses")
             except (ValueError, AttributeError):
-                pending = self._envelope_lost(calls, pending, attempts, results, False, "a $batch answer that is not JSON")
+                pending = self._envelope_lost(calls, pending, results, False, "a $batch answer that is not JSON")
                 continue
             pending, refreshed = self._items(calls, pending, attempts, results, answers, token, refreshed, sent_at)
         return results
@@ -422,23 +356,30 @@ class GraphClient:
         results[index] = (None, error)
         return False
 
-    def _envelope_lost(self, calls, pending, attempts, results, sent_nothing, what):
-        """The envelope got no usable answer: reads go again, writes are unknown unless nothing was sent."""
+    def _envelope_lost(self, calls, pending, results, sent_nothing, what):
+        """The envelope got no usable answer: writes are unknown unless nothing was sent; the rest go again singly.
+
+        A lost connection or an unreadable answer is the envelope's failure, not its items': it does not spend their
+        attempts. They go again as single requests, each with its full retry budget, because an envelope of 20 is about
+        20 times likelier than one request to meet the next connection fault.
+        """
         again = []
         for index in pending:
             call = calls[index]
             if not call.write or sent_nothing:
-                error = GraphError("%s %s failed after %d attempts (in $batch): %s." % (call.method, call.path, attempts[index] + 1, what))
-                if self._retry_or_fail(call, index, attempts, results, error):
-                    again.append(index)
+                again.append(index)
             else:
                 results[index] = (None, GraphError(
                     "%s %s: the request was sent (in $batch) but no answer came back (%s); it may or may not have been processed, "
                     "so it is not sent again. Check the job's status before retrying." % (call.method, call.path, what),
                     outcome_unknown=True))
         if again:
-            time.sleep(backoff_delay(max(attempts[i] for i in again) - 1))
-        return again
+            self._count("batch envelopes lost")
+            self._count("retries", len(again))
+            time.sleep(backoff_delay(0))
+        for index in again:
+            results[index] = self._single(calls[index])
+        return []
 
     def _envelope_refused(self, calls, pending, attempts, results, response, token, refreshed):
         """A non-200 envelope: nothing in it was processed (the items are answered inside a 200 envelope)."""
@@ -453,11 +394,14 @@ class GraphClient:
             self._refresh_token(token)
             return pending, True
         if status in RETRY_ON_ANY or status in RETRY_ON_GET and not any(calls[i].write for i in pending):
+            delay = retry_after if retry_after is not None else backoff_delay(0)
             if status == 429:
                 self._count("throttled")
-                self._pause_all(retry_after if retry_after is not None else backoff_delay(0))
+            pacer = self._pacers[any(calls[i].write for i in pending)]
+            if pacer.answered(status == 429, retry_after):
+                self._pause_all(delay)
             else:
-                time.sleep(retry_after if retry_after is not None else backoff_delay(0))
+                time.sleep(delay)
             error = GraphError(describe_error(status, code, message, "POST", "/$batch", self._is_delegated(token), request_id)
                                .replace(token, "********"), status=status, code=code, request_id=request_id)
             return [i for i in pending if self._retry_or_fail(calls[i], i, attempts, results, error)], refreshed
@@ -478,7 +422,7 @@ class GraphClient:
         for answer in answers:
             if isinstance(answer, dict):
                 by_id[str(answer.get("id"))] = answer
-        again, throttled, waits, rejected = [], [], [], False
+        again, throttled, waits, rejected, pause_everyone = [], [], [], False, False
         for index in pending:
             call = calls[index]
             answer = by_id.get(str(index))
@@ -493,18 +437,18 @@ class GraphClient:
             status = answer.get("status")
             status = status if isinstance(status, int) else 0
             body = _item_body(answer.get("body"))
+            retry_after = None if status < 300 else parse_retry_after(_header(answer.get("headers"), "retry-after"))
+            pause_everyone = self._pacers[call.write].answered(status == 429, retry_after, sent_at) or pause_everyone
             if 200 <= status < 300:
                 results[index] = (body if body != "" else None, None)
                 continue
             code, message, request_id = error_fields(body if isinstance(body, dict) else None)
-            retry_after = parse_retry_after(_header(answer.get("headers"), "retry-after"))
             if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
                 rejected = True
                 again.append(index)
                 continue
             if status == 429:
                 self._count("throttled")
-                self._pacers[call.write].learn(retry_after, sent_at)
                 throttled.append(retry_after if retry_after is not None else backoff_delay(attempts[index]))
             retryable = status in RETRY_ON_ANY or (not call.write and status in RETRY_ON_GET)
             error = GraphError(
@@ -522,10 +466,10 @@ class GraphClient:
         if rejected:
             self._refresh_token(token)
             refreshed = True
-        if throttled:
+        if throttled and pause_everyone:
             self._pause_all(max(throttled))
-        elif waits:
-            time.sleep(max(waits))
+        elif throttled or waits:
+            time.sleep(max(throttled + waits))
         return again, refreshed
 
     def close(self):

@@ -129,10 +129,6 @@ def test_latency(fresh_sandbox):
     started = time.monotonic()
     assert fresh_sandbox.graph("GET", "/servicePrincipals?$top=1", token=token).status_code == 200
     assert time.monotonic() - started >= 0.15
-    fresh_sandbox.admin.set_faults({})
-    started = time.monotonic()
-    fresh_sandbox.graph("GET", "/servicePrincipals?$top=1", token=token)
-    assert time.monotonic() - started < 0.15
 
 
 def test_relapse_and_admin_set_job(fresh_sandbox):

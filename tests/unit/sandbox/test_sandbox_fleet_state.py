@@ -1,7 +1,6 @@
 """Pure parts: fleet generator, job state machine, token buckets, job JSON."""
 
 import collections
-import time
 
 import pytest
 
@@ -36,10 +35,9 @@ def test_fleet_mix():
     assert all(job.job_id.startswith(job.template_id + ".") for job in jobs)
 
 
-def test_fifty_thousand_service_principals_build_fast():
-    started = time.monotonic()
+def test_fifty_thousand_service_principals_build():
+    # How long it takes is the bench's business (make bench prints it), not a test's.
     tenant = fleet.generate_tenant(42, "t", 50000)
-    assert time.monotonic() - started < 5.0
     assert len(tenant.by_id) == 50000
 
 

@@ -5,19 +5,23 @@ the Pacer, and the fleet paths that use them: batched discovery, restart_many, t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils import graph
+from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall, GraphError, Pacer
+from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
-
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (
-    FakeClock, connection_reset, new_connection_error, read_timeout, response, scripted,
+    FakeClock,
+    connection_reset,
+    new_connection_error,
+    read_timeout,
+    response,
+    scripted,
 )
 
 SP = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
@@ -30,6 +34,7 @@ JOB2 = "aws.0123456789abcdef0123456789abcdef"
 def clock(monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(graph, "time", fake)
+    monkeypatch.setattr(pacing, "time", fake)
     return fake
 
 
@@ -75,10 +80,11 @@ def test_a_throttled_item_goes_again_in_the_next_envelope_after_its_retry_after(
     client, script = scripted([envelope(("0", 200, {"value": []}), ("1", 429, body, headers)), response(200, {"value": [7]})])
     answers = client.batch([BatchCall("GET", jobs_path(SP)), BatchCall("GET", jobs_path(SP2))])
     assert answers == [({"value": []}, None), ({"value": [7]}, None)]
-    # one item left: it goes as a single request, after the pause every worker honours
+    # one item left: it goes as a single request, after its own Retry-After
     assert script.calls[1]["url"].endswith(jobs_path(SP2))
     assert pytest.approx(0.3) in clock.sleeps
-    assert client._pacers[False].spacing == pytest.approx(0.3 * graph.PACE_WIDEN)
+    assert not client._pacers[False].active, "one 429 among answers is no evidence of an empty bucket"
+    assert client._pause_until == 0.0, "nor a reason to stop the other workers"
 
 
 def test_an_item_that_stays_throttled_fails_after_max_retries(clock):
@@ -101,10 +107,19 @@ def test_a_lost_envelope_resends_its_reads_and_makes_its_writes_unknown(clock, e
 
 
 def test_an_envelope_that_never_left_is_sent_again_writes_included(clock):
-    client, script = scripted([new_connection_error(), envelope(("0", 204, None), ("1", 204, None))])
+    client, script = scripted([new_connection_error(), response(204), response(204)])
     answers = client.batch([BatchCall("POST", job_path(SP, JOB) + "/restart", {}), BatchCall("POST", job_path(SP2, JOB2) + "/restart", {})])
     assert answers == [(None, None), (None, None)]
-    assert len(script.calls) == 2
+    assert [call["url"].rsplit("/v1.0", 1)[1] for call in script.calls[1:]] == [job_path(SP, JOB) + "/restart", job_path(SP2, JOB2) + "/restart"]
+
+
+def test_a_lost_envelope_does_not_spend_its_reads_attempts(clock):
+    """Each read goes again singly with its whole retry budget, however often envelopes are lost."""
+    client, script = scripted([connection_reset(), connection_reset(), response(200, {"id": JOB}), response(200, {"id": JOB2})],
+                              max_retries=1)
+    answers = client.batch([BatchCall("GET", job_path(SP, JOB)), BatchCall("GET", job_path(SP2, JOB2))])
+    assert answers == [({"id": JOB}, None), ({"id": JOB2}, None)]
+    assert len(script.calls) == 4 and client.stats()["batch envelopes lost"] == 1
 
 
 def test_a_malformed_envelope_makes_writes_unknown(clock):
@@ -166,7 +181,7 @@ def test_a_json_string_item_body_is_decoded(clock):
 
 def test_throttled_writes_go_out_one_at_a_time(clock):
     client, script = scripted([response(204), response(204)])
-    client._pacers[True].learn(0.05)
+    client._pacers[True] = pacing.Pacer(spacing=0.05)
     answers = client.batch([BatchCall("POST", job_path(SP, JOB) + "/restart", {}), BatchCall("POST", job_path(SP2, JOB2) + "/restart", {})])
     assert answers == [(None, None), (None, None)]
     assert [call["url"].rsplit("/v1.0", 1)[1] for call in script.calls] == [job_path(SP, JOB) + "/restart", job_path(SP2, JOB2) + "/restart"]
@@ -178,49 +193,24 @@ def test_more_than_twenty_calls_are_refused(clock):
         client.batch([BatchCall("GET", jobs_path(SP))] * 21)
 
 
-# ---- Pacer -----------------------------------------------------------------------------------------------------------
-
-def test_the_pacer_does_nothing_until_throttled(clock):
-    pacer = Pacer()
-    pacer.take(5)
-    assert clock.sleeps == [] and not pacer.active
-
-
-def test_the_pacer_spaces_requests_by_the_retry_after_widened(clock):
-    pacer = Pacer()
-    pacer.learn(0.05)
-    spacing = 0.05 * graph.PACE_WIDEN
-    pacer.take()          # first slot: now
-    pacer.take()          # next slot: one spacing later
-    pacer.take(3)         # a batch of three goes when its last slot is due
-    assert clock.sleeps == [pytest.approx(spacing), pytest.approx(3 * spacing)]
-
-
-def test_the_pacer_widens_only_for_paced_requests_and_within_a_cap(clock):
-    pacer = Pacer()
-    pacer.learn(5.0)
-    assert not pacer.active, "a window-style Retry-After only pauses"
-    before = pacer.stamp()
-    pacer.learn(0.01, before)
-    first = pacer.spacing
-    assert first == pytest.approx(0.01 * graph.PACE_WIDEN)
-    for _round in range(5):
-        pacer.learn(0.01, before)   # sent before the pacing began: the same overload, no new information
-    assert pacer.spacing == first
-    clock.now += 1
-    for _round in range(50):
-        pacer.learn(0.01, pacer.stamp())   # sent on a paced slot and still throttled: widen, capped
-        clock.now += 0.01
-    assert pacer.spacing == pytest.approx(0.01 * graph.PACE_CAP)
-
-
-def test_single_requests_are_paced_once_throttled(clock):
+def test_single_requests_are_paced_once_the_write_bucket_is_empty(clock):
     body, headers = throttled("0.2")
-    client, _script = scripted([response(429, body, headers), response(204), response(204)])
+    refusals = [response(429, body, headers) for _round in range(pacing.PACE_EVIDENCE)]
+    client, _script = scripted(refusals + [response(204), response(204)], max_retries=pacing.PACE_EVIDENCE)
     client.post(job_path(SP, JOB) + "/restart", {})
-    client.post(job_path(SP2, JOB2) + "/restart", {})
     assert client._pacers[True].active and not client._pacers[False].active
-    assert clock.sleeps[-1] == pytest.approx(0.2 * graph.PACE_WIDEN)
+    assert client._pacers[True].spacing == pytest.approx(0.2 * pacing.PACE_WIDEN)
+    client.post(job_path(SP2, JOB2) + "/restart", {})
+    assert clock.sleeps[-1] == pytest.approx(0.2 * pacing.PACE_WIDEN), "the next write waited for its slot"
+
+
+def test_a_stray_429_makes_only_its_own_request_wait(clock):
+    body, headers = throttled("0.4")
+    client, _script = scripted([response(204)] * 5 + [response(429, body, headers), response(204)])
+    for _round in range(6):
+        client.post(job_path(SP, JOB) + "/restart", {})
+    assert clock.sleeps == [pytest.approx(0.4)]
+    assert not client._pacers[True].active and client._pause_until == 0.0
 
 
 # ---- the fleet paths ---------------------------------------------------------------------------------------------------
@@ -292,7 +282,7 @@ def _items(now):
 
 
 def test_given_statuses_trusts_fresh_or_undated_statuses_only():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     items = _items(now)
     targets, _notes = normalize_job_targets(items)
     given = given_statuses(items, targets, 300, now)
@@ -302,7 +292,7 @@ def test_given_statuses_trusts_fresh_or_undated_statuses_only():
 
 
 def test_restart_many_reads_only_what_it_cannot_trust_and_decides_the_same():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     items = _items(now)
     targets, _notes = normalize_job_targets(items)
     api = FakeApi({(SP2, JOB2): raw(JOB2, "Active"), (SP, JOB2): raw(JOB2, "Quarantine")})

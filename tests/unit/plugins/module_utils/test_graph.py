@@ -24,7 +24,7 @@ import trustme
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.entra.sync.plugins.module_utils import graph
+from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
 from ansible_collections.entra.sync.plugins.module_utils.auth import AccessToken, AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError, backoff_delay, quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
@@ -128,6 +128,7 @@ class Script:
 def clock(monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(graph, "time", fake)
+    monkeypatch.setattr(pacing, "time", fake)
     return fake
 
 
@@ -811,24 +812,3 @@ def test_live_post_to_a_closed_port_is_retried_as_never_sent(clock):
     assert not info.value.outcome_unknown
     assert "after 3 attempts" in str(info.value)
     assert len(clock.sleeps) == 2
-
-
-def test_pacer_eases_off_when_the_service_stops_throttling(monkeypatch):
-    from ansible_collections.entra.sync.plugins.module_utils import graph as graph_module  # pylint: disable=import-outside-toplevel
-
-    now = [1000.0]
-    monkeypatch.setattr(graph_module.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(graph_module.time, "sleep", lambda seconds: now.__setitem__(0, now[0] + seconds))
-    pacer = graph_module.Pacer()
-    pacer.learn(0.4, sent_at=now[0])
-    paced = pacer.spacing
-    assert paced == pytest.approx(0.4 * graph_module.PACE_WIDEN)
-    pacer.take()
-    assert pacer.spacing == paced, "still throttled recently: keep the spacing"
-    now[0] += graph_module.PACE_QUIET + 0.1
-    pacer.take()
-    assert pacer.spacing == pytest.approx(paced * graph_module.PACE_EASE)
-    for _round in range(40):
-        now[0] += graph_module.PACE_QUIET + 0.1
-        pacer.take()
-    assert pacer.spacing == 0.0 and not pacer.active
