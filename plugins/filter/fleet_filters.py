@@ -4,7 +4,14 @@
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    InputError, build_reset_scope, decide_restart, job_from_dict, normalize_job_targets, parse_reset_scope, summarize, validate_conditions,
+    InputError,
+    build_reset_scope,
+    decide_restart,
+    job_from_dict,
+    normalize_job_targets,
+    parse_reset_scope,
+    summarize,
+    validate_conditions,
 )
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")

@@ -329,7 +329,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option("strict")
         with_condition_groups = self.get_option("condition_groups")
 
-        for name, job in zip(names, jobs):
+        for name, job in zip(names, jobs, strict=True):
             variables = make_unsafe(host_vars(job))
             self.inventory.add_host(name)
             for key, value in variables.items():

@@ -83,7 +83,7 @@ def _scan_tenant_batched(api, job_filter, service_principal_filter, concurrency)
     """scan_tenant with the job lists read 20 service principals per $batch envelope, `concurrency` envelopes in flight."""
     def list_group(group):
         answers = api.list_jobs_batch([sp["id"] for sp in group])
-        return [(sp, raw_jobs, error) for sp, (raw_jobs, error) in zip(group, answers)]
+        return [(sp, raw_jobs, error) for sp, (raw_jobs, error) in zip(group, answers, strict=True)]
 
     scan = Scan()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -119,7 +119,7 @@ def scan_jobs(api, targets, job_filter, concurrency=10):
     if getattr(api, "batch_reads", False):
         answers = api.get_jobs_many([(t.service_principal_id, t.job_id) for t in targets], concurrency)
         results = []
-        for target, (raw, exc) in zip(targets, answers):
+        for target, (raw, exc) in zip(targets, answers, strict=True):
             if exc is not None:
                 results.append((None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}))
             else:

@@ -145,7 +145,7 @@ class Restarter:
         to_read = [i for i, job in enumerate(jobs) if job is None]
         if to_read:
             answers = self.api.get_jobs_many([(targets[i].service_principal_id, targets[i].job_id) for i in to_read], concurrency)
-            for i, (raw, error) in zip(to_read, answers):
+            for i, (raw, error) in zip(to_read, answers, strict=True):
                 target = targets[i]
                 if error is not None:
                     outcomes[i] = Outcome(_result(self.plan, target.service_principal_id, target.job_id, "failed", "reading the job failed: %s" % error))
@@ -181,7 +181,7 @@ class Restarter:
 
         answers = self.api.restart_many([(jobs[i].service_principal_id, jobs[i].job_id) for i in send], self.plan.body, concurrency, on_sent)
         done = time.monotonic()
-        for i, (_value, error) in zip(send, answers):
+        for i, (_value, error) in zip(send, answers, strict=True):
             job = jobs[i]
             reason, found = reasons[i]
             if error is not None:

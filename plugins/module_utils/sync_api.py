@@ -75,7 +75,7 @@ class SyncApi:
         """Up to 20 service principals' job lists in one envelope: [(raw jobs list, None) | (None, error)]."""
         answers = self._batch([BatchCall("GET", jobs_path(sp_id)) for sp_id in service_principal_ids])
         out = []
-        for sp_id, (page, error) in zip(service_principal_ids, answers):
+        for sp_id, (page, error) in zip(service_principal_ids, answers, strict=True):
             if error is not None:
                 out.append((None, error))
                 continue

@@ -238,5 +238,5 @@ def wait_for(watches, poll, policy, run_many, clock=time.monotonic, sleep=time.s
             sleep(max(0.0, min(watches[index].due for index in pending) - now))
             continue
         polled = run_many(due, lambda index: poll(watches[index]))
-        for index, (job, error, fatal) in zip(due, polled):
+        for index, (job, error, fatal) in zip(due, polled, strict=True):
             watches[index] = observe(watches[index], clock(), policy, job=job, error=error, fatal=fatal)

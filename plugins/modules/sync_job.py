@@ -154,7 +154,11 @@ from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import Gr
 from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, StateSetter, failure_message
 from ansible_collections.entra.sync.plugins.module_utils.job_state import JOB_STATES, STATE_ACTIONS, summarize_states
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    InputError, JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id,
+    InputError,
+    JobTarget,
+    normalize_job_targets,
+    validate_job_id,
+    validate_service_principal_id,
 )
 
 CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))

@@ -177,8 +177,8 @@ from datetime import datetime, timezone
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, normalize_job_targets, validate_job_id, validate_service_principal_id
 
 

@@ -317,11 +317,18 @@ auth_method:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, RestartPlan, Restarter, failure_message, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, Restarter, RestartPlan, failure_message, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    RESTART_CONDITIONS, InputError, JobTarget, build_reset_scope, normalize_job_targets, summarize,
-    validate_conditions, validate_job_id, validate_service_principal_id,
+    RESTART_CONDITIONS,
+    InputError,
+    JobTarget,
+    build_reset_scope,
+    normalize_job_targets,
+    summarize,
+    validate_conditions,
+    validate_job_id,
+    validate_service_principal_id,
 )
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 

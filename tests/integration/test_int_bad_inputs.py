@@ -132,9 +132,9 @@ def _run_rows_in_parallel(sandbox, tmp_path, rows, parts=3):
     with ThreadPoolExecutor(max_workers=parts) as pool:
         runs = list(pool.map(run, range(parts)))
     pairs = []
-    for chunk, run in zip(chunks, runs):
+    for chunk, run in zip(chunks, runs, strict=True):
         assert run.rc == 0, run.describe()
-        pairs.extend(zip(chunk, run.results))
+        pairs.extend(zip(chunk, run.results, strict=True))
     return pairs
 
 

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import os
 
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

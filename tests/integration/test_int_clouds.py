@@ -5,6 +5,7 @@ audience), AWX's AZURE_CLOUD_ENVIRONMENT names map onto them, a token of another
 import json
 
 import pytest
+
 from entra_sandbox.testing import SandboxProcess
 
 TOKEN = "entra.sync.graph_token"

@@ -150,7 +150,7 @@ def test_two_tasks_on_the_same_jobs_in_flight_together_measured(tenant, tmp_path
                                                 {"jobs": jobs, "restart_if": ["quarantined"], "concurrency": 16}, env=env)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = dict(zip(("A", "B"), pool.map(run, ("A", "B"))))
+        runs = dict(zip(("A", "B"), pool.map(run, ("A", "B")), strict=True))
     tenant.admin.set_faults({})
     for name, result in runs.items():
         assert result.rc == 0 and not result.result.get("failed"), "%s: %s" % (name, result.describe())

@@ -37,7 +37,7 @@ def make_client_certificate(state_dir, common_name, password):
     """Self-signed RSA certificate for certificate credentials; writes cert.pem (key + cert) and cert.pfx."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

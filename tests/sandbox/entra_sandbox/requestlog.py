@@ -29,7 +29,7 @@ class RequestLog:
         for entry in entries[low:]:
             if kind is not None and entry[6] != kind:
                 continue
-            out.append(dict(zip(FIELDS, entry)))
+            out.append(dict(zip(FIELDS, entry, strict=True)))
             if limit is not None and len(out) >= limit:
                 break
         return out

@@ -13,8 +13,7 @@ from . import fleet as fleet_mod
 from .certs import make_client_certificate
 from .clouds import CLOUDS
 from .faults import Faults
-from .identity import FEDERATION_AUDIENCE, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, TokenIssuer, WorkloadIssuer, guid, \
-    make_federated_app, register_apps
+from .identity import FEDERATION_AUDIENCE, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, TokenIssuer, WorkloadIssuer, guid, make_federated_app, register_apps
 from .requestlog import RequestLog
 from .throttle import Throttle
 

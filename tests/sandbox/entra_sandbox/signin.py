@@ -7,8 +7,17 @@ import time
 from aiohttp import web
 
 from .appkeys import SANDBOX_KEY
-from .identity import JWT_BEARER, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, SignInError, check_client_assertion, \
-    check_federated_assertion, is_federated_assertion, resource_from_scope, sign_in_error
+from .identity import (
+    JWT_BEARER,
+    SYSTEM_IDENTITY_ROLES,
+    USER_IDENTITY_ROLES,
+    SignInError,
+    check_client_assertion,
+    check_federated_assertion,
+    is_federated_assertion,
+    resource_from_scope,
+    sign_in_error,
+)
 
 
 def _aad_error(exc):

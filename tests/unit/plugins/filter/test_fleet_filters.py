@@ -4,7 +4,14 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
-    FilterModule, action_counts, apply_statuses, fleet_inputs, job_counts, report_entry, restart_candidates, tenant_entry,
+    FilterModule,
+    action_counts,
+    apply_statuses,
+    fleet_inputs,
+    job_counts,
+    report_entry,
+    restart_candidates,
+    tenant_entry,
 )
 from ansible_collections.entra.sync.plugins.module_utils.jobs import job_from_dict, parse_job
 

@@ -6,7 +6,6 @@ import random
 
 import pytest
 import yaml
-
 from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
@@ -90,12 +89,12 @@ def test_host_names_collisions_use_the_service_principal_id_then_the_tenant():
 def test_host_names_do_not_depend_on_order():
     jobs = [job(index % 7, "App %d" % (index % 3), "scim.%d" % (index % 5), tenant=(T1, T2)[index % 2]) for index in range(40)]
     jobs = ih.unique_jobs(jobs)
-    expected = dict(zip(map(ih.job_key, jobs), ih.host_names(jobs)))
+    expected = dict(zip(map(ih.job_key, jobs), ih.host_names(jobs), strict=True))
     assert len(set(expected.values())) == len(jobs)
     for seed in range(5):
         shuffled = list(jobs)
         random.Random(seed).shuffle(shuffled)
-        assert dict(zip(map(ih.job_key, shuffled), ih.host_names(shuffled))) == expected
+        assert dict(zip(map(ih.job_key, shuffled), ih.host_names(shuffled), strict=True)) == expected
 
 
 def test_host_names_id_style_and_repeats():

@@ -228,7 +228,7 @@ def test_results_keep_input_order_under_concurrency():
     assert [outcome.result["action"] for outcome in outcomes] == expected_actions
     # Each quarantined job restarted exactly once, none of the others.
     restarted = [job_id for dummy, job_id, dummy2 in api.restarts]
-    assert sorted(restarted) == sorted(t.job_id for t, action in zip(targets, expected_actions) if action == "restarted")
+    assert sorted(restarted) == sorted(t.job_id for t, action in zip(targets, expected_actions, strict=True) if action == "restarted")
     assert len(set(restarted)) == len(restarted)
     assert 1 < api.peak <= 8
 

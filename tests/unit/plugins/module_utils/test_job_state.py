@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.job_state import (
-    JOB_STATES, STATE_ACTIONS, StateDecision, decide_state, expected_status, summarize_states, validate_state,
+    JOB_STATES,
+    STATE_ACTIONS,
+    StateDecision,
+    decide_state,
+    expected_status,
+    summarize_states,
+    validate_state,
 )
 from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, parse_job
 

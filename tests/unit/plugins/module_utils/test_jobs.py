@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     ACTIONS,
+    MAX_JOB_ID_LENGTH,
     RESET_SCOPE_FLAGS,
     RESET_SCOPE_ORDER,
     RESTART_CONDITIONS,
     Decision,
     InputError,
     Job,
-    MAX_JOB_ID_LENGTH,
     JobTarget,
     build_reset_scope,
     decide_restart,
@@ -654,12 +654,12 @@ def test_unknown_status_matches_no_condition_but_always():
         ("2024-05-01T25:00:00Z", None),
         ("2024-05-01T10:00:00+99:00", None),
         ("２０２４-05-01T10:00:00Z", None),
-        ("2019-11-20T16:17:24.7957721Z", datetime(2019, 11, 20, 16, 17, 24, 795772, tzinfo=timezone.utc)),
-        ("2019-11-20T16:17:24Z", datetime(2019, 11, 20, 16, 17, 24, tzinfo=timezone.utc)),
-        ("2019-11-20T16:17:24.5", datetime(2019, 11, 20, 16, 17, 24, 500000, tzinfo=timezone.utc)),
+        ("2019-11-20T16:17:24.7957721Z", datetime(2019, 11, 20, 16, 17, 24, 795772, tzinfo=UTC)),
+        ("2019-11-20T16:17:24Z", datetime(2019, 11, 20, 16, 17, 24, tzinfo=UTC)),
+        ("2019-11-20T16:17:24.5", datetime(2019, 11, 20, 16, 17, 24, 500000, tzinfo=UTC)),
         ("2019-11-20T16:17:24+02:00", datetime(2019, 11, 20, 16, 17, 24, tzinfo=timezone(timedelta(hours=2)))),
         ("2019-11-20T16:17:24-0530", datetime(2019, 11, 20, 16, 17, 24, tzinfo=timezone(-timedelta(hours=5, minutes=30)))),
-        ("2019-11-20", datetime(2019, 11, 20, tzinfo=timezone.utc)),
+        ("2019-11-20", datetime(2019, 11, 20, tzinfo=UTC)),
     ],
 )
 def test_parse_datetime(value, expected):

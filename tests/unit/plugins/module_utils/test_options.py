@@ -10,9 +10,9 @@ import re
 
 import pytest
 import yaml
-from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.module_utils.clouds import CLOUDS

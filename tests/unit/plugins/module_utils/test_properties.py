@@ -20,21 +20,41 @@ import json
 import string
 
 import pytest
+from ansible.errors import AnsibleFilterError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
-    action_counts, apply_statuses, job_counts, report_entry, restart_candidates,
+    action_counts,
+    apply_statuses,
+    job_counts,
+    report_entry,
+    restart_candidates,
 )
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.job_state import STATE_ACTIONS, decide_state, summarize_states
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    ACTIONS, EXECUTION_STATES, QUARANTINE_REASONS, RESET_SCOPE_FLAGS, RESTART_CONDITIONS, SCHEDULE_STATES, STATUS_CODES,
-    Decision, InputError, Job, build_reset_scope, decide_restart, job_from_dict, normalize_job_targets, parse_job,
-    parse_reset_scope, summarize, validate_conditions, validate_job_id, validate_service_principal_id,
+    ACTIONS,
+    EXECUTION_STATES,
+    QUARANTINE_REASONS,
+    RESET_SCOPE_FLAGS,
+    RESTART_CONDITIONS,
+    SCHEDULE_STATES,
+    STATUS_CODES,
+    Decision,
+    InputError,
+    Job,
+    build_reset_scope,
+    decide_restart,
+    job_from_dict,
+    normalize_job_targets,
+    parse_job,
+    parse_reset_scope,
+    summarize,
+    validate_conditions,
+    validate_job_id,
+    validate_service_principal_id,
 )
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)

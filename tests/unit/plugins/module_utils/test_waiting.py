@@ -6,16 +6,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, parse_job
 from ansible_collections.entra.sync.plugins.module_utils.waiting import (
-    Watch, WaitPolicy, backoff_delays, is_healthy, judge, next_delay, observe, relapsed, report, wait_for,
+    WaitPolicy,
+    Watch,
+    backoff_delays,
+    is_healthy,
+    judge,
+    next_delay,
+    observe,
+    relapsed,
+    report,
+    wait_for,
 )
 
-RESTARTED_AT = datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+RESTARTED_AT = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
 OLD_BEGAN = "2025-05-30T08:00:00Z"
 NEW_BEGAN = "2025-06-01T12:00:05.1234567Z"
 
