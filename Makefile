@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint build units integration test demo chaos bench changelog-lint clean distclean
+.PHONY: help venv sanity lint ruff ee build units integration test demo chaos bench changelog-lint clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -31,8 +31,15 @@ venv: $(VENV_STAMP)  ## create .venv (pip runs again only when a requirements fi
 sanity: venv  ## ansible-test sanity on a copy of the git-listed files (.build/sanity)
 	bash tests/tools/sanity.sh
 
-lint: venv  ## ansible-lint, production profile
+lint: venv  ## ansible-lint (production profile) and ruff
 	bash tests/tools/lint.sh
+	ruff check
+
+ruff: venv  ## ruff over the Python code (ruff.toml)
+	ruff check
+
+ee: venv  ## execution environment: ansible-builder introspect + create on extensions/ee, checked (.build/ee)
+	bash tests/tools/ee.sh
 
 build: venv  ## build the tarball into .build/dist, install it into .build/collections, render each module's doc
 	bash tests/tools/build.sh

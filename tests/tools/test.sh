@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `make test` (and so CI) runs: sanity, lint, build, then ONE pytest run over tests/unit and tests/integration
+# What `make test` (and so CI) runs: sanity, lint, ruff, build, ee, then ONE pytest run over tests/unit and tests/integration
 # against the installed tarball, so that pytest's summary closes the output.  Every stage runs even when an earlier
 # one failed (one CI run reports everything); FAIL_FAST=1 stops at the first failure.  Exits non-zero if any stage
 # failed.
@@ -28,7 +28,9 @@ stage() {
 
 stage sanity bash "$tools/sanity.sh"
 stage lint bash "$tools/lint.sh"
+stage ruff "$root/.venv/bin/ruff" check
 stage build bash "$tools/build.sh"
+stage ee bash "$tools/ee.sh"
 echo "=== test: stages before pytest: ${summary[*]/%/;}"
 
 status=0
