@@ -6,8 +6,9 @@
 #      meta/execution-environment.yml);
 #   3. ansible-builder create on the example definition extensions/ee/execution-environment.yml, staged beside
 #      the tarball as a user would (.build/ee/definition), into .build/ee/context;
-#   4. tests/tools/ee_check.py checks the metadata, the introspect output, the Containerfile and the context, and
-#      runs the context's own introspect step over the context's tarball.
+#   4. tests/tools/ee_check.py checks the metadata, the introspect output, the Containerfile and the context, runs
+#      the context's own introspect step over the context's tarball, and has pip resolve the image's installs (a dry
+#      run for the image's Python; EE_PIP_RESOLVE=0 leaves it out).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,7 +27,11 @@ echo "ee: built and installed $(basename "$tarball")"
 
 # --sanitize is what the ansible-builder docs give collection authors; ansible-builder 3 always sanitizes and keeps
 # the flag for compatibility.
-"$bin/ansible-builder" introspect --sanitize "$out/collections" > "$out/introspect.txt"
+"$bin/ansible-builder" introspect --sanitize "$out/collections" > "$out/introspect.txt" || {
+    echo "ee: ansible-builder introspect failed: does the tarball hold every file meta/execution-environment.yml names" \
+        "(build_ignore in galaxy.yml)?" >&2
+    exit 1
+}
 echo "ee: ansible-builder introspect --sanitize .build/ee/collections:"
 sed 's/^/    /' "$out/introspect.txt"
 
@@ -37,4 +42,8 @@ cp "$tarball" "$out/definition/entra-sync.tar.gz"
     || { echo "ee: ansible-builder create failed:" >&2; cat "$out/create.log" >&2; exit 1; }
 echo "ee: ansible-builder create -f extensions/ee/execution-environment.yml: context in .build/ee/context"
 
-"$bin/python" tests/tools/ee_check.py --root "$root" --introspect "$out/introspect.txt" --context "$out/context" --work "$out"
+# EE_PIP_RESOLVE=0 leaves out the one step that asks the package index (pip's dry run of the image's installs).
+resolve=(--pip-resolve)
+[[ "${EE_PIP_RESOLVE:-1}" == 0 ]] && resolve=()
+"$bin/python" tests/tools/ee_check.py --root "$root" --introspect "$out/introspect.txt" --context "$out/context" --work "$out" \
+    "${resolve[@]}"

@@ -19,7 +19,10 @@ Without a container engine the image cannot be built, so this checks each thing 
 
 Every problem found is printed; the exit status is 1 if there was any.
 
-Usage: python ee_check.py --root REPO --introspect FILE --context DIR [--work DIR]
+* with --pip-resolve, pip (a dry run for the image's Python, wheels only) resolves the image's installs together:
+  the definition's ansible-core and ansible-runner and the collection's requirements.
+
+Usage: python ee_check.py --root REPO --introspect FILE --context DIR [--work DIR] [--pip-resolve]
 """
 
 import argparse
@@ -202,6 +205,27 @@ def check_tarball(tarball):
     return problems
 
 
+def install_refs(containerfile_text):
+    """(Python version of PYCMD, the ANSIBLE_INSTALL_REFS pip specs) of a Containerfile."""
+    pycmd = re.search(r'^ARG PYCMD="[^"]*?python(\d+\.\d+)"$', containerfile_text, re.MULTILINE)
+    refs = re.search(r'^ARG ANSIBLE_INSTALL_REFS="([^"]*)"$', containerfile_text, re.MULTILINE)
+    return (pycmd.group(1) if pycmd else None), (refs.group(1).split() if refs else [])
+
+
+def pip_resolve(python_version, refs, requirements_file, work):
+    """Ask pip (dry run, wheels only, for the image's Python) whether the image's pip installs resolve together."""
+    report = os.path.join(work, "pip-report.json")
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--only-binary=:all:",
+               "--python-version", python_version, "--report", report] + refs + ["-r", requirements_file]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return ["pip cannot resolve %s with the collection's requirements for Python %s: %s"
+                % (" ".join(refs), python_version, (result.stderr or result.stdout).strip()[-2000:])], {}
+    with open(report, encoding="utf-8") as handle:
+        chosen = {canonicalize_name(item["metadata"]["name"]): item["metadata"]["version"] for item in json.load(handle)["install"]}
+    return [], chosen
+
+
 def run_builder_stage(context, tarball, work, expected):
     """Do the galaxy and builder stages' work on the host and check the pip requirements they produce."""
     collections = os.path.join(work, "collections")
@@ -212,7 +236,7 @@ def run_builder_stage(context, tarball, work, expected):
         env=dict(os.environ, ANSIBLE_GALAXY_DISABLE_GPG_VERIFY="1", ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false"),
     )
     if result.returncode != 0:
-        return ["ansible-galaxy collection install %s failed: %s" % (tarball, (result.stderr or result.stdout).strip())]
+        return ["ansible-galaxy collection install %s failed: %s" % (tarball, (result.stderr or result.stdout).strip())], None
     pip_out = os.path.join(work, "requirements.txt")
     script = os.path.join(context, "_build", "scripts", "introspect.py")
     result = subprocess.run(
@@ -220,16 +244,16 @@ def run_builder_stage(context, tarball, work, expected):
         capture_output=True, text=True, check=False,
     )
     if result.returncode != 0:
-        return ["%s introspect failed: %s" % (script, (result.stderr or result.stdout).strip())]
+        return ["%s introspect failed: %s" % (script, (result.stderr or result.stdout).strip())], None
     problems = check_introspect_output(result.stdout, expected, "the context's introspect.py output")
     if not os.path.isfile(pip_out):
-        return problems + ["the context's introspect.py wrote no pip requirements (%s)" % pip_out]
+        return problems + ["the context's introspect.py wrote no pip requirements (%s)" % pip_out], None
     with open(pip_out, encoding="utf-8") as handle:
         found, parse_problems = parse_requirements(handle.read(), pip_out)
     problems += parse_problems
     if found != expected:
         problems.append("%s: the image would pip-install %s, expected %s" % (pip_out, _show(found), _show(expected)))
-    return problems
+    return problems, pip_out
 
 
 def main(argv=None):
@@ -238,15 +262,19 @@ def main(argv=None):
     parser.add_argument("--introspect", required=True, help="stdout of `ansible-builder introspect --sanitize` over the installed collection")
     parser.add_argument("--context", required=True, help="the build context `ansible-builder create` wrote")
     parser.add_argument("--work", help="scratch directory (default: a temporary one)")
+    parser.add_argument("--pip-resolve", action="store_true",
+                        help="also ask pip (dry run, from the package index) whether the image's pip installs resolve together")
     args = parser.parse_args(argv)
 
     expected, problems = check_metadata(args.root)
     with open(args.introspect, encoding="utf-8") as handle:
         problems += check_introspect_output(handle.read(), expected, "ansible-builder introspect")
     containerfile = os.path.join(args.context, "Containerfile")
+    containerfile_text = ""
     if os.path.isfile(containerfile):
         with open(containerfile, encoding="utf-8") as handle:
-            problems += check_containerfile(handle.read(), containerfile)
+            containerfile_text = handle.read()
+        problems += check_containerfile(containerfile_text, containerfile)
     else:
         problems.append("%s: missing" % containerfile)
     tarballs, found_problems = collection_tarballs(args.context)
@@ -256,7 +284,16 @@ def main(argv=None):
     ours = [tarball for tarball in tarballs if not check_tarball(tarball)]
     if ours:
         with tempfile.TemporaryDirectory(prefix="ee-check-", dir=args.work) as work:
-            problems += run_builder_stage(args.context, ours[0], work, expected)
+            stage_problems, pip_file = run_builder_stage(args.context, ours[0], work, expected)
+            problems += stage_problems
+            python_version, refs = install_refs(containerfile_text)
+            if args.pip_resolve and pip_file and python_version and refs:
+                resolve_problems, chosen = pip_resolve(python_version, refs, pip_file, work)
+                problems += resolve_problems
+                if chosen:
+                    print("ee: pip resolves the image's installs for Python %s: %s" % (
+                        python_version, ", ".join("%s %s" % (name, chosen[name]) for name in sorted(chosen) if name in expected or
+                                                  name in ("ansible-core", "ansible-runner"))))
 
     for problem in problems:
         print("ee: PROBLEM: %s" % problem)

@@ -197,3 +197,8 @@ def test_not_a_tarball(tmp_path):
     path = tmp_path / "x.tar.gz"
     path.write_bytes(b"not gzip")
     assert "not a collection tarball" in ee_check.check_tarball(str(path))[0]
+
+
+def test_install_refs():
+    assert ee_check.install_refs(CONTAINERFILE) == ("3.11", ["ansible-core>=2.17,<2.20", "ansible-runner>=2.4"])
+    assert ee_check.install_refs("FROM scratch\n") == (None, [])
