@@ -21,8 +21,11 @@ class GraphModule(AnsibleModule):
         super().__init__(argument_spec=spec, **kwargs)
         self.credential = None
 
-    def connect(self, pool_size=DEFAULT_CONCURRENCY):
-        """Validate every connection option locally, then return a SyncApi; fails the task with the reason."""
+    def connect(self, pool_size=DEFAULT_CONCURRENCY, write_rate=None):
+        """Validate every connection option locally, then return a SyncApi; fails the task with the reason.
+
+        write_rate: restarts per second to start from (a pace learned by an earlier task), None to learn it from 429s.
+        """
         try:
             settings = settings_from_options(self.params.get)
             self.credential = credential_from_settings(settings)
@@ -30,7 +33,7 @@ class GraphModule(AnsibleModule):
             self.fail_json(msg=str(exc))
         if not settings.validate_certs:
             self.warn("validate_certs is false: TLS certificates of %s are not verified. Use ca_path instead where you can." % settings.graph_root)
-        return SyncApi(GraphClient(settings, self.credential, pool_size=pool_size))
+        return SyncApi(GraphClient(settings, self.credential, pool_size=pool_size, write_rate=write_rate))
 
     def concurrency(self):
         """The module's concurrency option, checked before anything is sent."""

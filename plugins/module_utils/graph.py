@@ -22,7 +22,7 @@ except ImportError:
 
 from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
-from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer
+from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer, spacing_for_rate
 
 RETRY_ON_ANY = (429, 503)
 RETRY_ON_GET = (500, 502, 504)
@@ -99,7 +99,7 @@ def _item_body(raw):
 class GraphClient:
     """A thread-safe client for the Graph v1.0 API of one tenant and credential."""
 
-    def __init__(self, settings, credential, pool_size=10):
+    def __init__(self, settings, credential, pool_size=10, write_rate=None):
         if not HAS_REQUESTS:
             raise GraphError("The Python library requests is required: pip install requests.")
         self.settings = settings
@@ -112,7 +112,8 @@ class GraphClient:
         self._refresh_lock = threading.Lock()
         self._stats = Counter()
         self._delegated = None
-        self._pacers = {False: Pacer(), True: Pacer()}  # reads, writes
+        # Reads and writes are paced apart (Graph throttles them apart); a write rate learned earlier is the start.
+        self._pacers = {False: Pacer(), True: Pacer(spacing_for_rate(write_rate))}
         # Set when the service refuses a $batch envelope as such (400): everything goes out as single requests then.
         self.batch_refused = False
 
@@ -124,6 +125,10 @@ class GraphClient:
     def stats(self):
         with self._lock:
             return dict(self._stats)
+
+    def pace(self):
+        """The pace this client ended with: requests per second for reads and writes (None: not paced)."""
+        return {"read_rate": self._pacers[False].rate, "write_rate": self._pacers[True].rate}
 
     def _wait_for_pause(self):
         delay = self._pause_until - time.monotonic()

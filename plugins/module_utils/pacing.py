@@ -16,18 +16,25 @@ from collections import deque
 
 # A Retry-After up to this long is read as the wait for one more token: the spacing the bucket needs.
 PACE_MAX = 0.5
+# A request refused while paced costs a slot and its Retry-After: start a little slower than the bucket, not at it.
+PACE_START = 1.1
 PACE_WIDEN = 1.05
 PACE_CAP = 1.3
 # Evidence of an empty bucket: at least PACE_EVIDENCE 429s among the latest PACE_WINDOW answers of one kind. Random
 # refusals at 10% reach it about once in 140,000 windows; a saturated bucket reaches it within its first wave.
 PACE_WINDOW = 20
 PACE_EVIDENCE = 10
-# While paced: widen only when at least this many of the latest answers were 429s; ease off (x PACE_EASE) after
-# PACE_QUIET seconds without a change and with fewer than this many.
+# While paced, judged by the answers to requests sent since the last change of pace: widen when at least
+# PACE_PRESSURE of them were 429s; ease off (x PACE_EASE) after PACE_QUIET seconds, once half a window has come back
+# with no more than PACE_CALM. Easing is slow because every refusal while paced costs a slot and a Retry-After.
 PACE_PRESSURE = PACE_EVIDENCE // 2
+PACE_CALM = 0
 PACE_QUIET = 1.0
-PACE_EASE = 0.5
+PACE_EASE = 0.9
 PACE_FLOOR = 0.005
+# The range a given starting rate (requests per second) may take.
+MIN_WRITE_RATE = 0.01
+MAX_WRITE_RATE = 1000.0
 
 
 def spacing_for_rate(rate):
@@ -50,6 +57,7 @@ class Pacer:
         self._changed_at = time.monotonic() if self.spacing else None
         self._longest = self.spacing
         self._recent = deque(maxlen=PACE_WINDOW)
+        self._ease = PACE_EASE
         self._lock = threading.Lock()
 
     @property
@@ -72,27 +80,36 @@ class Pacer:
         Retry-After with evidence of an empty bucket) and adjusts the spacing (a short one with evidence).
         """
         with self._lock:
+            if self.spacing and sent_at is not None and self._changed_at is not None and sent_at <= self._changed_at:
+                # Sent before the last change of pace: what it says is already known.
+                return False
             self._recent.append(bool(throttled))
             if not throttled:
                 return False
             pressure = sum(self._recent)
+            if retry_after is not None and 0 < retry_after <= PACE_MAX:
+                self._longest = max(self._longest, retry_after)
             if pressure < PACE_EVIDENCE and not (self.spacing and pressure >= PACE_PRESSURE):
                 return False
             if retry_after is None or not 0 < retry_after <= PACE_MAX:
                 return pressure >= PACE_EVIDENCE
-            self._longest = max(self._longest, retry_after)
             if not self.spacing:
-                wanted = retry_after * PACE_WIDEN
-            elif sent_at is not None and self._changed_at is not None and sent_at > self._changed_at:
-                # Sent on a paced slot and still refused: arrivals jitter, so leave a little more room, within a cap.
-                wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
+                # Each Retry-After is the wait for the next token, so the longest among the evidence is closest to the
+                # bucket's interval.
+                wanted = self._longest * PACE_START
             else:
-                # Sent before the last change: the same overload seen again, no new information.
-                return False
+                # Paced requests still refused often: arrivals jitter, so leave a little more room, within a cap.
+                wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
             if wanted > self.spacing:
-                self.spacing = wanted
-                self._changed_at = time.monotonic()
+                self._change(wanted)
+                self._ease = PACE_EASE
             return False
+
+    def _change(self, spacing):
+        # The latest answers were to the old pace: judge the new one by its own.
+        self.spacing = spacing
+        self._changed_at = time.monotonic()
+        self._recent.clear()
 
     def take(self, count=1):
         """Wait for `count` slots (a batch of `count` items goes out when its last slot is due)."""
@@ -100,11 +117,12 @@ class Pacer:
             return
         with self._lock:
             now = time.monotonic()
-            if self.spacing and now - self._changed_at > PACE_QUIET and sum(self._recent) < PACE_PRESSURE:
-                self.spacing *= PACE_EASE
-                self._changed_at = now
+            if now - self._changed_at > PACE_QUIET and len(self._recent) >= PACE_WINDOW // 2 and sum(self._recent) <= PACE_CALM:
+                # Calm after calm: each step eases more, so a throttle that has passed lets go within seconds.
+                self._change(self.spacing * self._ease)
+                self._ease *= PACE_EASE
                 if self.spacing < PACE_FLOOR:
-                    self.spacing, self._longest, self._changed_at = 0.0, 0.0, None
+                    self.spacing, self._longest, self._changed_at, self._ease = 0.0, 0.0, None, PACE_EASE
                     return
             start = max(now, self._next)
             self._next = start + self.spacing * count

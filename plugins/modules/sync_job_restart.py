@@ -99,6 +99,17 @@ options:
     type: str
     choices: [none, reads, all]
     default: none
+  write_rate:
+    description:
+      - Pace the restarts at this many per second from the first one, instead of learning the pace from C(429)
+        answers. From 0.01 to 1000.
+      - Meant for passing on RV(throttling.write_rate) from an earlier task against the same tenant and app (the
+        fleet playbook C(entra.sync.restart_jobs) does so from chunk to chunk), or a write limit you know.
+      - It is a starting point, not a fixed rate. When the restarts go through, the pace eases off. When they keep
+        getting C(429) answers, it slows down further.
+      - Without it, the first wave of restarts against an empty bucket comes back C(429), and the pace is learned from
+        the C(Retry-After) of those answers.
+    type: float
   wait:
     description:
       - After the restarts, poll each restarted job (reads only; nothing is sent again) until it is healthy,
@@ -313,6 +324,24 @@ auth_method:
   returned: always
   type: str
   sample: client_secret
+throttling:
+  description:
+    - The pace the task ended with, learned from C(429) answers (or started from O(write_rate)). Pass RV(throttling.write_rate)
+      as O(write_rate) to the next task against the same tenant and app, so that it does not learn the pace again.
+  returned: when O(jobs) or O(service_principal_id) alone is given and no connection option was refused
+  type: dict
+  contains:
+    write_rate:
+      description: Restarts per second the service allowed at the end; null when restarts were not paced.
+      type: float
+      returned: success
+      sample: 19.8
+    read_rate:
+      description: Reads per second the service allowed at the end; null when reads were not paced.
+      type: float
+      returned: success
+      sample: null
+  sample: {"write_rate": 19.8, "read_rate": null}
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
@@ -330,6 +359,7 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     validate_job_id,
     validate_service_principal_id,
 )
+from ansible_collections.entra.sync.plugins.module_utils.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 
 
@@ -386,6 +416,7 @@ def main():
             "trust_input_status": {"type": "bool", "default": False},
             "max_status_age": {"type": "int", "default": 300},
             "batch": {"type": "str", "default": "none", "choices": ["none", "reads", "all"]},
+            "write_rate": {"type": "float"},
             "wait": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
             "wait_interval": {"type": "float", "default": DEFAULT_INTERVAL},
@@ -402,13 +433,16 @@ def main():
         policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
         if not 0 <= params["max_status_age"] <= 86400:
             raise InputError("max_status_age %s is out of range: use 0 to 86400 seconds." % params["max_status_age"])
+        if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
+            raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
+                             "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
     for warning in scope_warnings + notes:
         module.warn(warning)
 
-    api = module.connect(pool_size=concurrency)
+    api = module.connect(pool_size=concurrency, write_rate=params["write_rate"])
     api.batch_mode = params["batch"] if kind == "list" else "none"
     restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
     common = {"reset_scope": scope, "auth_method": module.auth_method_used}
@@ -433,7 +467,7 @@ def main():
     if kind == "one":
         result = dict(results[0], auth_method=module.auth_method_used)
     else:
-        result = dict(common, results=results, summary=summarize(results))
+        result = dict(common, results=results, summary=summarize(results), throttling=api.client.pace())
     unhealthy = unhealthy_jobs(results) if waited else []
     if waited:
         result["unhealthy"] = unhealthy

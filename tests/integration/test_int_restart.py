@@ -119,6 +119,34 @@ def test_429_retry_after_is_honoured_and_job_restarted_once(tenant, run_task):
     assert tenant.admin.counters()["faults"] == {"status_429": 1}
 
 
+def test_a_pace_learned_from_429s_is_returned_and_passed_on_to_the_next_task(tenant, run_tasks):
+    """A write bucket with no burst: the first task's first wave comes back 429 and it learns the pace; the second task,
+    given that pace as write_rate, starts at it and is refused far less. Every job is restarted exactly once."""
+    ids = tenant.make_fleet({index: ["Quarantine"] for index in range(1, 61)})
+    tenant.admin.set_throttle(writes={"rate": 20, "burst": 1})
+    first = [(index, 0) for index in range(1, 31)]
+    second = [(index, 0) for index in range(31, 61)]
+    run = run_tasks(tenant.sandbox, [
+        {"module": RESTART, "args": {"jobs": _jobs_arg(ids, first), "concurrency": 20}},
+        {"module": RESTART, "args": {"jobs": _jobs_arg(ids, second), "concurrency": 20,
+                                     "write_rate": "{{ r0.throttling.write_rate }}"}},
+    ])
+    assert run.rc == 0, run.describe()
+    learned = run.results[0]["throttling"]["write_rate"]
+    assert learned is not None and 5 <= learned <= 40, run.results[0]["throttling"]
+    assert run.results[1]["throttling"]["write_rate"] is not None
+    # The first 20 restart POSTs of each task: the first task sends a wave into the empty bucket, the second is paced.
+    opening = {"first": [], "second": []}
+    first_jobs = {ids[key][1] for key in first}
+    for entry in sorted(tenant.restart_posts(tenant.log()), key=lambda entry: entry["time"]):
+        task = "first" if entry["path"].split("/")[-2] in first_jobs else "second"
+        opening[task].append(entry["status"])
+    refused = {task: statuses[:20].count(429) for task, statuses in opening.items()}
+    assert refused["first"] >= 10, refused
+    assert refused["second"] <= 8 and refused["second"] < refused["first"] / 2, refused
+    assert tenant.restarts() == {ids[key]: 1 for key in first + second}
+
+
 def test_lost_response_is_unknown_not_resent_and_task_fails(tenant, run_task):
     ids = tenant.make_fleet({1: ["Quarantine", "Quarantine"]})
     sp_id, lost_job = ids[(1, 0)]

@@ -199,9 +199,9 @@ def test_single_requests_are_paced_once_the_write_bucket_is_empty(clock):
     client, _script = scripted(refusals + [response(204), response(204)], max_retries=pacing.PACE_EVIDENCE)
     client.post(job_path(SP, JOB) + "/restart", {})
     assert client._pacers[True].active and not client._pacers[False].active
-    assert client._pacers[True].spacing == pytest.approx(0.2 * pacing.PACE_WIDEN)
+    assert client._pacers[True].spacing == pytest.approx(0.2 * pacing.PACE_START)
     client.post(job_path(SP2, JOB2) + "/restart", {})
-    assert clock.sleeps[-1] == pytest.approx(0.2 * pacing.PACE_WIDEN), "the next write waited for its slot"
+    assert clock.sleeps[-1] == pytest.approx(0.2 * pacing.PACE_START), "the next write waited for its slot"
 
 
 def test_a_stray_429_makes_only_its_own_request_wait(clock):
@@ -328,3 +328,21 @@ def test_sync_api_batches_reads_in_twenties(clock):
     script.steps.extend([response(204), response(204)])
     assert api.restart_many(pairs[:2], {"criteria": {}}, 1) == [(None, None), (None, None)]
     assert script.calls[-1]["url"].endswith("/restart")
+
+
+def test_a_write_rate_given_up_front_paces_restarts_from_the_first_one(clock):
+    client, _script = scripted([response(204), response(204)], write_rate=20)
+    assert client.pace() == {"read_rate": None, "write_rate": 20.0}
+    client.post(job_path(SP, JOB) + "/restart", {})
+    client.post(job_path(SP2, JOB2) + "/restart", {})
+    assert clock.sleeps == [pytest.approx(0.05)]
+
+
+def test_the_pace_learned_is_reported(clock):
+    body, headers = throttled("0.04")
+    refusals = [response(429, body, headers) for _round in range(pacing.PACE_EVIDENCE)]
+    client, _script = scripted(refusals + [response(204)], max_retries=pacing.PACE_EVIDENCE)
+    assert client.pace() == {"read_rate": None, "write_rate": None}
+    client.post(job_path(SP, JOB) + "/restart", {})
+    assert client.pace()["write_rate"] == pytest.approx(1 / (0.04 * pacing.PACE_START), rel=1e-3)
+

@@ -132,8 +132,8 @@ def clock(monkeypatch):
     return fake
 
 
-def scripted(steps, credential=None, **options):
-    client = GraphClient(settings(**options), credential or FakeCredential())
+def scripted(steps, credential=None, write_rate=None, **options):
+    client = GraphClient(settings(**options), credential or FakeCredential(), write_rate=write_rate)
     script = Script(steps)
     client._session.request = script
     return client, script

@@ -56,7 +56,7 @@ def test_random_refusals_at_ten_percent_never_slow_a_long_run(clock, seed):
 def test_a_saturated_bucket_sets_the_spacing_from_its_retry_after(clock):
     pacer = Pacer()
     assert saturate(pacer, 0.05) == [False] * pacing.PACE_EVIDENCE
-    spacing = 0.05 * pacing.PACE_WIDEN
+    spacing = 0.05 * pacing.PACE_START
     assert pacer.spacing == pytest.approx(spacing)
     assert pacer.rate == rate_for_spacing(spacing)
     pacer.take()          # first slot: now
@@ -108,7 +108,11 @@ def test_the_spacing_eases_off_when_paced_requests_go_through(clock):
     clock.now += pacing.PACE_QUIET + 0.1
     pacer.take()
     assert pacer.spacing == pytest.approx(paced * pacing.PACE_EASE)
+    pacer.take()
+    assert pacer.spacing == pytest.approx(paced * pacing.PACE_EASE), "no answers to the new pace yet: no second step"
     for _round in range(40):
+        for _answer in range(pacing.PACE_WINDOW // 2):
+            pacer.answered(False, sent_at=pacer.stamp())
         clock.now += pacing.PACE_QUIET + 0.1
         pacer.take()
     assert pacer.spacing == 0.0 and not pacer.active
@@ -120,6 +124,9 @@ def test_a_starting_rate_paces_from_the_first_request_and_eases_like_a_learned_o
     pacer.take()
     pacer.take()
     assert clock.sleeps == [pytest.approx(0.05)]
+    for _answer in range(pacing.PACE_WINDOW // 2):
+        clock.now += 0.001
+        pacer.answered(False, sent_at=pacer.stamp())
     clock.now += pacing.PACE_QUIET + 0.1
     pacer.take()
     assert pacer.spacing == pytest.approx(0.05 * pacing.PACE_EASE)
