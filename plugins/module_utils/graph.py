@@ -30,6 +30,8 @@ RETRY_ON_GET = (500, 502, 504)
 UNKNOWN_AFTER_POST = (500, 502, 504)
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
+# How often one request may get a new token after 401 InvalidAuthenticationToken before the 401 is its answer.
+TOKEN_REFRESHES = 2
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -181,7 +183,7 @@ class GraphClient:
         """Send with retries; return the decoded JSON (or None for an empty body). Raises GraphError or AuthError."""
         idempotent = method == "GET"
         path = self._display_path(url)
-        refreshed = False
+        refreshes = 0
         attempt = 0
         pacer = self._pacers[method in WRITE_METHODS]
         while True:
@@ -231,9 +233,10 @@ class GraphClient:
             code, message, request_id = error_fields(error_body)
             if status == 429:
                 self._count("throttled")
-            if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
-                # Rejected before processing, so resending (even a POST) is safe; one refresh only.
-                refreshed = True
+            if status == 401 and code == "InvalidAuthenticationToken" and refreshes < TOKEN_REFRESHES:
+                # Rejected before processing, so resending (even a POST) is safe. A fresh token can meet an expiry
+                # check that lags behind; a credential that keeps getting rejected fails after TOKEN_REFRESHES.
+                refreshes += 1
                 try:
                     self._refresh_token(token)
                 except AuthError as exc:
@@ -300,7 +303,7 @@ class GraphClient:
         results = [None] * len(calls)
         attempts = [0] * len(calls)
         pending = list(range(len(calls)))
-        refreshed = False
+        refreshes = 0
         while pending:
             if self.batch_refused or len(pending) == 1 or self._pacers[True].active and any(calls[i].write for i in pending):
                 single = [i for i in pending if self.batch_refused or len(pending) == 1 or calls[i].write]
@@ -324,7 +327,7 @@ class GraphClient:
                 continue
             status = response.status_code
             if status != 200:
-                pending, refreshed = self._envelope_refused(calls, pending, attempts, results, response, token, refreshed)
+                pending, refreshes = self._envelope_refused(calls, pending, attempts, results, response, token, refreshes)
                 continue
             try:
                 answers = response.json().get("responses")
@@ -333,7 +336,7 @@ class GraphClient:
             except (ValueError, AttributeError):
                 pending = self._envelope_lost(calls, pending, results, False, "a $batch answer that is not JSON")
                 continue
-            pending, refreshed = self._items(calls, pending, attempts, results, answers, token, refreshed, sent_at)
+            pending, refreshes = self._items(calls, pending, attempts, results, answers, token, refreshes, sent_at)
         return results
 
     @staticmethod
@@ -386,7 +389,7 @@ class GraphClient:
             results[index] = self._single(calls[index])
         return []
 
-    def _envelope_refused(self, calls, pending, attempts, results, response, token, refreshed):
+    def _envelope_refused(self, calls, pending, attempts, results, response, token, refreshes):
         """A non-200 envelope: nothing in it was processed (the items are answered inside a 200 envelope)."""
         status = response.status_code
         try:
@@ -395,9 +398,9 @@ class GraphClient:
             error_body = None
         code, message, request_id = error_fields(error_body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
+        if status == 401 and code == "InvalidAuthenticationToken" and refreshes < TOKEN_REFRESHES:
             self._refresh_token(token)
-            return pending, True
+            return pending, refreshes + 1
         if status in RETRY_ON_ANY or status in RETRY_ON_GET and not any(calls[i].write for i in pending):
             delay = retry_after if retry_after is not None else backoff_delay(0)
             if status == 429:
@@ -409,20 +412,20 @@ class GraphClient:
                 time.sleep(delay)
             error = GraphError(describe_error(status, code, message, "POST", "/$batch", self._is_delegated(token), request_id)
                                .replace(token, "********"), status=status, code=code, request_id=request_id)
-            return [i for i in pending if self._retry_or_fail(calls[i], i, attempts, results, error)], refreshed
+            return [i for i in pending if self._retry_or_fail(calls[i], i, attempts, results, error)], refreshes
         if status == 400:
             # Graph refused the envelope itself (for example $batch not accepted for these paths): nothing was
             # processed, so every item goes again as a single request, and so does everything after it.
             self.batch_refused = True
             self._count("batch refused")
-            return pending, refreshed
+            return pending, refreshes
         text = describe_error(status, code, message, "POST", "/$batch", self._is_delegated(token), request_id).replace(token, "********")
         for index in pending:
             unknown = calls[index].write and status in UNKNOWN_AFTER_POST
             results[index] = (None, GraphError(text, status=status, code=code, request_id=request_id, outcome_unknown=unknown))
-        return [], refreshed
+        return [], refreshes
 
-    def _items(self, calls, pending, attempts, results, answers, token, refreshed, sent_at=None):
+    def _items(self, calls, pending, attempts, results, answers, token, refreshes, sent_at=None):
         by_id = {}
         for answer in answers:
             if isinstance(answer, dict):
@@ -448,7 +451,7 @@ class GraphClient:
                 results[index] = (body if body != "" else None, None)
                 continue
             code, message, request_id = error_fields(body if isinstance(body, dict) else None)
-            if status == 401 and code == "InvalidAuthenticationToken" and not refreshed:
+            if status == 401 and code == "InvalidAuthenticationToken" and refreshes < TOKEN_REFRESHES:
                 rejected = True
                 again.append(index)
                 continue
@@ -470,12 +473,12 @@ class GraphClient:
             results[index] = (None, error)
         if rejected:
             self._refresh_token(token)
-            refreshed = True
+            refreshes += 1
         if throttled and pause_everyone:
             self._pause_all(max(throttled))
         elif throttled or waits:
             time.sleep(max(throttled + waits))
-        return again, refreshed
+        return again, refreshes
 
     def close(self):
         self._session.close()

@@ -38,6 +38,7 @@ JOB_PATH = "/servicePrincipals/%s/synchronization/jobs/%s" % (SP_ID, JOB_ID)
 RESTART_PATH = JOB_PATH + "/restart"
 TOKEN = "eyJ0eXAi.SECRET-TOKEN-ONE.sig"
 TOKEN_2 = "eyJ0eXAi.SECRET-TOKEN-TWO.sig"
+TOKEN_3 = "eyJ0eXAi.SECRET-TOKEN-THREE.sig"
 RESTART_BODY = {"criteria": {"resetScope": "Escrows, Watermark, QuarantineState"}}
 
 
@@ -67,7 +68,7 @@ class FakeClock:
 class FakeCredential:
     method = "client_secret"
 
-    def __init__(self, tokens=(TOKEN, TOKEN_2), refresh_error=None):
+    def __init__(self, tokens=(TOKEN, TOKEN_2, TOKEN_3), refresh_error=None):
         self.tokens = list(tokens)
         self.current = 0
         self.refreshes = 0
@@ -429,13 +430,21 @@ def test_invalid_token_refreshes_once_then_succeeds(clock, method):
     assert clock.sleeps == []
 
 
-def test_second_invalid_token_fails(clock):
-    credential = FakeCredential(tokens=(TOKEN, TOKEN_2, "never-used"))
-    client, script = scripted([graph_error(401, "InvalidAuthenticationToken")] * 2, credential)
+def test_a_fresh_token_rejected_once_more_is_refreshed_again(clock):
+    """A token can meet an expiry check that lags behind (seen under the chaos profile): one more refresh, then it works."""
+    credential = FakeCredential(tokens=(TOKEN, TOKEN_2, "third-token"))
+    client, script = scripted([graph_error(401, "InvalidAuthenticationToken")] * 2 + [response(200, {"ok": 1})], credential)
+    assert client.get(JOB_PATH) == {"ok": 1}
+    assert credential.refreshes == 2 and len(script.calls) == 3
+
+
+def test_invalid_token_after_every_refresh_fails(clock):
+    credential = FakeCredential(tokens=(TOKEN, TOKEN_2, "third-token", "never-used"))
+    client, script = scripted([graph_error(401, "InvalidAuthenticationToken")] * (graph.TOKEN_REFRESHES + 1), credential)
     with pytest.raises(GraphError) as info:
         client.get(JOB_PATH)
-    assert credential.refreshes == 1
-    assert len(script.calls) == 2
+    assert credential.refreshes == graph.TOKEN_REFRESHES
+    assert len(script.calls) == graph.TOKEN_REFRESHES + 1
     assert info.value.status == 401
     assert "check cloud and graph_endpoint" in str(info.value)
 
@@ -499,7 +508,7 @@ def test_delegated_token_gets_the_role_hint(clock):
 
 
 FAILURES = [
-    ("GET", [graph_error(401, "InvalidAuthenticationToken")] * 2),
+    ("GET", [graph_error(401, "InvalidAuthenticationToken")] * 3),
     ("GET", [graph_error(401, "UnknownError")]),
     ("GET", [graph_error(429, "TooManyRequests")] * 2),
     ("GET", [connection_reset()] * 2),
