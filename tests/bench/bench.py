@@ -13,6 +13,7 @@ same quarantined jobs. Numbers come from the sandbox's request log and counters,
 """
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -35,6 +36,8 @@ PER_HOST_FORKS = 20
 BATCH_ITEMS = 20            # Graph's $batch limit
 # Sandbox default throttle (graph-facts.md): reads 350/s burst 3500, writes 20/s burst 3000 per app and tenant.
 DEFAULT_THROTTLE = {"reads": {"rate": 350.0, "burst": 3500}, "writes": {"rate": 20.0, "burst": 3000}}
+# The fleet playbook's default canary size (entra_sync_canary_size).
+CANARY = 5
 # The throttled pass: 20 writes per second, no burst (a bucket of 1).
 TIGHT_WRITES = {"reads": DEFAULT_THROTTLE["reads"], "writes": {"rate": 20.0, "burst": 1}}
 
@@ -158,7 +161,7 @@ def classify(entry):
 def request_counts(admin, since):
     """Counts by kind of everything the sandbox served after log sequence `since`."""
     http, items, statuses, throttled = Counter(), Counter(), Counter(), Counter()
-    spans = {}
+    spans = {"accepted_restarts": []}
     while True:
         page = admin._call("GET", "/log", params={"since": since, "limit": 20000})  # pylint: disable=protected-access
         entries = page["entries"]
@@ -173,6 +176,8 @@ def request_counts(admin, since):
             statuses[entry["status"]] += 1
             if entry["status"] == 429 and entry["kind"] != "batch":
                 throttled[kind] += 1
+            if kind == "restart" and 200 <= entry["status"] < 300:
+                spans["accepted_restarts"].append(entry["time"])
             if entry["kind"] in ("graph", "batch_item", "token"):
                 key = "token" if entry["kind"] == "token" else kind
                 first, last = spans.get(key, (entry["time"], entry["time"]))
@@ -217,7 +222,7 @@ def task_seconds(path, top=8):
     except OSError:
         return []
     durations = Counter()
-    for (when, task), (after, _next) in zip(stamps, stamps[1:]):
+    for (when, task), (after, _next) in itertools.pairwise(stamps):
         durations[task] += after - when
     return [[task, round(seconds, 1)] for task, seconds in durations.most_common(top)]
 
@@ -275,6 +280,7 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     counters = sandbox.admin.counters()
     http, items, statuses, spans, throttled = request_counts(sandbox.admin, since)
+    accepted = sorted(spans.pop("accepted_restarts"))
     concurrency = 1 if contender == "uri" else FLEET_CONCURRENCY if contender == "fleet" else PER_HOST_FORKS
     floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle)
     restarts = counters["totals"].get("restarts", 0)
@@ -301,6 +307,12 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     if throttle_name == "tight":
         # The time the write limit forces: every restart at 20 per second, the first one free.
         row["write_limit_s"] = round(max(0, restarts - 1) / TIGHT_WRITES["writes"]["rate"], 2)
+        # The same after the canary (its first CANARY restarts and its deliberate wait until they are healthy): from
+        # the first accepted restart of the chunks to the last one.
+        after_canary = accepted[CANARY:]
+        if len(after_canary) > 1:
+            row["after_canary_s"] = round(after_canary[-1] - after_canary[0], 2)
+            row["after_canary_limit_s"] = round((len(after_canary) - 1) / TIGHT_WRITES["writes"]["rate"], 2)
     return row
 
 
@@ -397,7 +409,7 @@ SHORT = {"list_sps": "sp", "list_jobs": "ls", "get_job": "get", "restart": "rst"
 def table(rows):
     cells = [[column[0] for column in COLUMNS]] + [[column[1](row) for column in COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    out = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths)) + " |" for line in cells]
+    out = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) + " |" for line in cells]
     out.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(out)
 
@@ -422,6 +434,10 @@ def comparisons(rows):
                      "vs floor %.1f s; %d 429s (%d on restarts) for %d restarts, %d restarted twice" % (
                          span[0], span[1], span[1] - span[0], tight["write_limit_s"], (span[1] - span[0]) / max(tight["write_limit_s"], 0.01),
                          tight["wall_s"], tight["floor_s"], tight["status_429"], tight["restart_429"], tight["restarts"], tight["restarted_twice"]))
+        if tight.get("after_canary_s"):
+            notes.append("throttled L after the canary: %.1f s for %d restarts vs %.1f s forced by the write limit (%.2fx)" % (
+                tight["after_canary_s"], tight["restarts"] - CANARY, tight["after_canary_limit_s"],
+                tight["after_canary_s"] / max(tight["after_canary_limit_s"], 0.01)))
     for row in rows:
         if row["contender"] == "fleet" and not row["extra_vars"] and row["throttle"] == "default" and row["size"] != "S":
             needed = row["items"].get("list_sps", 0) + row["items"].get("list_jobs", 0) - row["throttled_by_kind"].get("list_jobs", 0) + row["restarts"]
