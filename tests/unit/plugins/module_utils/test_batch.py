@@ -345,4 +345,3 @@ def test_the_pace_learned_is_reported(clock):
     assert client.pace() == {"read_rate": None, "write_rate": None}
     client.post(job_path(SP, JOB) + "/restart", {})
     assert client.pace()["write_rate"] == pytest.approx(1 / (0.04 * pacing.PACE_START), rel=1e-3)
-
