@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint ruff ee build units integration live test demo chaos bench changelog-lint clean distclean
+.PHONY: help venv sanity lint ruff ee build units integration live test demo chaos bench changelog-lint docs docs-lint release clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -67,6 +67,15 @@ bench: venv build  ## the fleet benchmark (tests/bench/bench.py, about 26 min): 
 
 changelog-lint: venv  ## antsibull-changelog lint
 	antsibull-changelog lint
+
+docs: venv  ## the docs site (guides + plugin reference by antsibull-docs) into .build/docs/html; checks the module pages
+	bash tests/tools/docs.sh
+
+docs-lint: venv  ## antsibull-docs lint-collection-docs --plugin-docs (in make test)
+	bash tests/tools/docs.sh --lint
+
+release: venv  ## VERSION=x.y.z: check it, set galaxy.yml, antsibull-changelog release, tarball into .build/release
+	bash tests/tools/release.sh "$(VERSION)"
 
 clean:  ## remove build and test output (keeps .venv)
 	rm -rf .build tests/output .pytest_cache .hypothesis
