@@ -4,9 +4,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-dist="$root/.build/dist"
-collections="$root/.build/collections"
-bin="$root/.venv/bin"
+# ENTRA_SYNC_VENV / ENTRA_SYNC_BUILD: another venv and output folder (tests/tools/matrix.sh).
+dist="${ENTRA_SYNC_BUILD:-$root/.build}/dist"
+collections="${ENTRA_SYNC_BUILD:-$root/.build}/collections"
+bin="${ENTRA_SYNC_VENV:-$root/.venv}/bin"
 cd "$root"
 
 rm -rf "$dist" "$collections"

@@ -29,7 +29,8 @@ done
 
 status=0
 if (( ${#dirs[@]} > 0 )); then
-    "$root/.venv/bin/python" -m pytest "${args[@]}" "${dirs[@]}" || status=$?
+    # ENTRA_SYNC_VENV: another venv (tests/tools/matrix.sh); the integration tests run the ansible-playbook beside it.
+    "${ENTRA_SYNC_VENV:-$root/.venv}/bin/python" -m pytest "${args[@]}" "${dirs[@]}" || status=$?
 else
     status=5
 fi

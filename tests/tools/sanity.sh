@@ -5,10 +5,13 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-dest="$root/.build/sanity/ansible_collections/entra/sync"
+# ENTRA_SYNC_VENV / ENTRA_SYNC_BUILD: another venv and output folder (tests/tools/matrix.sh); --python is the venv's.
+venv=${ENTRA_SYNC_VENV:-$root/.venv}
+build=${ENTRA_SYNC_BUILD:-$root/.build}
+dest="$build/sanity/ansible_collections/entra/sync"
 cd "$root"
 
-rm -rf "$root/.build/sanity"
+rm -rf "$build/sanity"
 mkdir -p "$dest"
 # Deleted-but-tracked files are skipped; tool caches that a .gitignore may not cover yet are never copied.
 git ls-files -z -co --exclude-standard \
@@ -30,6 +33,7 @@ echo "sanity: copied $(find "$dest" -type f | wc -l) files to $dest"
 cd "$dest"
 start=$SECONDS
 status=0
-"$root/.venv/bin/ansible-test" sanity --venv --python 3.11 --color no "$@" || status=$?
+python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+"$venv/bin/ansible-test" sanity --venv --python "$python_version" --color no "$@" || status=$?
 echo "sanity: ansible-test sanity exited $status after $((SECONDS - start)) s"
 exit "$status"
