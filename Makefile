@@ -14,7 +14,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint ruff ee build units integration live test demo chaos bench changelog-lint docs docs-lint release clean distclean
+.PHONY: help venv sanity lint ruff ee build units integration live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -55,6 +55,9 @@ live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name 
 
 test: venv  ## what CI runs: sanity, lint, build, then one pytest run (units + integration); FAIL_FAST=1 stops early
 	bash tests/tools/test.sh
+
+matrix:  ## sanity + units on ansible-core 2.17-2.21, integration on 2.17 and 2.21, one venv each in .build/matrix; a results table (see tests/tools/matrix.sh)
+	bash tests/tools/matrix.sh
 
 demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
 	bash tests/tools/demo.sh

@@ -199,13 +199,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """One host per Microsoft Entra synchronization job."""
 
     NAME = "entra.sync.sync_jobs"
+    _source_options = frozenset()  # the keys of the source file being parsed
 
     def verify_file(self, path):
         return super().verify_file(path) and path.endswith(FILE_SUFFIXES)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._source_options = set(self._read_config_data(path) or ())
 
         tenants = self._tenants()
         concurrency = self._concurrency()
@@ -249,8 +250,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _option(self, name):
         """get_option, with a string given as a template in the source file templated (never one from the environment)."""
-        value, origin = self.get_option_and_origin(name)
-        if name in TEMPLATED_OPTIONS and origin == "Direct":
+        # The source file's own keys, not get_option_and_origin(): ansible-core 2.17's reads the configuration again
+        # and misses the values the source file set.
+        value = self.get_option(name)
+        if name in TEMPLATED_OPTIONS and name in self._source_options:
             value = self._template(value)
         return value
 
