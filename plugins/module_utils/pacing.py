@@ -18,20 +18,22 @@ from collections import deque
 PACE_MAX = 0.5
 # A request refused while paced costs a slot and its Retry-After: start a little slower than the bucket, not at it.
 PACE_START = 1.1
-PACE_WIDEN = 1.05
+PACE_WIDEN = 1.1
 PACE_CAP = 1.3
 # Evidence of an empty bucket: at least PACE_EVIDENCE 429s among the latest PACE_WINDOW answers of one kind. Random
 # refusals at 10% reach it about once in 140,000 windows; a saturated bucket reaches it within its first wave.
 PACE_WINDOW = 20
 PACE_EVIDENCE = 10
 # While paced, judged by the answers to requests sent since the last change of pace: widen when at least
-# PACE_PRESSURE of them were 429s; ease off (x PACE_EASE) after PACE_QUIET seconds, once half a window has come back
-# with no more than PACE_CALM. Easing is slow because every refusal while paced costs a slot and a Retry-After.
+# PACE_PRESSURE of them were 429s (x PACE_WIDEN); ease off (x PACE_EASE) after PACE_QUIET seconds, once half a window
+# has come back with no more than PACE_CALM. Easing is slow and widening quick because every refusal while paced costs
+# a slot and a Retry-After, and a burst of them burns the retries of the requests refused.
 PACE_PRESSURE = PACE_EVIDENCE // 2
 PACE_CALM = 0
-PACE_QUIET = 1.0
-PACE_EASE = 0.9
-PACE_FLOOR = 0.005
+PACE_QUIET = 3.0
+PACE_EASE = 0.95
+# Below this spacing (5,000 requests per second) pacing is dropped: no bucket of Graph allows that much.
+PACE_FLOOR = 0.0002
 # The range a given starting rate (requests per second) may take.
 MIN_WRITE_RATE = 0.01
 MAX_WRITE_RATE = 1000.0
@@ -57,7 +59,6 @@ class Pacer:
         self._changed_at = time.monotonic() if self.spacing else None
         self._longest = self.spacing
         self._recent = deque(maxlen=PACE_WINDOW)
-        self._ease = PACE_EASE
         self._lock = threading.Lock()
 
     @property
@@ -102,7 +103,6 @@ class Pacer:
                 wanted = min(self.spacing * PACE_WIDEN, PACE_CAP * self._longest)
             if wanted > self.spacing:
                 self._change(wanted)
-                self._ease = PACE_EASE
             return False
 
     def _change(self, spacing):
@@ -118,11 +118,9 @@ class Pacer:
         with self._lock:
             now = time.monotonic()
             if now - self._changed_at > PACE_QUIET and len(self._recent) >= PACE_WINDOW // 2 and sum(self._recent) <= PACE_CALM:
-                # Calm after calm: each step eases more, so a throttle that has passed lets go within seconds.
-                self._change(self.spacing * self._ease)
-                self._ease *= PACE_EASE
+                self._change(self.spacing * PACE_EASE)
                 if self.spacing < PACE_FLOOR:
-                    self.spacing, self._longest, self._changed_at, self._ease = 0.0, 0.0, None, PACE_EASE
+                    self.spacing, self._longest, self._changed_at = 0.0, 0.0, None
                     return
             start = max(now, self._next)
             self._next = start + self.spacing * count

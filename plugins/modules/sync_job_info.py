@@ -133,6 +133,10 @@ jobs:
           M(entra.sync.sync_job_restart) with O(entra.sync.sync_job_restart#module:trust_input_status=true) uses it to
           decide whether the status is fresh enough to act on without reading the job again.
       type: str
+    tenant_id:
+      description:
+        - The tenant the job was read from (as RV(tenant_id)), so that jobs of several tenants can be kept in one list.
+      type: str
   sample:
     - service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
       service_principal_name: Contoso HR SCIM
@@ -229,12 +233,13 @@ def main():
         module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))
     if len(scan.errors) > 5:
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - 5))
+    tenant_id = module.tenant_id()
     module.exit_json(
         changed=False,
-        jobs=[dict(job.to_dict(), status_read_at=read_at) for job in scan.jobs],
+        jobs=[dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in scan.jobs],
         errors=scan.errors,
         service_principals_read=scan.service_principals_read,
-        tenant_id=module.tenant_id(),
+        tenant_id=tenant_id,
         auth_method=module.auth_method_used,
     )
 

@@ -64,6 +64,7 @@ def test_sync_job_info_one_job_one_sp_tenant_and_filters(tenant, run_tasks):
         for job in result["jobs"]:
             assert REQUIRED_KEYS <= set(job), REQUIRED_KEYS - set(job)
             _check_shape(job)
+            assert job["tenant_id"] == result["tenant_id"] == tenant_id, job
 
     # the whole tenant: every job the sandbox holds for this tenant, with the sandbox's status
     assert len(whole["jobs"]) == len(truth)

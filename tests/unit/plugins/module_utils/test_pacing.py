@@ -110,7 +110,8 @@ def test_the_spacing_eases_off_when_paced_requests_go_through(clock):
     assert pacer.spacing == pytest.approx(paced * pacing.PACE_EASE)
     pacer.take()
     assert pacer.spacing == pytest.approx(paced * pacing.PACE_EASE), "no answers to the new pace yet: no second step"
-    for _round in range(40):
+    for _round in range(200):
+        clock.now += 0.001
         for _answer in range(pacing.PACE_WINDOW // 2):
             pacer.answered(False, sent_at=pacer.stamp())
         clock.now += pacing.PACE_QUIET + 0.1
@@ -139,3 +140,15 @@ def test_rate_and_spacing_convert(rate, spacing):
         assert rate_for_spacing(spacing) == pytest.approx(rate)
     else:
         assert rate_for_spacing(spacing) is None
+
+
+def test_a_fast_bucket_stays_paced_when_the_pace_eases(clock):
+    """The read bucket allows 350 per second: its spacing (about 3 ms) eases off step by step, not to nothing at once."""
+    pacer = Pacer()
+    saturate(pacer, 1 / 350)
+    clock.now += 0.001
+    for _answer in range(pacing.PACE_WINDOW // 2):
+        pacer.answered(False, sent_at=pacer.stamp())
+    clock.now += pacing.PACE_QUIET + 0.1
+    pacer.take()
+    assert pacer.active and pacer.spacing == pytest.approx(1 / 350 * pacing.PACE_START * pacing.PACE_EASE)
