@@ -32,6 +32,9 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
 # How often one request may get a new token after 401 InvalidAuthenticationToken before the 401 is its answer.
 TOKEN_REFRESHES = 2
+# A 429 met while that kind of request is already paced is the pace's miss (it swings around the bucket's rate), not
+# the request's failure: up to this many per request do not spend its max_retries.
+PACED_REFUSALS = 10
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -185,6 +188,7 @@ class GraphClient:
         path = self._display_path(url)
         refreshes = 0
         attempt = 0
+        paced_refusals = 0
         pacer = self._pacers[method in WRITE_METHODS]
         while True:
             self._wait_for_pause()
@@ -244,14 +248,18 @@ class GraphClient:
                     text = describe_error(status, code, message, method, path, False, request_id).replace(token, "********")
                     raise GraphError("%s. %s" % (text, exc), status=status, code=code, request_id=request_id) from None
                 continue
-            if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and attempt < self.settings.max_retries:
+            free = status == 429 and pacer.active and paced_refusals < PACED_REFUSALS
+            if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and (free or attempt < self.settings.max_retries):
                 delay = retry_after if retry_after is not None else backoff_delay(attempt)
                 if pause_everyone:
                     self._pause_all(delay)
                 else:
                     time.sleep(delay)
                 self._count("retries")
-                attempt += 1
+                if free:
+                    paced_refusals += 1
+                else:
+                    attempt += 1
                 continue
             text = describe_error(status, code, message, method, path, self._is_delegated(token), request_id).replace(token, "********")
             if status in RETRY_ON_ANY:
@@ -302,6 +310,7 @@ class GraphClient:
             raise ValueError("at most %d calls per $batch" % BATCH_MAX)
         results = [None] * len(calls)
         attempts = [0] * len(calls)
+        paced_refusals = [0] * len(calls)
         pending = list(range(len(calls)))
         refreshes = 0
         while pending:
@@ -336,7 +345,7 @@ class GraphClient:
             except (ValueError, AttributeError):
                 pending = self._envelope_lost(calls, pending, results, False, "a $batch answer that is not JSON")
                 continue
-            pending, refreshes = self._items(calls, pending, attempts, results, answers, token, refreshes, sent_at)
+            pending, refreshes = self._items(calls, pending, (attempts, paced_refusals), results, answers, token, refreshes, sent_at)
         return results
 
     @staticmethod
@@ -425,7 +434,8 @@ class GraphClient:
             results[index] = (None, GraphError(text, status=status, code=code, request_id=request_id, outcome_unknown=unknown))
         return [], refreshes
 
-    def _items(self, calls, pending, attempts, results, answers, token, refreshes, sent_at=None):
+    def _items(self, calls, pending, counts, results, answers, token, refreshes, sent_at=None):
+        attempts, paced_refusals = counts
         by_id = {}
         for answer in answers:
             if isinstance(answer, dict):
@@ -467,7 +477,11 @@ class GraphClient:
             if retryable:
                 if status != 429:
                     waits.append(retry_after if retry_after is not None else backoff_delay(attempts[index]))
-                if self._retry_or_fail(call, index, attempts, results, error):
+                if status == 429 and self._pacers[call.write].active and paced_refusals[index] < PACED_REFUSALS:
+                    paced_refusals[index] += 1
+                    self._count("retries")
+                    again.append(index)
+                elif self._retry_or_fail(call, index, attempts, results, error):
                     again.append(index)
                 continue
             results[index] = (None, error)

@@ -345,3 +345,32 @@ def test_the_pace_learned_is_reported(clock):
     assert client.pace() == {"read_rate": None, "write_rate": None}
     client.post(job_path(SP, JOB) + "/restart", {})
     assert client.pace()["write_rate"] == pytest.approx(1 / (0.04 * pacing.PACE_START), rel=1e-3)
+
+
+def test_429s_while_paced_do_not_spend_the_retries(clock):
+    """The pace swings around the bucket's rate: a refusal on a paced slot is its miss, not the request's failure."""
+    body, headers = throttled("0.05")
+    client, _script = scripted([response(429, body, headers)] * 3 + [response(204)], max_retries=1, write_rate=20)
+    client.post(job_path(SP, JOB) + "/restart", {})
+    unpaced, _script = scripted([response(429, body, headers)] * 3 + [response(204)], max_retries=1)
+    with pytest.raises(GraphError) as info:
+        unpaced.post(job_path(SP, JOB) + "/restart", {})
+    assert "gave up after 2 attempts" in str(info.value)
+
+
+def test_paced_refusals_are_bounded(clock):
+    body, headers = throttled("0.05")
+    steps = [response(429, body, headers)] * (graph.PACED_REFUSALS + 2)
+    client, script = scripted(steps, max_retries=1, write_rate=20)
+    with pytest.raises(GraphError):
+        client.post(job_path(SP, JOB) + "/restart", {})
+    assert len(script.calls) == graph.PACED_REFUSALS + 2
+
+
+def test_batch_items_refused_while_paced_keep_their_retries(clock):
+    body, headers = throttled("0.003")
+    refused = envelope(("0", 429, body, headers), ("1", 429, body, headers))
+    client, _script = scripted([refused, refused, refused, envelope(("0", 200, {"value": []}), ("1", 200, {"value": [1]}))], max_retries=1)
+    client._pacers[False] = pacing.Pacer(spacing=0.003)
+    answers = client.batch([BatchCall("GET", jobs_path(SP)), BatchCall("GET", jobs_path(SP2))])
+    assert answers == [({"value": []}, None), ({"value": [1]}, None)]
