@@ -80,10 +80,11 @@ setup_venv() {
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$digest" && -x "$venv/bin/ansible-test" ]]; then
         return 0
     fi
+    # Each step checked here: set -e does not apply inside a function run as `cmd || status=$?` (run_stage).
     rm -rf "$venv"
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -U pip
-    "$venv/bin/python" -m pip install -q "ansible-core==$version.*" -r "$requirements"
+    "$python" -m venv "$venv" || return
+    "$venv/bin/python" -m pip install -q -U pip || return
+    "$venv/bin/python" -m pip install -q "ansible-core==$version.*" -r "$requirements" || return
     echo "$digest" > "$stamp"
 }
 
