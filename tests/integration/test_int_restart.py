@@ -121,7 +121,8 @@ def test_429_retry_after_is_honoured_and_job_restarted_once(tenant, run_task):
 
 def test_a_pace_learned_from_429s_is_returned_and_passed_on_to_the_next_task(tenant, run_tasks):
     """A write bucket with no burst: the first task's first wave comes back 429 and it learns the pace; the second task,
-    given that pace as write_rate, starts at it and is refused far less. Every job is restarted exactly once."""
+    given that pace as write_rate, sends its first restarts at that pace instead of in a wave. Every job is restarted
+    exactly once."""
     ids = tenant.make_fleet({index: ["Quarantine"] for index in range(1, 61)})
     tenant.admin.set_throttle(writes={"rate": 20, "burst": 1})
     first = [(index, 0) for index in range(1, 31)]
@@ -135,15 +136,16 @@ def test_a_pace_learned_from_429s_is_returned_and_passed_on_to_the_next_task(ten
     learned = run.results[0]["throttling"]["write_rate"]
     assert learned is not None and 5 <= learned <= 40, run.results[0]["throttling"]
     assert run.results[1]["throttling"]["write_rate"] is not None
-    # The first 20 restart POSTs of each task: the first task sends a wave into the empty bucket, the second is paced.
+    # The first task sends a wave into the empty bucket: many of its first 20 POSTs are refused. The second starts at
+    # the pace it is given: its first 10 POSTs reach the service spread over at least most of 9 intervals of that pace.
+    # (Only lower bounds on time: a busy machine makes things slower, never faster.)
     opening = {"first": [], "second": []}
     first_jobs = {ids[key][1] for key in first}
     for entry in sorted(tenant.restart_posts(tenant.log()), key=lambda entry: entry["time"]):
-        task = "first" if entry["path"].split("/")[-2] in first_jobs else "second"
-        opening[task].append(entry["status"])
-    refused = {task: statuses[:20].count(429) for task, statuses in opening.items()}
-    assert refused["first"] >= 10, refused
-    assert refused["second"] <= 8 and refused["second"] < refused["first"] / 2, refused
+        opening["first" if entry["path"].split("/")[-2] in first_jobs else "second"].append(entry)
+    assert [entry["status"] for entry in opening["first"][:20]].count(429) >= 5, opening["first"][:20]
+    spread = opening["second"][9]["time"] - opening["second"][0]["time"]
+    assert spread >= 0.8 * 9 / learned, (spread, learned)
     assert tenant.restarts() == {ids[key]: 1 for key in first + second}
 
 

@@ -8,6 +8,12 @@ import pytest
 import requests
 
 
+@pytest.fixture(autouse=True)
+def _known_state(fresh_sandbox):
+    """The session's sandbox is shared: another test file may have left faults, a throttle or short tokens behind."""
+    return fresh_sandbox
+
+
 def _cca(sandbox, app, credential, tenant_id=None):
     return msal.ConfidentialClientApplication(
         sandbox.app(app)["client_id"], client_credential=credential,
