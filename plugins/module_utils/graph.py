@@ -32,8 +32,7 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
 # How often one request may get a new token after 401 InvalidAuthenticationToken before the 401 is its answer.
 TOKEN_REFRESHES = 2
-# A 429 met while that kind of request is already paced is the pace's miss (it swings around the bucket's rate), not
-# the request's failure: up to this many per request do not spend its max_retries.
+# 429s per request that excused_refusal() does not count against max_retries.
 PACED_REFUSALS = 10
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20
@@ -59,6 +58,12 @@ def quote_segment(value):
 def backoff_delay(attempt, rng=random):
     """Exponential backoff with jitter for when the service gives no Retry-After."""
     return min(BACKOFF_MAX, BACKOFF_BASE * (2 ** attempt)) * rng.uniform(0.5, 1.0)
+
+
+def excused_refusal(status, pacer, excused_so_far):
+    """True when a 429 does not spend an attempt: that kind of request is already paced (the pace swings around the
+    bucket's rate, so the refusal is the pace's miss, not the request's failure), up to PACED_REFUSALS per request."""
+    return status == 429 and pacer.active and excused_so_far < PACED_REFUSALS
 
 
 def _sent_nothing(exc):
@@ -248,7 +253,7 @@ class GraphClient:
                     text = describe_error(status, code, message, method, path, False, request_id).replace(token, "********")
                     raise GraphError("%s. %s" % (text, exc), status=status, code=code, request_id=request_id) from None
                 continue
-            free = status == 429 and pacer.active and paced_refusals < PACED_REFUSALS
+            free = excused_refusal(status, pacer, paced_refusals)
             if (status in RETRY_ON_ANY or (idempotent and status in RETRY_ON_GET)) and (free or attempt < self.settings.max_retries):
                 delay = retry_after if retry_after is not None else backoff_delay(attempt)
                 if pause_everyone:
@@ -477,7 +482,7 @@ class GraphClient:
             if retryable:
                 if status != 429:
                     waits.append(retry_after if retry_after is not None else backoff_delay(attempts[index]))
-                if status == 429 and self._pacers[call.write].active and paced_refusals[index] < PACED_REFUSALS:
+                if excused_refusal(status, self._pacers[call.write], paced_refusals[index]):
                     paced_refusals[index] += 1
                     self._count("retries")
                     again.append(index)

@@ -159,9 +159,9 @@ def classify(entry):
 
 
 def request_counts(admin, since):
-    """Counts by kind of everything the sandbox served after log sequence `since`."""
+    """Counts by kind of everything the sandbox served after log sequence `since`, and the times of accepted restarts."""
     http, items, statuses, throttled = Counter(), Counter(), Counter(), Counter()
-    spans = {"accepted_restarts": []}
+    spans, accepted = {}, []
     while True:
         page = admin._call("GET", "/log", params={"since": since, "limit": 20000})  # pylint: disable=protected-access
         entries = page["entries"]
@@ -177,7 +177,7 @@ def request_counts(admin, since):
             if entry["status"] == 429 and entry["kind"] != "batch":
                 throttled[kind] += 1
             if kind == "restart" and 200 <= entry["status"] < 300:
-                spans["accepted_restarts"].append(entry["time"])
+                accepted.append(entry["time"])
             if entry["kind"] in ("graph", "batch_item", "token"):
                 key = "token" if entry["kind"] == "token" else kind
                 first, last = spans.get(key, (entry["time"], entry["time"]))
@@ -185,7 +185,7 @@ def request_counts(admin, since):
         if not entries:
             break
         since = entries[-1]["seq"]
-    return http, items, statuses, spans, throttled
+    return http, items, statuses, spans, throttled, sorted(accepted)
 
 
 def floor_seconds(http, items, latency_s, concurrency, throttle):
@@ -279,8 +279,7 @@ def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra,
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     counters = sandbox.admin.counters()
-    http, items, statuses, spans, throttled = request_counts(sandbox.admin, since)
-    accepted = sorted(spans.pop("accepted_restarts"))
+    http, items, statuses, spans, throttled, accepted = request_counts(sandbox.admin, since)
     concurrency = 1 if contender == "uri" else FLEET_CONCURRENCY if contender == "fleet" else PER_HOST_FORKS
     floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle)
     restarts = counters["totals"].get("restarts", 0)

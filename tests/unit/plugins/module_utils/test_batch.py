@@ -16,7 +16,6 @@ from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall,
 from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (
-    FakeClock,
     connection_reset,
     new_connection_error,
     read_timeout,
@@ -28,14 +27,6 @@ SP = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
 SP2 = "9b1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
 JOB = "scim.0123456789abcdef0123456789abcdef"
 JOB2 = "aws.0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(graph, "time", fake)
-    monkeypatch.setattr(pacing, "time", fake)
-    return fake
 
 
 def envelope(*answers):

@@ -24,7 +24,7 @@ import trustme
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
+from ansible_collections.entra.sync.plugins.module_utils import graph
 from ansible_collections.entra.sync.plugins.module_utils.auth import AccessToken, AuthError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError, backoff_delay, quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
@@ -45,24 +45,6 @@ RESTART_BODY = {"criteria": {"resetScope": "Escrows, Watermark, QuarantineState"
 def settings(**options):
     options.setdefault("graph_endpoint", ROOT)
     return settings_from_options(options.get)
-
-
-class FakeClock:
-    """Replaces the time module inside graph: sleeping advances the clock and is recorded."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class FakeCredential:
@@ -123,14 +105,6 @@ class Script:
     @property
     def tokens(self):
         return [call["headers"]["Authorization"] for call in self.calls]
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(graph, "time", fake)
-    monkeypatch.setattr(pacing, "time", fake)
-    return fake
 
 
 def scripted(steps, credential=None, write_rate=None, **options):

@@ -9,14 +9,6 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils import pacing
 from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer, rate_for_spacing, spacing_for_rate
-from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import FakeClock
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(pacing, "time", fake)
-    return fake
 
 
 def saturate(pacer, retry_after=0.05):
