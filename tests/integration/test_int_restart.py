@@ -137,15 +137,16 @@ def test_a_pace_learned_from_429s_is_returned_and_passed_on_to_the_next_task(ten
     assert learned is not None and 5 <= learned <= 40, run.results[0]["throttling"]
     assert run.results[1]["throttling"]["write_rate"] is not None
     # The first task sends a wave into the empty bucket: many of its first 20 POSTs are refused. The second starts at
-    # the pace it is given: its first 10 POSTs reach the service spread over at least most of 9 intervals of that pace.
-    # (Only lower bounds on time: a busy machine makes things slower, never faster.)
+    # the pace it is given and keeps at least it (easing waits 3 s, longer than the task): its POSTs reach the service
+    # spread over most of their intervals at that pace. Only a lower bound on time, over every POST so that the jitter
+    # of a busy machine (a delayed first request) is small beside it.
     opening = {"first": [], "second": []}
     first_jobs = {ids[key][1] for key in first}
     for entry in sorted(tenant.restart_posts(tenant.log()), key=lambda entry: entry["time"]):
         opening["first" if entry["path"].split("/")[-2] in first_jobs else "second"].append(entry)
     assert [entry["status"] for entry in opening["first"][:20]].count(429) >= 5, opening["first"][:20]
-    spread = opening["second"][9]["time"] - opening["second"][0]["time"]
-    assert spread >= 0.8 * 9 / learned, (spread, learned)
+    spread = opening["second"][-1]["time"] - opening["second"][0]["time"]
+    assert spread >= 0.7 * (len(opening["second"]) - 1) / learned, (spread, len(opening["second"]), learned)
     assert tenant.restarts() == {ids[key]: 1 for key in first + second}
 
 
