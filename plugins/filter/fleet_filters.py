@@ -3,8 +3,8 @@
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    InputError,
     build_reset_scope,
     decide_restart,
     job_from_dict,

@@ -137,12 +137,12 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
-    InventoryInputError,
     check_shared_access_token,
     condition_groups,
     describe_read_error,
@@ -153,7 +153,7 @@ from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import 
     tenant_get_option,
     unique_jobs,
 )
-from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC, OptionError, settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC, settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
 
 FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
@@ -274,7 +274,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             entries = parse_tenants(self.get_option("tenants")) or [{}]
             check_shared_access_token(entries, self._option("access_token"))
-        except InventoryInputError as exc:
+        except InputError as exc:
             raise AnsibleParserError(str(exc)) from None
         tenants = []
         warned = False
@@ -283,7 +283,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 overrides = {key: self._template(value) for key, value in entry.items()}
                 settings = settings_from_options(tenant_get_option(self._option, overrides))
                 credential = credential_from_settings(settings)
-            except (OptionError, AuthError) as exc:
+            except EntraSyncError as exc:
                 where = "tenant %s: " % entry["tenant_id"] if len(entries) > 1 else ""
                 raise AnsibleParserError(where + str(exc)) from None
             if not settings.validate_certs and not warned:
@@ -304,7 +304,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError(str(exc)) from None
         try:
             scan = scan_tenant(SyncApi(client), JobFilter(), sp_filter, concurrency)
-        except (GraphError, AuthError) as exc:
+        except EntraSyncError as exc:
             where = " of tenant %s" % tenant.label if tenant.label else ""
             raise AnsibleParserError("The synchronization jobs%s could not be listed: %s" % (where, exc)) from None
         finally:

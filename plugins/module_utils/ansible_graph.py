@@ -3,10 +3,11 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.options import OptionError, graph_argspec, settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
+from ansible_collections.entra.sync.plugins.module_utils.options import graph_argspec, settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
 
 DEFAULT_CONCURRENCY = 10
@@ -29,7 +30,7 @@ class GraphModule(AnsibleModule):
         try:
             settings = settings_from_options(self.params.get)
             self.credential = credential_from_settings(settings)
-        except (OptionError, AuthError) as exc:
+        except EntraSyncError as exc:
             self.fail_json(msg=str(exc))
         if not settings.validate_certs:
             self.warn("validate_certs is false: TLS certificates of %s are not verified. Use ca_path instead where you can." % settings.graph_root)

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
 # Refresh a token when less than this share of its life (capped at five minutes) is left.
@@ -49,10 +50,6 @@ SIGN_IN_HINTS = {
     "AADSTS500011": "the Graph resource is not known where you signed in: check that cloud matches your tenant's cloud",
     "AADSTS7000218": "the request needs a credential: " + MISSING_CREDENTIAL_HELP,
 }
-
-
-class AuthError(Exception):
-    """Sign-in failed or cannot be attempted; the message says what to fix and never holds a secret."""
 
 
 def _now():

@@ -3,9 +3,7 @@
 
 from dataclasses import dataclass
 
-
-class CloudError(ValueError):
-    """A cloud name or endpoint the collection cannot use; the message says what to do."""
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import CloudError
 
 
 @dataclass(frozen=True)

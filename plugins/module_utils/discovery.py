@@ -4,9 +4,9 @@
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, GraphError
+from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX
 from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 
 
@@ -62,7 +62,7 @@ def scan_tenant(api, job_filter, service_principal_filter=None, concurrency=10):
     def list_jobs(service_principal):
         try:
             return [parse_job(raw, service_principal) for raw in api.list_jobs(service_principal["id"])], None
-        except (GraphError, AuthError) as exc:
+        except EntraSyncError as exc:
             return [], {"service_principal_id": service_principal.get("id"), "message": str(exc)}
 
     if getattr(api, "batch_reads", False):
@@ -112,7 +112,7 @@ def scan_jobs(api, targets, job_filter, concurrency=10):
     def read(target):
         try:
             raw = api.get_job(target.service_principal_id, target.job_id)
-        except (GraphError, AuthError) as exc:
+        except EntraSyncError as exc:
             return None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}
         return parse_job(raw, {"id": target.service_principal_id}), None
 

@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.job_state import decide_state, expected_status
 from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_restart, job_from_dict, parse_datetime, parse_job, restart_body, status_diff
 from ansible_collections.entra.sync.plugins.module_utils.waiting import FATAL_STATUSES, Watch, report, wait_for
@@ -58,7 +57,7 @@ def _read(api, target):
     """(Job, None) for a job named by the user, or (None, the reason it could not be read)."""
     try:
         raw = api.get_job(target.service_principal_id, target.job_id)
-    except (GraphError, AuthError) as exc:
+    except EntraSyncError as exc:
         return None, "reading the job failed: %s" % exc
     if not isinstance(raw, dict) or not raw.get("id"):
         return None, "Graph returned no job for this id"

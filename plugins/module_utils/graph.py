@@ -20,8 +20,9 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.auth import jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer, spacing_for_rate
 
 RETRY_ON_ANY = (429, 503)
@@ -37,17 +38,6 @@ PACED_REFUSALS = 10
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
-class GraphError(Exception):
-    """A Graph call that failed. outcome_unknown means the request may have been processed."""
-
-    def __init__(self, message, status=None, code="", request_id="", outcome_unknown=False):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.request_id = request_id
-        self.outcome_unknown = outcome_unknown
 
 
 def quote_segment(value):

@@ -8,6 +8,7 @@ The jobs are the snake_case dicts of Job.to_dict() plus ``tenant_id`` (the shape
 import re
 import unicodedata
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, matching_conditions
 
 HOSTVAR_PREFIX = "entra_sync_"
@@ -25,10 +26,6 @@ _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class InventoryInputError(ValueError):
-    """An inventory option that cannot work; the message names it and says what to do."""
-
-
 # ---- tenants ---------------------------------------------------------------------------------------------------
 
 def parse_tenants(value):
@@ -40,27 +37,27 @@ def parse_tenants(value):
     if value is None or value == []:
         return []
     if not isinstance(value, list):
-        raise InventoryInputError("tenants must be a list of tenant ids or of dicts with tenant_id, got %s." % type(value).__name__)
+        raise InputError("tenants must be a list of tenant ids or of dicts with tenant_id, got %s." % type(value).__name__)
     tenants = []
     seen = set()
     for index, item in enumerate(value):
         if isinstance(item, str):
             item = {"tenant_id": item}
         if not isinstance(item, dict):
-            raise InventoryInputError("tenants[%d] must be a tenant id or a dict with tenant_id, got %s." % (index, type(item).__name__))
+            raise InputError("tenants[%d] must be a tenant id or a dict with tenant_id, got %s." % (index, type(item).__name__))
         unknown = sorted(str(key) for key in item if key not in TENANT_KEYS)
         if unknown:
-            raise InventoryInputError(
+            raise InputError(
                 "tenants[%d] has unknown keys %s: use %s (other options are shared by every tenant)."
                 % (index, ", ".join(unknown), ", ".join(TENANT_KEYS))
             )
         tenant_id = item.get("tenant_id")
         if not isinstance(tenant_id, str) or not tenant_id.strip():
-            raise InventoryInputError("tenants[%d] needs a tenant_id (the directory id or a verified domain)." % index)
+            raise InputError("tenants[%d] needs a tenant_id (the directory id or a verified domain)." % index)
         entry = {key: item[key] for key in TENANT_KEYS if item.get(key) is not None}
         entry["tenant_id"] = tenant_id.strip()
         if entry["tenant_id"].lower() in seen:
-            raise InventoryInputError("tenants lists %s twice." % entry["tenant_id"])
+            raise InputError("tenants lists %s twice." % entry["tenant_id"])
         seen.add(entry["tenant_id"].lower())
         tenants.append(entry)
     return tenants
@@ -80,7 +77,7 @@ def check_shared_access_token(tenants, access_token):
     if access_token and len(tenants) > 1:
         missing = [tenant["tenant_id"] for tenant in tenants if "access_token" not in tenant]
         if missing:
-            raise InventoryInputError(
+            raise InputError(
                 "access_token (or ENTRA_SYNC_ACCESS_TOKEN) is set but tenants lists %d tenants, and a token is valid for one tenant "
                 "only: give each tenant its own access_token in tenants, or sign in with a credential (client_secret, "
                 "client_certificate_path, federated_token_file, managed_identity) shared by every tenant. Tenants without "
@@ -164,7 +161,7 @@ def host_names(jobs, style="display_name"):
     ``<service principal id>__<job id>`` (``__<tenant id>`` added when shared).
     """
     if style not in HOSTNAME_STYLES:
-        raise InventoryInputError("hostnames %r is not known: use one of %s." % (style, ", ".join(HOSTNAME_STYLES)))
+        raise InputError("hostnames %r is not known: use one of %s." % (style, ", ".join(HOSTNAME_STYLES)))
     forms = [_name_forms(job, style) for job in jobs]
     level = [0] * len(jobs)
     while True:

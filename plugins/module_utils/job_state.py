@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, Job, describe_status, parse_job
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, describe_status, parse_job
 
 __all__ = [
     "JOB_STATES",

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+
 __all__ = [
     "ACTIONS",
     "Decision",
     "EXECUTION_STATES",
     "GUID_RE",
-    "InputError",
     "JOB_ID_RE",
     "Job",
     "JobTarget",
@@ -47,10 +48,6 @@ __all__ = [
     "validate_job_id",
     "validate_service_principal_id",
 ]
-
-
-class InputError(ValueError):
-    """Bad user input, found before any request; the message says what to fix."""
 
 
 # How much of a bad value an error message shows: enough to recognise it, never a whole pasted file.

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.entra.sync.plugins.module_utils.clouds import CloudError, check_restart_available, resolve_cloud
+from ansible_collections.entra.sync.plugins.module_utils.clouds import check_restart_available, resolve_cloud
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import OptionError
 
 AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token")
 
@@ -56,10 +57,6 @@ GRAPH_ARGSPEC = {
 }
 
 _TENANT_RE = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+)$")
-
-
-class OptionError(ValueError):
-    """A connection option that cannot work; the message names the option and what to do."""
 
 
 def graph_argspec():
@@ -137,12 +134,10 @@ def settings_from_options(get_option):
             value = value.strip()
         return value or None
 
-    try:
-        cloud = resolve_cloud(text("cloud") or "global")
-        graph_endpoint = text("graph_endpoint")
-        check_restart_available(cloud, graph_endpoint is not None)
-    except CloudError as exc:
-        raise OptionError(str(exc)) from None
+    # CloudError is an OptionError: it reaches the caller as is.
+    cloud = resolve_cloud(text("cloud") or "global")
+    graph_endpoint = text("graph_endpoint")
+    check_restart_available(cloud, graph_endpoint is not None)
     graph_root = _root_url("graph_endpoint", graph_endpoint) if graph_endpoint else cloud.graph_root
     authority = text("authority_host")
     authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host

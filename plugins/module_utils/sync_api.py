@@ -8,8 +8,8 @@ pair comes back per input, in input order.
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
-from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, BatchCall, GraphError, quote_segment
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
+from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, BatchCall, quote_segment
 
 SERVICE_PRINCIPAL_FIELDS = "id,appId,displayName"
 PAGE_SIZE = 999
@@ -87,7 +87,7 @@ class SyncApi:
                 # A rare second page: follow the links with single requests (same host check as iter_pages).
                 try:
                     items = list(self.client.iter_pages(jobs_path(sp_id)))
-                except (GraphError, AuthError) as exc:
+                except EntraSyncError as exc:
                     out.append((None, exc))
                     continue
             out.append((items, None))
@@ -135,7 +135,7 @@ class SyncApi:
     def _one(call, *args):
         try:
             return call(*args), None
-        except (GraphError, AuthError) as exc:
+        except EntraSyncError as exc:
             return None, exc
 
 

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, Job, parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, parse_datetime
 
 __all__ = [
     "BACKOFF_FACTOR",

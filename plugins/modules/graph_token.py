@@ -86,8 +86,9 @@ import datetime
 from dataclasses import replace
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError, credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils.options import OptionError, settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 
 
 def main():
@@ -100,7 +101,7 @@ def main():
         settings = replace(settings, access_token=None)
         credential = credential_from_settings(settings)
         token = credential.get_token()
-    except (OptionError, AuthError) as exc:
+    except EntraSyncError as exc:
         module.fail_json(msg=str(exc))
     expires_on = int(token.expires_on)
     module.exit_json(

@@ -151,15 +151,10 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, StateSetter, failure_message
 from ansible_collections.entra.sync.plugins.module_utils.job_state import JOB_STATES, STATE_ACTIONS, summarize_states
-from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    InputError,
-    JobTarget,
-    normalize_job_targets,
-    validate_job_id,
-    validate_service_principal_id,
-)
+from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 
 CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
 

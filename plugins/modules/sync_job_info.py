@@ -180,10 +180,9 @@ auth_method:
 from datetime import datetime, timezone
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
+from ansible_collections.entra.sync.plugins.module_utils.jobs import normalize_job_targets, validate_job_id, validate_service_principal_id
 
 
 def main():
@@ -227,7 +226,7 @@ def main():
             scan = scan_service_principal(api, sp_id, job_filter)
         else:
             scan = scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
-    except (GraphError, AuthError) as exc:
+    except EntraSyncError as exc:
         module.fail_graph(exc, changed=False)
     for error in scan.errors[:5]:
         module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))

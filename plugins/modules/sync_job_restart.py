@@ -345,12 +345,10 @@ throttling:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, Restarter, RestartPlan, failure_message, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESTART_CONDITIONS,
-    InputError,
     JobTarget,
     build_reset_scope,
     normalize_job_targets,
@@ -457,7 +455,7 @@ def main():
                 outcomes = restarter.restart_targets(targets, concurrency)
             else:
                 outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
-        except (GraphError, AuthError) as exc:
+        except EntraSyncError as exc:
             module.fail_graph(exc, changed=False, **common)
     waited = policy is not None and not module.check_mode
     if waited:

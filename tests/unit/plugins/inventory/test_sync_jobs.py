@@ -103,7 +103,7 @@ def test_host_names_id_style_and_repeats():
         "%s__scim.1__%s" % (sp_id(1), T1), "%s__scim.1__%s" % (sp_id(1), T2), "%s__scim.2" % sp_id(2)]
     repeated = "app_one__%s__scim.0001__%s" % (sp_id(1), T1)
     assert ih.host_names([job(), job()]) == [repeated, repeated + "__2"]
-    with pytest.raises(ih.InventoryInputError, match="hostnames 'x' is not known"):
+    with pytest.raises(ih.InputError, match="hostnames 'x' is not known"):
         ih.host_names([], "x")
 
 
@@ -164,7 +164,7 @@ def test_parse_tenants():
     ([T1, T1.upper()], "lists %s twice" % T1.upper()),
 ])
 def test_parse_tenants_refuses(value, message):
-    with pytest.raises(ih.InventoryInputError, match=message):
+    with pytest.raises(ih.InputError, match=message):
         ih.parse_tenants(value)
 
 
@@ -172,7 +172,7 @@ def test_access_token_with_several_tenants():
     ih.check_shared_access_token([{"tenant_id": T1}], "tok")
     ih.check_shared_access_token([{"tenant_id": T1}, {"tenant_id": T2}], None)
     ih.check_shared_access_token([{"tenant_id": T1, "access_token": "a"}, {"tenant_id": T2, "access_token": "b"}], "tok")
-    with pytest.raises(ih.InventoryInputError, match="valid for one tenant only.*%s" % T2):
+    with pytest.raises(ih.InputError, match="valid for one tenant only.*%s" % T2):
         ih.check_shared_access_token([{"tenant_id": T1, "access_token": "a"}, {"tenant_id": T2}], "tok")
 
 

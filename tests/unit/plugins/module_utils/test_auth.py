@@ -25,7 +25,6 @@ from ansible_collections.entra.sync.plugins.module_utils import auth
 from ansible_collections.entra.sync.plugins.module_utils.auth import (
     AccessToken,
     AccessTokenCredential,
-    AuthError,
     CertificateCredential,
     ClientSecretCredential,
     Credential,
@@ -38,6 +37,7 @@ from ansible_collections.entra.sync.plugins.module_utils.auth import (
     load_certificate,
     pick_auth_method,
 )
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 
 TENANT = "00000000-0000-4000-8000-000000000001"

@@ -11,8 +11,9 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall, GraphError
+from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall
 from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (

@@ -10,12 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.entra.sync.plugins.module_utils.clouds import (
-    CLOUDS,
-    CloudError,
-    check_restart_available,
-    resolve_cloud,
-)
+from ansible_collections.entra.sync.plugins.module_utils.clouds import CLOUDS, check_restart_available, resolve_cloud
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import CloudError
 
 # graph-facts.md, "National clouds": (Graph root, sign-in host, token scope, restart documented as available).
 EXPECTED = {

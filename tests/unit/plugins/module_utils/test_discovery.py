@@ -12,9 +12,8 @@ import time
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, Scan, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 
 

@@ -12,9 +12,8 @@ import time
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Outcome, Restarter, RestartPlan, run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, summarize
 
 SP_ID = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.job_state import (
     JOB_STATES,
     STATE_ACTIONS,
@@ -17,7 +18,7 @@ from ansible_collections.entra.sync.plugins.module_utils.job_state import (
     summarize_states,
     validate_state,
 )
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, parse_job
+from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 
 
 def raw(code, schedule="Active", quarantine_reason=None, last="Succeeded"):

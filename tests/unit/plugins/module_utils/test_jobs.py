@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     ACTIONS,
     MAX_JOB_ID_LENGTH,
@@ -21,7 +22,6 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESET_SCOPE_ORDER,
     RESTART_CONDITIONS,
     Decision,
-    InputError,
     Job,
     JobTarget,
     build_reset_scope,

@@ -16,6 +16,7 @@ from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.module_utils.clouds import CLOUDS
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import OptionError
 from ansible_collections.entra.sync.plugins.module_utils.options import (
     AUTH_METHODS,
     ENV_FALLBACKS,
@@ -23,7 +24,6 @@ from ansible_collections.entra.sync.plugins.module_utils.options import (
     MAX_RETRIES,
     MAX_TIMEOUT,
     ConnectionSettings,
-    OptionError,
     graph_argspec,
     settings_from_options,
 )

@@ -32,6 +32,7 @@ from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     restart_candidates,
 )
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.job_state import STATE_ACTIONS, decide_state, summarize_states
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
@@ -43,7 +44,6 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     SCHEDULE_STATES,
     STATUS_CODES,
     Decision,
-    InputError,
     Job,
     build_reset_scope,
     decide_restart,

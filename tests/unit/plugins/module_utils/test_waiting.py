@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils.jobs import InputError, parse_job
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
 from ansible_collections.entra.sync.plugins.module_utils.waiting import (
     WaitPolicy,
     Watch,
