@@ -137,11 +137,10 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError, InputError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
     check_shared_access_token,
     condition_groups,
@@ -153,8 +152,7 @@ from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import 
     tenant_get_option,
     unique_jobs,
 )
-from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC, settings_from_options
-from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
+from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC
 
 FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
 CACHE_FORMAT = 1
@@ -178,23 +176,6 @@ def make_unsafe(value):
     return value
 
 
-class Tenant:
-    """One tenant to read: its settings and credential (built and checked before any request)."""
-
-    def __init__(self, settings, credential):
-        self.settings = settings
-        self.credential = credential
-
-    @property
-    def label(self):
-        """The tenant id for host variables and the cache: the option, else the token's tid claim, else ''."""
-        if self.settings.tenant_id:
-            return self.settings.tenant_id
-        if self.settings.access_token:
-            return jwt_claims(self.settings.access_token).get("tid") or ""
-        return ""
-
-
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """One host per Microsoft Entra synchronization job."""
 
@@ -208,8 +189,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         super().parse(inventory, loader, path, cache)
         self._source_options = set(self._read_config_data(path) or ())
 
-        tenants = self._tenants()
         concurrency = self._concurrency()
+        connections = self._tenants(concurrency)
         sp_filter = self._text_option("service_principal_filter")
 
         use_cache = bool(self.get_option("cache"))
@@ -223,16 +204,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         cached_tenants = cached.get("tenants", {}) if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT else {}
 
         jobs, errors, fresh = [], [], {}
-        for tenant in tenants:
-            entry = cached_tenants.get(tenant.label)
-            if isinstance(entry, dict) and entry.get("service_principal_filter") == sp_filter and isinstance(entry.get("jobs"), list):
-                jobs.extend(entry["jobs"])
-                continue
-            tenant_jobs, tenant_errors = self._read_tenant(tenant, sp_filter, concurrency)
-            jobs.extend(tenant_jobs)
-            errors.extend(tenant_errors)
-            if not tenant_errors:
-                fresh[tenant.label] = {"service_principal_filter": sp_filter, "jobs": tenant_jobs}
+        try:
+            for connection in connections:
+                label = connection.known_tenant_id() or ""
+                entry = cached_tenants.get(label)
+                if isinstance(entry, dict) and entry.get("service_principal_filter") == sp_filter and isinstance(entry.get("jobs"), list):
+                    jobs.extend(entry["jobs"])
+                    continue
+                tenant_jobs, tenant_errors = self._read_tenant(connection, sp_filter, concurrency)
+                jobs.extend(tenant_jobs)
+                errors.extend(tenant_errors)
+                if not tenant_errors:
+                    fresh[label] = {"service_principal_filter": sp_filter, "jobs": tenant_jobs}
+        finally:
+            for connection in connections:
+                connection.close()
 
         self._populate(jobs, errors)
 
@@ -269,47 +255,37 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("concurrency %s is out of range: use 1 to %d." % (value, MAX_CONCURRENCY))
         return value
 
-    def _tenants(self):
-        """Settings and a validated credential for each tenant; every local check is made before any request."""
+    def _tenants(self, concurrency):
+        """A Connection for each tenant; every local check of every tenant is made before any request."""
         try:
             entries = parse_tenants(self.get_option("tenants")) or [{}]
             check_shared_access_token(entries, self._option("access_token"))
         except InputError as exc:
             raise AnsibleParserError(str(exc)) from None
-        tenants = []
-        warned = False
+        connections, warnings = [], set()
         for entry in entries:
             try:
                 overrides = {key: self._template(value) for key, value in entry.items()}
-                settings = settings_from_options(tenant_get_option(self._option, overrides))
-                credential = credential_from_settings(settings)
+                connections.append(connect(tenant_get_option(self._option, overrides), pool_size=concurrency, warn=warnings.add))
             except EntraSyncError as exc:
+                for connection in connections:
+                    connection.close()
                 where = "tenant %s: " % entry["tenant_id"] if len(entries) > 1 else ""
                 raise AnsibleParserError(where + str(exc)) from None
-            if not settings.validate_certs and not warned:
-                self.display.warning(
-                    "validate_certs is false: TLS certificates of %s are not verified. Use ca_path instead where you can." % settings.graph_root
-                )
-                warned = True
-            tenants.append(Tenant(settings, credential))
-        return tenants
+        for warning in sorted(warnings):
+            self.display.warning(warning)
+        return connections
 
     # ---- reading -----------------------------------------------------------------------------------------------------
 
-    def _read_tenant(self, tenant, sp_filter, concurrency):
+    def _read_tenant(self, connection, sp_filter, concurrency):
         """(job dicts, read errors) of one tenant, unfiltered; a tenant-wide failure raises AnsibleParserError."""
+        label = connection.known_tenant_id() or ""
         try:
-            client = GraphClient(tenant.settings, tenant.credential, pool_size=concurrency)
-        except GraphError as exc:
-            raise AnsibleParserError(str(exc)) from None
-        try:
-            scan = scan_tenant(SyncApi(client), JobFilter(), sp_filter, concurrency)
+            scan = scan_tenant(connection.api, JobFilter(), sp_filter, concurrency)
         except EntraSyncError as exc:
-            where = " of tenant %s" % tenant.label if tenant.label else ""
+            where = " of tenant %s" % label if label else ""
             raise AnsibleParserError("The synchronization jobs%s could not be listed: %s" % (where, exc)) from None
-        finally:
-            client.close()
-        label = tenant.label
         if scan.errors and len(scan.errors) >= scan.service_principals_read:
             # Nothing could be read (typically a missing permission): an empty inventory would hide it.
             where = " of tenant %s" % label if label else ""

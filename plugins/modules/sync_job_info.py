@@ -214,8 +214,7 @@ def main():
     for note in notes:
         module.warn(note)
 
-    api = module.connect(pool_size=concurrency)
-    api.batch_mode = "reads" if params["batch"] else "none"
+    api = module.connect(pool_size=concurrency, batch="reads" if params["batch"] else "none")
     read_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     try:
         if targets is not None:

@@ -440,8 +440,7 @@ def main():
     for warning in scope_warnings + notes:
         module.warn(warning)
 
-    api = module.connect(pool_size=concurrency, write_rate=params["write_rate"])
-    api.batch_mode = params["batch"] if kind == "list" else "none"
+    api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
     restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
     common = {"reset_scope": scope, "auth_method": module.auth_method_used}
     if kind == "one":
