@@ -182,7 +182,7 @@ from datetime import datetime, timezone
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets, validate_job_id, validate_service_principal_id
 
 
 def main():

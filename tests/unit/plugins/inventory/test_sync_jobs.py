@@ -15,7 +15,7 @@ from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDoc
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils import inventory_hosts as ih
 from ansible_collections.entra.sync.plugins.module_utils.discovery import Scan
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
 try:

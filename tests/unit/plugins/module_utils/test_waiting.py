@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
 from ansible_collections.entra.sync.plugins.module_utils.waiting import (
     WaitPolicy,
     Watch,

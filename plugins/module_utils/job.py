@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The jobs domain: input validation, restart scope, the job status model and the restart decision.
+"""The synchronization job model: Graph's enums, tolerant readers, the Job and the words that describe its status.
 
-Pure: standard library only, no I/O. Everything here is unit-tested without HTTP.
+Pure: standard library only, no I/O. Reading never raises: a field that can't be read is None.
 """
 
 from __future__ import annotations
@@ -14,230 +14,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-
 __all__ = [
-    "ACTIONS",
-    "Decision",
     "EXECUTION_STATES",
-    "GUID_RE",
-    "JOB_ID_RE",
-    "Job",
-    "JobTarget",
-    "MAX_JOB_ID_LENGTH",
     "QUARANTINE_REASONS",
-    "Quarantine",
-    "RESET_SCOPE_FLAGS",
-    "RESET_SCOPE_ORDER",
-    "RESTART_CONDITIONS",
     "SCHEDULE_STATES",
     "STATUS_CODES",
+    "Job",
+    "Quarantine",
     "SyncError",
-    "build_reset_scope",
-    "decide_restart",
     "describe_status",
-    "matching_conditions",
-    "normalize_job_targets",
+    "job_from_dict",
+    "last_run_phrase",
     "parse_datetime",
     "parse_job",
-    "parse_reset_scope",
-    "restart_body",
+    "schedule_phrase",
     "status_diff",
-    "summarize",
-    "validate_conditions",
-    "validate_job_id",
-    "validate_service_principal_id",
+    "status_phrase",
 ]
-
-
-# How much of a bad value an error message shows: enough to recognise it, never a whole pasted file.
-_SHOWN_CHARS = 80
-
-
-def _show(value: object) -> str:
-    """repr() of a user value for an error message, truncated."""
-    if isinstance(value, str):
-        if len(value) > _SHOWN_CHARS:
-            return f"{value[:_SHOWN_CHARS]!r}... ({len(value)} characters)"
-        return repr(value)
-    text = repr(value)
-    if len(text) > _SHOWN_CHARS:
-        text = text[:_SHOWN_CHARS] + "..."
-    return f"{text} (a {type(value).__name__})"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Identifiers
-
-# \Z, not $: "$" also matches before a trailing newline, and "id\n" must be refused.
-GUID_RE = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\Z")
-JOB_ID_RE = re.compile(r"^[A-Za-z0-9._-]+\Z")
-
-_EXAMPLE_GUID = "00000000-0000-0000-0000-000000000000"
-_EXAMPLE_JOB_ID = "scim.0123456789abcdef0123456789abcdef"
-# Real ids are under 100 characters; anything far longer is a pasted value, not an id.
-MAX_JOB_ID_LENGTH = 256
-_JOB_ID_RULE = (
-    "a job id uses only the letters A-Z and a-z, the digits 0-9, '.', '_' and '-' "
-    f"(e.g. {_EXAMPLE_JOB_ID} or AD2AADProvisioning.fd1c9b9e8077402c8bc03a7186c8f976)"
-)
-
-
-def validate_service_principal_id(value: object, name: str = "service_principal_id") -> str:
-    """Return the service principal object id in lower case, or raise InputError.
-
-    ``name`` is how the message names the value, e.g. ``jobs[3].service_principal_id``.
-    """
-    if value is None or value == "":
-        raise InputError(f"{name} is empty: pass the service principal's object id (a GUID), e.g. {_EXAMPLE_GUID}")
-    if not isinstance(value, str):
-        raise InputError(f"{name} {_show(value)} is not a GUID string: pass the service principal's object id, e.g. {_EXAMPLE_GUID}")
-    if GUID_RE.match(value):
-        # Graph returns ids in lower case; one spelling makes duplicates findable.
-        return value.lower()
-    hint = ""
-    if GUID_RE.match(value.strip()):
-        hint = " (it has leading or trailing whitespace)"
-    elif GUID_RE.match(value.strip("{}")):
-        hint = " (drop the braces)"
-    raise InputError(
-        f"{name} {_show(value)} is not a GUID{hint}: pass the service principal's object id "
-        f"(not the appId, not the display name), e.g. {_EXAMPLE_GUID}"
-    )
-
-
-def validate_job_id(value: object, name: str = "job_id") -> str:
-    """Return the synchronization job id unchanged, or raise InputError.
-
-    Job ids are opaque and case-sensitive; they become a URL path segment, so anything that could change the
-    path ('/', '..', '%', '?', whitespace) is refused rather than escaped.
-    """
-    if value is None or value == "":
-        raise InputError(f"{name} is empty: {_JOB_ID_RULE}")
-    if not isinstance(value, str):
-        raise InputError(f"{name} {_show(value)} is not a string: {_JOB_ID_RULE}")
-    if value in (".", ".."):
-        raise InputError(f"{name} {value!r} is a path segment, not a job id: {_JOB_ID_RULE}")
-    if len(value) > MAX_JOB_ID_LENGTH:
-        raise InputError(f"{name} {_show(value)} is too long for a job id (at most {MAX_JOB_ID_LENGTH} characters): {_JOB_ID_RULE}")
-    if JOB_ID_RE.match(value):
-        return value
-    bad = sorted({char for char in value if not JOB_ID_RE.match(char)})
-    shown = " ".join(repr(char) for char in bad[:10])
-    hint = ""
-    if "%" in value:
-        hint = "; pass the id unencoded, the module quotes it"
-    elif value.strip() != value:
-        hint = "; remove the surrounding whitespace"
-    raise InputError(f"{name} {_show(value)} is not a synchronization job id (it contains {shown}{hint}): {_JOB_ID_RULE}")
-
-
-# ---------------------------------------------------------------------------------------------------
-# Restart scope (criteria.resetScope)
-
-RESET_SCOPE_FLAGS = {
-    "None": 0,
-    "ConnectorDataStore": 1,
-    "Escrows": 2,
-    "Watermark": 4,
-    "QuarantineState": 8,
-    "Full": 15,
-    "ForceDeletes": 32,
-}
-# Output order: ascending flag value ("None" is never sent).
-RESET_SCOPE_ORDER = ("ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full", "ForceDeletes")
-
-_SCOPE_BY_FOLDED_NAME = {scope.casefold(): scope for scope in RESET_SCOPE_FLAGS}
-_FULL_MEMBERS = tuple(scope for scope in RESET_SCOPE_ORDER if scope != "Full" and RESET_SCOPE_FLAGS[scope] & RESET_SCOPE_FLAGS["Full"])
-_VALID_SCOPES = ", ".join(RESET_SCOPE_ORDER)
-_CONNECTOR_DATA_STORE_RISK = (
-    "it clears the provisioning service's cache for all users, and Microsoft says not to use it "
-    "without guidance from Microsoft Support"
-)
-
-
-def _split_scope_names(names: object) -> list[str]:
-    if isinstance(names, str):
-        return names.split(",")
-    if isinstance(names, (list, tuple)):
-        split = []
-        for item in names:
-            if not isinstance(item, str):
-                raise InputError(f"reset_scope item {_show(item)} is not a name: valid names are {_VALID_SCOPES}")
-            # A list item can still carry a comma-separated string (Ansible's list type splits on ',' itself).
-            split.extend(item.split(","))
-        return split
-    raise InputError(f"reset_scope {_show(names)} is not a list of names: valid names are {_VALID_SCOPES}")
-
-
-def _canonical_scope(name: str) -> str:
-    stripped = name.strip()
-    if not stripped:
-        raise InputError(
-            "reset_scope has an empty name: valid names are "
-            f"{_VALID_SCOPES}; omit reset_scope (or pass []) to send empty criteria, the admin center's default"
-        )
-    canonical = _SCOPE_BY_FOLDED_NAME.get(stripped.casefold())
-    if canonical is None:
-        raise InputError(f"reset_scope {_show(stripped)} is not a restart scope: valid names are {_VALID_SCOPES}")
-    return canonical
-
-
-def build_reset_scope(names: object, allow_connector_data_store: bool = False) -> tuple[str | None, list[str]]:
-    """Turn the user's reset_scope into the wire string, plus warnings for the user.
-
-    ``names`` is a list of names or one comma-separated string, matched case-insensitively. Returns
-    ``(None, [])`` for None or an empty list: send ``{"criteria": {}}``, what the admin center's
-    "Restart provisioning" does. Names come back in canonical case, deduplicated, in RESET_SCOPE_ORDER,
-    joined with ", "; members of Full are folded into it.
-    """
-    if names is None or (isinstance(names, (list, tuple)) and not names):
-        return None, []
-    chosen = {_canonical_scope(name) for name in _split_scope_names(names)}
-    if "None" in chosen:
-        raise InputError(
-            "reset_scope None starts a paused or quarantined job without resetting anything, and Microsoft says "
-            "not to use it: use entra.sync.sync_job with state: started instead, or omit reset_scope to restart "
-            "with empty criteria"
-        )
-    warnings = []
-    if "ConnectorDataStore" in chosen and not allow_connector_data_store:
-        raise InputError(
-            f"reset_scope ConnectorDataStore is refused by default: {_CONNECTOR_DATA_STORE_RISK}. "
-            "Set allow_connector_data_store: true to send it anyway"
-        )
-    if "Full" in chosen:
-        if not allow_connector_data_store:
-            raise InputError(
-                "reset_scope Full includes ConnectorDataStore (Full = ConnectorDataStore + Escrows + Watermark + "
-                f"QuarantineState), which is refused by default: {_CONNECTOR_DATA_STORE_RISK}. Pass "
-                "[Escrows, Watermark, QuarantineState] to reset the rest, or set allow_connector_data_store: true"
-            )
-        warnings.append(f"reset_scope Full includes ConnectorDataStore: {_CONNECTOR_DATA_STORE_RISK}")
-        chosen.difference_update(_FULL_MEMBERS)
-    return ", ".join(scope for scope in RESET_SCOPE_ORDER if scope in chosen), warnings
-
-
-def parse_reset_scope(scope: str | None) -> list[str]:
-    """The names in a resetScope wire string, in canonical case and in the string's order.
-
-    The inverse of build_reset_scope; raises InputError for a name that is not a scope.
-    """
-    if scope is None or not scope.strip():
-        return []
-    names = []
-    for name in scope.split(","):
-        canonical = _canonical_scope(name)
-        if canonical not in names:
-            names.append(canonical)
-    return names
-
-
-def restart_body(scope: str | None) -> dict:
-    """The JSON body of POST .../restart. The docs don't say a body-less POST works, so send empty criteria."""
-    if scope is None:
-        return {"criteria": {}}
-    return {"criteria": {"resetScope": scope}}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -597,30 +390,12 @@ def status_diff(job: Job) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Restart conditions and the decision
-
-RESTART_CONDITIONS = ("always", "quarantined", "failed", "entry_errors", "paused")
-_VALID_CONDITIONS = ", ".join(RESTART_CONDITIONS)
+# The status in words, for messages
 
 
-def validate_conditions(values: object) -> list[str]:
-    """restart_if as a deduplicated list in the user's order, or InputError."""
-    if isinstance(values, str):
-        values = values.split(",") if values.strip() else []
-    if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(f"restart_if is empty: give one or more of {_VALID_CONDITIONS} (always restarts whatever the status)")
-    conditions = []
-    for value in values:
-        condition = value.strip().lower() if isinstance(value, str) else value
-        if condition not in RESTART_CONDITIONS:
-            raise InputError(f"restart_if {_show(value)} is not a condition: valid conditions are {_VALID_CONDITIONS}")
-        if condition not in conditions:
-            conditions.append(condition)
-    return conditions
-
-
-def _status_phrase(job: Job) -> str:
-    if job.status_code is None:
+def status_phrase(job: Job | None) -> str:
+    """'status Quarantine (TooManyDeletes)'; 'status unknown' for no job or no status code."""
+    if job is None or job.status_code is None:
         return "status unknown"
     if job.quarantined and job.quarantine_reason:
         return f"status {job.status_code} ({job.quarantine_reason})"
@@ -629,138 +404,19 @@ def _status_phrase(job: Job) -> str:
     return f"status {job.status_code}"
 
 
-def _schedule_phrase(job: Job) -> str:
+def schedule_phrase(job: Job) -> str:
     return f"schedule {job.schedule_state}"
 
 
-def _last_run_phrase(job: Job) -> str:
+def last_run_phrase(job: Job) -> str:
     return f"last run {job.last_execution_state}"
 
 
 def describe_status(job: Job) -> str:
     """One line for messages: 'status Paused, schedule Disabled, last run Failed'."""
-    parts = [_status_phrase(job)]
+    parts = [status_phrase(job)]
     if job.schedule_state not in (None, "Active", job.status_code):
-        parts.append(_schedule_phrase(job))
+        parts.append(schedule_phrase(job))
     if job.last_execution_state is not None:
-        parts.append(_last_run_phrase(job))
+        parts.append(last_run_phrase(job))
     return ", ".join(parts)
-
-
-def _paused_phrase(job: Job) -> str:
-    return _status_phrase(job) if job.status_code == "Paused" else _schedule_phrase(job)
-
-
-# The status conditions are Job properties of the same name; this says which fact a match reports.
-_MATCHED_FACT = {
-    "quarantined": _status_phrase,
-    "failed": _last_run_phrase,
-    "entry_errors": _last_run_phrase,
-    "paused": _paused_phrase,
-}
-
-
-def matching_conditions(job: Job) -> tuple[str, ...]:
-    """The status conditions (all but 'always') that the job matches, in RESTART_CONDITIONS order."""
-    return tuple(condition for condition in _MATCHED_FACT if getattr(job, condition))
-
-
-@dataclass(frozen=True)
-class Decision:
-    """Whether to restart a job, why (one line for the user), and which restart_if conditions matched."""
-
-    restart: bool
-    reason: str
-    matched: tuple[str, ...] = ()
-
-
-def decide_restart(job: Job | Mapping, conditions: object) -> Decision:
-    """Restart or leave alone, and why. Pure; defined for every job, including an unreadable one.
-
-    ``job`` may also be raw Graph job JSON. ``conditions`` is restart_if; InputError if it is invalid.
-    """
-    if not isinstance(job, Job):
-        job = parse_job(job)
-    wanted = validate_conditions(conditions)
-    if "always" in wanted:
-        return Decision(True, f"restart_if always: {describe_status(job)}", ("always",))
-    matched = tuple(condition for condition in wanted if getattr(job, condition))
-    if not matched:
-        return Decision(False, f"{describe_status(job)}: matches none of restart_if [{', '.join(wanted)}]")
-    reasons = [f"{_MATCHED_FACT[condition](job)} matches restart_if {condition}" for condition in matched]
-    return Decision(True, "; ".join(reasons), matched)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Job lists (the fleet form)
-
-@dataclass(frozen=True)
-class JobTarget:
-    """One job to act on. ``index`` is its position in the user's list; it is not part of its identity."""
-
-    service_principal_id: str
-    job_id: str
-    index: int = field(default=0, compare=False)
-
-    @property
-    def label(self) -> str:
-        return f"{self.service_principal_id}/{self.job_id}"
-
-
-def normalize_job_targets(items: object) -> tuple[list[JobTarget], list[str]]:
-    """Validate a jobs list and drop duplicates (first occurrence kept, input order kept).
-
-    Each item is a dict with service_principal_id and job_id; other keys (a sync_job_info result's) are
-    ignored. Returns the targets and one note per duplicate dropped.
-    """
-    if not isinstance(items, (list, tuple)):
-        raise InputError(f"jobs {_show(items)} is not a list of {{service_principal_id, job_id}} dicts")
-    if not items:
-        raise InputError(
-            "jobs is empty: give at least one {service_principal_id, job_id}. If the list comes from a filter "
-            "that can find nothing, guard the task with when: <list> | length > 0"
-        )
-    targets: list[JobTarget] = []
-    notes: list[str] = []
-    first_seen: dict[JobTarget, JobTarget] = {}
-    for index, item in enumerate(items):
-        where = f"jobs[{index}]"
-        if not isinstance(item, Mapping):
-            raise InputError(f"{where} {_show(item)} is not a dict with service_principal_id and job_id")
-        for key in ("service_principal_id", "job_id"):
-            if key not in item:
-                raise InputError(f"{where} has no {key}: each item needs service_principal_id and job_id")
-        target = JobTarget(
-            validate_service_principal_id(item["service_principal_id"], f"{where}.service_principal_id"),
-            validate_job_id(item["job_id"], f"{where}.job_id"),
-            index,
-        )
-        earlier = first_seen.get(target)
-        if earlier is not None:
-            notes.append(f"{where} duplicates jobs[{earlier.index}] ({target.label}): processed once")
-            continue
-        first_seen[target] = target
-        targets.append(target)
-    return targets, notes
-
-
-# ---------------------------------------------------------------------------------------------------
-# Results
-
-ACTIONS = ("restarted", "would_restart", "skipped", "failed", "unknown")
-
-
-def summarize(results: Iterable) -> dict[str, int]:
-    """Counts per action, every action present, plus total.
-
-    A result is a dict with an ``action`` key or an object with an ``action`` attribute. A result without a
-    known action is counted as unknown: its outcome is not known, and the summary must still add up.
-    """
-    counts = dict.fromkeys(ACTIONS, 0)
-    total = 0
-    for result in results:
-        action = result.get("action") if isinstance(result, Mapping) else getattr(result, "action", None)
-        counts[action if isinstance(action, str) and action in ACTIONS else "unknown"] += 1
-        total += 1
-    counts["total"] = total
-    return counts
