@@ -14,8 +14,9 @@ from ansible.template import Templar
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils import inventory_hosts as ih
+from ansible_collections.entra.sync.plugins.module_utils.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils.discovery import Scan
-from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
 try:
@@ -141,6 +142,17 @@ def test_host_vars_and_condition_groups():
     assert ih.condition_groups(job()) == []
     assert ih.host_vars({"job_id": "x"})["entra_sync_tenant_id"] is None
 
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"status": "Quarantine"}, ["quarantined"]),
+    ({"status": "quarantine", "last_execution_state": "failed"}, ["quarantined", "failed"]),  # any casing, as the modules read it
+    ({"status": "Active", "schedule_state": "PAUSED"}, ["paused"]),
+    ({"status": None, "schedule_state": None, "last_execution_state": None}, []),
+])
+def test_conditions_are_the_ones_sync_job_restart_matches(extra, expected):
+    data = job(**extra)
+    assert ih.job_conditions(data) == expected == list(matching_conditions(job_from_dict(data)))
 
 def test_describe_read_error():
     line = ih.describe_read_error({"service_principal_id": sp_id(2), "message": "HTTP 500"}, T1)

@@ -20,7 +20,7 @@ from ansible_collections.entra.sync.plugins.module_utils.decisions import (
     decide_restart,
     matching_conditions,
 )
-from ansible_collections.entra.sync.plugins.module_utils.job import Job, describe_status, parse_datetime, parse_job, status_diff
+from ansible_collections.entra.sync.plugins.module_utils.job import Job, describe_status, parse_datetime, parse_job, status_diff, status_phrase
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.job_samples import (
     ACTIVE_JOB,
     JOB_ID,
@@ -349,3 +349,20 @@ def test_status_diff():
         "quarantine_reason": "EncounteredEscrowProportionThreshold",
         "last_execution_state": "Failed",
     }
+
+
+@pytest.mark.parametrize(
+    "job, expected",
+    [
+        (None, "status unknown"),
+        (Job(), "status unknown"),
+        (job_with("Active"), "status Active"),
+        (job_with("Quarantine", quarantine_reason="TooManyDeletes"), "status Quarantine (TooManyDeletes)"),
+        # paused with a quarantine object: the reason is named, but the job is not called quarantined
+        (job_with("Paused", quarantine_reason="TooManyDeletes"), "status Paused, quarantine reason TooManyDeletes"),
+    ],
+)
+def test_status_phrase_is_the_one_wording_of_a_status(job, expected):
+    assert status_phrase(job) == expected
+    if job is not None:
+        assert describe_status(job).startswith(expected)
