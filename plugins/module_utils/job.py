@@ -11,25 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
 __all__ = [
-    "EXECUTION_STATES",
-    "QUARANTINE_REASONS",
-    "SCHEDULE_STATES",
-    "STATUS_CODES",
-    "Job",
-    "Quarantine",
-    "SyncError",
-    "describe_status",
-    "job_from_dict",
-    "last_run_phrase",
-    "parse_datetime",
-    "parse_job",
-    "schedule_phrase",
-    "status_diff",
-    "status_phrase",
+    "EXECUTION_STATES", "QUARANTINE_REASONS", "SCHEDULE_STATES", "STATUS_CODES", "Job", "Quarantine", "SyncError",
+    "describe_status", "job_from_dict", "last_run_phrase", "parse_datetime", "parse_job", "schedule_phrase",
+    "status_diff", "status_phrase",
 ]
 
 
@@ -169,7 +157,7 @@ class SyncError:
     tenant_actionable: bool | None = None
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "tenant_actionable": self.tenant_actionable}
+        return asdict(self)
 
 
 def _parse_error(raw: object) -> SyncError | None:
@@ -195,14 +183,8 @@ class Quarantine:
     error: SyncError | None = None
 
     def to_dict(self) -> dict:
-        return {
-            "reason": self.reason,
-            "current_began": self.current_began,
-            "next_attempt": self.next_attempt,
-            "series_began": self.series_began,
-            "series_count": self.series_count,
-            "error": self.error.to_dict() if self.error else None,
-        }
+        # The field names are the snake_case keys; the nested error becomes a dict too.
+        return asdict(self)
 
 
 def _parse_quarantine(raw: object) -> Quarantine | None:
@@ -267,6 +249,7 @@ class Job:
 
     def to_dict(self) -> dict:
         """The snake_case shape sync_job_info returns; feeds sync_job_restart's jobs option as is."""
+        quarantine_error = self.quarantine.error if self.quarantine else None
         return {
             "service_principal_id": self.service_principal_id,
             "service_principal_name": self.service_principal_name,
@@ -277,6 +260,10 @@ class Job:
             "schedule_state": self.schedule_state,
             "schedule_interval": self.schedule_interval,
             "quarantine_reason": self.quarantine_reason,
+            # Flat copies of the quarantine's error: the reason is often null while the error says what is wrong.
+            "quarantine_error_code": quarantine_error.code if quarantine_error else None,
+            "quarantine_error_message": quarantine_error.message if quarantine_error else None,
+            "quarantine_tenant_actionable": quarantine_error.tenant_actionable if quarantine_error else None,
             "quarantine": self.quarantine.to_dict() if self.quarantine else None,
             "last_execution_state": self.last_execution_state,
             "last_execution_error": self.last_execution_error.to_dict() if self.last_execution_error else None,

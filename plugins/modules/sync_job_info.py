@@ -121,6 +121,19 @@ jobs:
     quarantine_reason:
       description: Why the job is quarantined, or null.
       type: str
+    quarantine_error_code:
+      description:
+        - The code of the quarantine's error (for example C(SystemForCrossDomainIdentityManagementCredentialValidationUnavailable)),
+          or null when there is no quarantine error. Often says what is wrong when C(quarantine_reason) is null.
+      type: str
+    quarantine_error_message:
+      description: The message of the quarantine's error, or null when there is no quarantine error.
+      type: str
+    quarantine_tenant_actionable:
+      description:
+        - Whether the quarantine's error is one the tenant's administrators can fix (Graph's C(tenantActionable)), or null
+          when there is no quarantine error or Graph did not say.
+      type: bool
     last_execution_state:
       description: State of the last run (C(Succeeded), C(Failed), C(EntryLevelErrors)) or null.
       type: str

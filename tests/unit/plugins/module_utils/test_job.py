@@ -46,6 +46,9 @@ def test_parse_the_documented_active_job():
         "schedule_state": "Active",
         "schedule_interval": "PT2M",
         "quarantine_reason": None,
+        "quarantine_error_code": None,
+        "quarantine_error_message": None,
+        "quarantine_tenant_actionable": None,
         "quarantine": None,
         "last_execution_state": "Succeeded",
         "last_execution_error": None,
@@ -366,3 +369,28 @@ def test_status_phrase_is_the_one_wording_of_a_status(job, expected):
     assert status_phrase(job) == expected
     if job is not None:
         assert describe_status(job).startswith(expected)
+
+
+def test_to_dict_flattens_the_quarantine_error_beside_the_nested_quarantine():
+    shape = parse_job(PAUSED_WITH_QUARANTINE_JOB, {"id": SP_ID}).to_dict()
+    # The reason is null (an empty string on the wire); the error says what is wrong.
+    assert shape["quarantine_reason"] is None
+    assert (shape["quarantine_error_code"], shape["quarantine_error_message"], shape["quarantine_tenant_actionable"]) == (
+        "SalesforceInvalidCredentials", "bad credentials", True)
+    assert shape["quarantine"]["error"] == {"code": "SalesforceInvalidCredentials", "message": "bad credentials", "tenant_actionable": True}
+    assert shape["quarantine"]["series_count"] == 2
+
+
+@pytest.mark.parametrize("job", [parse_job(ACTIVE_JOB), parse_job(quarantined_job()), job_with("Quarantine", quarantine_reason="Unknown")],
+                         ids=["no-quarantine", "no-error", "bare-quarantine"])
+def test_quarantine_error_keys_are_null_without_a_quarantine_error(job):
+    shape = job.to_dict()
+    assert (shape["quarantine_error_code"], shape["quarantine_error_message"], shape["quarantine_tenant_actionable"]) == (None, None, None)
+
+
+def test_quarantine_error_keys_keep_what_graph_said():
+    raw = quarantined_job()
+    raw["status"]["quarantine"]["error"] = {"code": "TooManyDeletes", "message": None, "tenantActionable": "false"}
+    shape = parse_job(raw).to_dict()
+    assert (shape["quarantine_error_code"], shape["quarantine_error_message"], shape["quarantine_tenant_actionable"]) == (
+        "TooManyDeletes", None, False)
