@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Property tests (hypothesis) that complete test_jobs.py's: every pure decision is total over hostile input.
+"""Property tests (hypothesis) that complete test_job.py's and test_scope.py's: every pure decision is total over hostile input.
 
-test_jobs.py already proves parse_job never raises and the reset scope round-trips. Here:
+test_job.py already proves parse_job never raises, and test_scope.py that the reset scope round-trips. Here:
 - job_from_dict (the fleet playbook's view of a job) never raises, and decides exactly as parse_job does on the same
   job, so the playbook's restart_candidates and the module's pre-check can never disagree;
 - decide_restart and decide_state are total: any job, any conditions -> a Decision or an InputError, nothing else, and
