@@ -292,4 +292,3 @@ class StateSetter:
 
     def set_targets(self, targets, concurrency):
         return run_bounded(targets, self.set_target, concurrency)
-
