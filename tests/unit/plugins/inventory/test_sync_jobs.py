@@ -143,8 +143,6 @@ def test_host_vars_and_condition_groups():
     assert ih.host_vars({"job_id": "x"})["entra_sync_tenant_id"] is None
 
 
-
-
 def test_host_vars_carry_the_quarantine_error():
     raw = {"id": "scim.1", "templateId": "scim", "schedule": {"state": "Active"},
            "status": {"code": "Quarantine", "quarantine": {"reason": "", "error": {
@@ -160,6 +158,7 @@ def test_host_vars_carry_the_quarantine_error():
     healthy = ih.host_vars(dict(parse_job({"id": "scim.2", "status": {"code": "Active"}}, {"id": sp_id(2)}).to_dict(), tenant_id=T1))
     assert [healthy["entra_sync_quarantine_" + key] for key in ("error_code", "error_message", "tenant_actionable")] == [None, None, None]
 
+
 @pytest.mark.parametrize("extra, expected", [
     ({"status": "Quarantine"}, ["quarantined"]),
     ({"status": "quarantine", "last_execution_state": "failed"}, ["quarantined", "failed"]),  # any casing, as the modules read it
@@ -169,6 +168,7 @@ def test_host_vars_carry_the_quarantine_error():
 def test_conditions_are_the_ones_sync_job_restart_matches(extra, expected):
     data = job(**extra)
     assert ih.job_conditions(data) == expected == list(matching_conditions(job_from_dict(data)))
+
 
 def test_describe_read_error():
     line = ih.describe_read_error({"service_principal_id": sp_id(2), "message": "HTTP 500"}, T1)

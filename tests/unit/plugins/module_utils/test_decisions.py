@@ -28,8 +28,6 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils.job_samples 
     quarantined_job,
 )
 
-# ---------------------------------------------------------------------------------------------------
-# conditions
 
 def test_restart_conditions():
     assert RESTART_CONDITIONS == ("always", "quarantined", "failed", "entry_errors", "paused")

@@ -30,8 +30,6 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils.job_samples 
     quarantined_job,
 )
 
-# ---------------------------------------------------------------------------------------------------
-# parsing jobs
 
 def test_parse_the_documented_active_job():
     sp = {"id": SP_ID, "displayName": "Contoso Cloud Sync", "appId": "1a2b3c4d-0000-4000-8000-000000000001"}

@@ -20,8 +20,6 @@ from ansible_collections.entra.sync.plugins.module_utils.results import (
     unhealthy_jobs,
 )
 
-# ---------------------------------------------------------------------------------------------------
-# summary
 
 def test_summary_has_every_action_and_total():
     assert summarize([]) == {"restarted": 0, "would_restart": 0, "skipped": 0, "failed": 0, "unknown": 0, "total": 0}

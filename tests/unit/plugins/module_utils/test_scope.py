@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.scope import RESET_SCOPE_FLAGS, RESET_SCOPE_ORDER, build_reset_scope, parse_reset_scope, restart_body
 
-# ---------------------------------------------------------------------------------------------------
-# reset scope
 
 def test_scope_flags_are_the_documented_values():
     assert RESET_SCOPE_FLAGS == {

@@ -26,8 +26,6 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils.job_samples 
     quarantined_job,
 )
 
-# ---------------------------------------------------------------------------------------------------
-# service principal ids
 
 @pytest.mark.parametrize("value", [SP_ID, SP_ID.upper(), "00000000-0000-0000-0000-000000000000"])
 def test_service_principal_id_accepts_guids_and_lowercases(value):
