@@ -3,16 +3,12 @@
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    build_reset_scope,
-    decide_restart,
-    job_from_dict,
-    normalize_job_targets,
-    parse_reset_scope,
-    summarize,
-    validate_conditions,
-)
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict
+from ansible_collections.entra.sync.plugins.module_utils.results import summarize
+from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope, parse_reset_scope
+from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
 STATUS_KEYS = ("status_code", "schedule_state", "quarantine_reason", "quarantine", "last_execution_state", "count_successive_complete_failures")

@@ -15,8 +15,9 @@ description:
     when an application is renamed."
   - "Host variables: C(entra_sync_tenant_id), C(entra_sync_service_principal_id), C(entra_sync_service_principal_name),
     C(entra_sync_app_id), C(entra_sync_job_id), C(entra_sync_template_id), C(entra_sync_status_code),
-    C(entra_sync_schedule_state), C(entra_sync_schedule_interval), C(entra_sync_quarantine_reason), C(entra_sync_quarantine),
-    C(entra_sync_last_execution_state), C(entra_sync_last_execution_error), C(entra_sync_last_execution_time_began),
+    C(entra_sync_schedule_state), C(entra_sync_schedule_interval), C(entra_sync_quarantine_reason),
+    C(entra_sync_quarantine_error_code), C(entra_sync_quarantine_error_message), C(entra_sync_quarantine_tenant_actionable),
+    C(entra_sync_quarantine), C(entra_sync_last_execution_state), C(entra_sync_last_execution_error), C(entra_sync_last_execution_time_began),
     C(entra_sync_last_execution_time_ended), C(entra_sync_last_successful_execution_time),
     C(entra_sync_count_successive_complete_failures), C(entra_sync_escrows_pruned), C(entra_sync_steady_state_last_achieved_time),
     C(entra_sync_troubleshooting_url), C(entra_sync_synchronized_entry_counts) (the fields M(entra.sync.sync_job_info) returns),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
 
 
 @dataclass(frozen=True)

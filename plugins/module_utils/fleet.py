@@ -6,13 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, decide_state, expected_status
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.job_state import decide_state, expected_status
-from ansible_collections.entra.sync.plugins.module_utils.jobs import decide_restart, job_from_dict, parse_datetime, parse_job, restart_body, status_diff
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_datetime, parse_job, status_diff
+from ansible_collections.entra.sync.plugins.module_utils.scope import restart_body
 from ansible_collections.entra.sync.plugins.module_utils.waiting import FATAL_STATUSES, Watch, report, wait_for
 
 MAX_CONCURRENCY = 64
-FAILED_ACTIONS = ("failed", "unknown")
 
 
 def run_bounded(items, worker, concurrency):
@@ -253,7 +253,7 @@ def poll_job(api, service_principal_id, job_id):
 
 
 class StateSetter:
-    """sync_job: reads each job, then POSTs start or pause only when job_state.decide_state says so; never twice."""
+    """sync_job: reads each job, then POSTs start or pause only when decisions.decide_state says so; never twice."""
 
     def __init__(self, api, state, check_mode=False):
         self.api = api
@@ -292,23 +292,3 @@ class StateSetter:
 
     def set_targets(self, targets, concurrency):
         return run_bounded(targets, self.set_target, concurrency)
-
-
-def _listed(items, describe):
-    shown = "; ".join(describe(item) for item in items[:3])
-    more = " (and %d more, see results)" % (len(items) - 3) if len(items) > 3 else ""
-    return shown + more
-
-
-def failure_message(results, unhealthy=()):
-    """The task's message when jobs failed, have an unknown outcome, or (with wait) did not become healthy."""
-    parts = []
-    bad = [result for result in results if result["action"] in FAILED_ACTIONS]
-    if bad:
-        parts.append("%d of %d jobs failed or have an unknown outcome: %s" % (
-            len(bad), len(results), _listed(bad, lambda r: "%s/%s %s: %s" % (r["service_principal_id"], r["job_id"], r["action"], r["reason"]))))
-    if unhealthy:
-        restarted = sum(1 for result in results if result["action"] == "restarted")
-        parts.append("%d of %d restarted jobs did not become healthy: %s" % (
-            len(unhealthy), restarted, _listed(list(unhealthy), lambda u: "%s/%s: %s" % (u["service_principal_id"], u["job_id"], u["reason"]))))
-    return ". ".join(parts)

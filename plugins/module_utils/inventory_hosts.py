@@ -8,8 +8,9 @@ The jobs are the snake_case dicts of Job.to_dict() plus ``tenant_id`` (the shape
 import re
 import unicodedata
 
+from ansible_collections.entra.sync.plugins.module_utils.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, matching_conditions
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict
 
 HOSTVAR_PREFIX = "entra_sync_"
 NAME_SEPARATOR = "__"
@@ -191,11 +192,7 @@ def host_names(jobs, style="display_name"):
 
 def job_conditions(job):
     """The restart_if conditions the job matches (quarantined, failed, entry_errors, paused), as sync_job_restart sees them."""
-    return list(matching_conditions(Job(
-        status_code=job.get("status_code"),
-        schedule_state=job.get("schedule_state"),
-        last_execution_state=job.get("last_execution_state"),
-    )))
+    return list(matching_conditions(job_from_dict(job)))
 
 
 def host_vars(job, prefix=HOSTVAR_PREFIX):

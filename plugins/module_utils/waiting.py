@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils.job import Job, parse_datetime, status_phrase
 
 __all__ = [
     "BACKOFF_FACTOR",
@@ -183,14 +183,6 @@ def observe(watch: Watch, now: float, policy: WaitPolicy, job: Job | None = None
     return replace(watch, delay=delay, due=min(now + delay, deadline))
 
 
-def _status_words(job: Job | None) -> str:
-    if job is None:
-        return "status unknown"
-    if job.quarantine_reason:
-        return f"status {job.status_code} ({job.quarantine_reason})"
-    return f"status {job.status_code}"
-
-
 def report(watch: Watch, policy: WaitPolicy) -> dict:
     """The ``wait`` entry of a restarted job's result."""
     job = watch.last
@@ -204,7 +196,7 @@ def report(watch: Watch, policy: WaitPolicy) -> dict:
     elif verdict == "error":
         why = f"stopped waiting: reading the job failed: {watch.error}"
     else:
-        why = f"not healthy within wait_timeout {policy.timeout:g} s: {_status_words(job)}"
+        why = f"not healthy within wait_timeout {policy.timeout:g} s: {status_phrase(job)}"
         if watch.error:
             why += f"; the last poll failed: {watch.error}"
     return {

@@ -151,10 +151,11 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.decisions import JOB_STATES
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, StateSetter, failure_message
-from ansible_collections.entra.sync.plugins.module_utils.job_state import JOB_STATES, STATE_ACTIONS, summarize_states
-from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
+from ansible_collections.entra.sync.plugins.module_utils.results import FAILED_ACTIONS, STATE_ACTIONS, failure_message, state_diff, summarize
+from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 
 CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
 
@@ -166,17 +167,6 @@ def parse_targets(params):
         return "list", targets, notes
     target = JobTarget(validate_service_principal_id(params["service_principal_id"]), validate_job_id(params["job_id"]))
     return "one", [target], []
-
-
-def diff_for(outcomes):
-    before, after = {}, {}
-    for outcome in outcomes:
-        if outcome.expected is None or outcome.found is None:
-            continue
-        key = "%s/%s" % (outcome.result["service_principal_id"], outcome.result["job_id"])
-        before[key] = outcome.found
-        after[key] = outcome.expected
-    return {"before": before, "after": after}
 
 
 def main():
@@ -209,10 +199,10 @@ def main():
     if kind == "one":
         result = dict(results[0], auth_method=module.auth_method_used)
     else:
-        result = {"results": results, "summary": summarize_states(results), "auth_method": module.auth_method_used}
+        result = {"results": results, "summary": summarize(results, STATE_ACTIONS), "auth_method": module.auth_method_used}
     result["changed"] = any(r["action"] in CHANGED_ACTIONS for r in results)
     if module._diff:
-        result["diff"] = diff_for(outcomes)
+        result["diff"] = state_diff(outcomes)
     if any(r["action"] in FAILED_ACTIONS for r in results):
         module.fail_json(msg=failure_message(results), **result)
     module.exit_json(**result)

@@ -121,6 +121,19 @@ jobs:
     quarantine_reason:
       description: Why the job is quarantined, or null.
       type: str
+    quarantine_error_code:
+      description:
+        - The code of the quarantine's error (for example C(SystemForCrossDomainIdentityManagementCredentialValidationUnavailable)),
+          or null when there is no quarantine error. Often says what is wrong when C(quarantine_reason) is null.
+      type: str
+    quarantine_error_message:
+      description: The message of the quarantine's error, or null when there is no quarantine error.
+      type: str
+    quarantine_tenant_actionable:
+      description:
+        - Whether the quarantine's error is one the tenant's administrators can fix (Graph's C(tenantActionable)), or null
+          when there is no quarantine error or Graph did not say.
+      type: bool
     last_execution_state:
       description: State of the last run (C(Succeeded), C(Failed), C(EntryLevelErrors)) or null.
       type: str
@@ -182,7 +195,7 @@ from datetime import datetime, timezone
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets, validate_job_id, validate_service_principal_id
 
 
 def main():

@@ -345,19 +345,13 @@ throttling:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, Restarter, RestartPlan, failure_message, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    RESTART_CONDITIONS,
-    JobTarget,
-    build_reset_scope,
-    normalize_job_targets,
-    summarize,
-    validate_conditions,
-    validate_job_id,
-    validate_service_principal_id,
-)
+from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
+from ansible_collections.entra.sync.plugins.module_utils.results import FAILED_ACTIONS, failure_message, restart_diff, summarize, unhealthy_jobs
+from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope
+from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 
 
@@ -370,34 +364,6 @@ def parse_targets(params):
     if params["job_id"] is not None:
         return "one", [JobTarget(sp_id, validate_job_id(params["job_id"]))], []
     return "service_principal", sp_id, []
-
-
-def diff_for(outcomes):
-    before, after = {}, {}
-    for outcome in outcomes:
-        result = outcome.result
-        if result["action"] not in ("restarted", "would_restart") or outcome.found is None:
-            continue
-        key = "%s/%s" % (result["service_principal_id"], result["job_id"])
-        before[key] = outcome.found
-        after[key] = dict(outcome.found, restart_requested=True, reset_scope=result["reset_scope"])
-    return {"before": before, "after": after}
-
-
-def unhealthy_jobs(results):
-    """The restarted jobs whose wait did not end healthy, in result order."""
-    return [
-        {
-            "service_principal_id": result["service_principal_id"],
-            "job_id": result["job_id"],
-            "status_code_after": result["wait"]["status_code_after"],
-            "quarantine_reason_after": result["wait"]["quarantine_reason_after"],
-            "relapsed": result["wait"]["relapsed"],
-            "reason": result["wait"]["reason"],
-        }
-        for result in results
-        if result.get("wait") and not result["wait"]["healthy"]
-    ]
 
 
 def main():
@@ -472,7 +438,7 @@ def main():
     actions = [outcome.result["action"] for outcome in outcomes]
     result["changed"] = any(action in ("restarted", "would_restart") for action in actions)
     if module._diff:
-        result["diff"] = diff_for(outcomes)
+        result["diff"] = restart_diff(outcomes)
     if unhealthy or any(action in FAILED_ACTIONS for action in actions):
         module.fail_json(msg=failure_message(results, unhealthy), **result)
     module.exit_json(**result)

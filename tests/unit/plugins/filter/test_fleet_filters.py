@@ -13,7 +13,7 @@ from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     restart_candidates,
     tenant_entry,
 )
-from ansible_collections.entra.sync.plugins.module_utils.jobs import job_from_dict, parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_job
 
 QUARANTINED = {"job_id": "scim.1", "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "EncounteredQuarantineException"}
 FAILED = {"job_id": "scim.2", "template_id": "scim", "status_code": "Active", "last_execution_state": "Failed"}

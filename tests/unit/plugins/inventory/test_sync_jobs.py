@@ -14,8 +14,9 @@ from ansible.template import Templar
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils import inventory_hosts as ih
+from ansible_collections.entra.sync.plugins.module_utils.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils.discovery import Scan
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
 try:
@@ -140,6 +141,33 @@ def test_host_vars_and_condition_groups():
     assert ih.condition_groups(job(status="Paused", last_execution_state="EntryLevelErrors")) == ["entry_errors", "paused"]
     assert ih.condition_groups(job()) == []
     assert ih.host_vars({"job_id": "x"})["entra_sync_tenant_id"] is None
+
+
+def test_host_vars_carry_the_quarantine_error():
+    raw = {"id": "scim.1", "templateId": "scim", "schedule": {"state": "Active"},
+           "status": {"code": "Quarantine", "quarantine": {"reason": "", "error": {
+               "code": "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", "message": "401 from the app",
+               "tenantActionable": True}}}}
+    data = dict(parse_job(raw, {"id": sp_id(1), "displayName": "App"}).to_dict(), tenant_id=T1)
+    variables = ih.host_vars(data)
+    assert variables["entra_sync_quarantine_reason"] is None
+    assert variables["entra_sync_quarantine_error_code"] == "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
+    assert variables["entra_sync_quarantine_error_message"] == "401 from the app"
+    assert variables["entra_sync_quarantine_tenant_actionable"] is True
+    assert variables["entra_sync_quarantine"]["error"]["code"] == variables["entra_sync_quarantine_error_code"]
+    healthy = ih.host_vars(dict(parse_job({"id": "scim.2", "status": {"code": "Active"}}, {"id": sp_id(2)}).to_dict(), tenant_id=T1))
+    assert [healthy["entra_sync_quarantine_" + key] for key in ("error_code", "error_message", "tenant_actionable")] == [None, None, None]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ({"status": "Quarantine"}, ["quarantined"]),
+    ({"status": "quarantine", "last_execution_state": "failed"}, ["quarantined", "failed"]),  # any casing, as the modules read it
+    ({"status": "Active", "schedule_state": "PAUSED"}, ["paused"]),
+    ({"status": None, "schedule_state": None, "last_execution_state": None}, []),
+])
+def test_conditions_are_the_ones_sync_job_restart_matches(extra, expected):
+    data = job(**extra)
+    assert ih.job_conditions(data) == expected == list(matching_conditions(job_from_dict(data)))
 
 
 def test_describe_read_error():
@@ -342,3 +370,16 @@ def test_parse_option_errors_before_any_request(monkeypatch, options, message):
         harness.parse()
     assert "s3cret" not in str(caught.value)
     assert harness.calls == []
+
+
+def test_parse_host_vars_carry_the_quarantine_error(monkeypatch):
+    def scan():
+        raw = {"id": "scim.1", "templateId": "scim", "schedule": {"state": "Active"},
+               "status": {"code": "Quarantine", "quarantine": {"reason": None, "error": {"code": "TooManyDeletes", "message": "500 deletes"}}}}
+        return Scan(jobs=[parse_job(raw, {"id": sp_id(1), "displayName": "App 1"})], errors=[], service_principals_read=1)
+
+    inventory = Harness(monkeypatch, {}, {T1: scan}).parse()
+    host = inventory.get_host("app_1__scim.1").get_vars()
+    assert host["entra_sync_quarantine_reason"] is None
+    assert (host["entra_sync_quarantine_error_code"], host["entra_sync_quarantine_error_message"]) == ("TooManyDeletes", "500 deletes")
+    assert host["entra_sync_quarantine_tenant_actionable"] is None

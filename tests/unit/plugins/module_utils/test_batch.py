@@ -14,8 +14,8 @@ from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFil
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall
-from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
+from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (
     connection_reset,
     new_connection_error,

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, Scan, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
 
 
 def sp(index):

@@ -14,7 +14,8 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Outcome, Restarter, RestartPlan, run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, summarize
+from ansible_collections.entra.sync.plugins.module_utils.results import summarize
+from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget
 
 SP_ID = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
 OTHER_SP_ID = "11111111-2222-4333-8444-555555555555"

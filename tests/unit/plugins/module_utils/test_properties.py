@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Property tests (hypothesis) that complete test_jobs.py's: every pure decision is total over hostile input.
+"""Property tests (hypothesis) that complete test_job.py's and test_scope.py's: every pure decision is total over hostile input.
 
-test_jobs.py already proves parse_job never raises and the reset scope round-trips. Here:
+test_job.py already proves parse_job never raises, and test_scope.py that the reset scope round-trips. Here:
 - job_from_dict (the fleet playbook's view of a job) never raises, and decides exactly as parse_job does on the same
   job, so the playbook's restart_candidates and the module's pre-check can never disagree;
 - decide_restart and decide_state are total: any job, any conditions -> a Decision or an InputError, nothing else, and
@@ -31,31 +31,22 @@ from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     report_entry,
     restart_candidates,
 )
+from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS, Decision, decide_restart, decide_state, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
-from ansible_collections.entra.sync.plugins.module_utils.job_state import STATE_ACTIONS, decide_state, summarize_states
-from ansible_collections.entra.sync.plugins.module_utils.jobs import (
-    ACTIONS,
+from ansible_collections.entra.sync.plugins.module_utils.job import (
     EXECUTION_STATES,
     QUARANTINE_REASONS,
-    RESET_SCOPE_FLAGS,
-    RESTART_CONDITIONS,
     SCHEDULE_STATES,
     STATUS_CODES,
-    Decision,
     Job,
-    build_reset_scope,
-    decide_restart,
     job_from_dict,
-    normalize_job_targets,
     parse_job,
-    parse_reset_scope,
-    summarize,
-    validate_conditions,
-    validate_job_id,
-    validate_service_principal_id,
 )
+from ansible_collections.entra.sync.plugins.module_utils.results import ACTIONS, STATE_ACTIONS, summarize
+from ansible_collections.entra.sync.plugins.module_utils.scope import RESET_SCOPE_FLAGS, build_reset_scope, parse_reset_scope
+from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets, validate_job_id, validate_service_principal_id
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
 JSON_VALUES = st.recursive(
@@ -286,7 +277,7 @@ RESULTS = st.lists(st.one_of(
 @settings(max_examples=120, deadline=None)
 @given(results=RESULTS)
 def test_summaries_always_add_up(results):
-    for counts in (summarize(results), summarize_states(results)):
+    for counts in (summarize(results), summarize(results, STATE_ACTIONS)):
         assert counts["total"] == len(results)
         assert sum(value for key, value in counts.items() if key != "total") == len(results)
     counts = action_counts(results)

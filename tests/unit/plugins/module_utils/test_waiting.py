@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import parse_job, status_phrase
 from ansible_collections.entra.sync.plugins.module_utils.waiting import (
     WaitPolicy,
     Watch,
@@ -231,3 +232,15 @@ def test_wait_for_many_jobs_on_one_clock():
 
 def test_wait_for_nothing():
     assert wait_for([], lambda watch: None, POLICY, lambda items, worker: [], clock=lambda: 0.0, sleep=lambda s: None) == []
+
+
+@pytest.mark.parametrize("last, words", [
+    (job("Paused", "TooManyDeletes", OLD_BEGAN, schedule="Paused"), "status Paused, quarantine reason TooManyDeletes"),
+    (job(None), "status unknown"),
+    (None, "status unknown"),
+])
+def test_timeout_report_words_the_status_as_the_decisions_do(last, words):
+    watch = replace(begin(), polls=3, last=last, verdict="timeout", finished=110.0)
+    assert report(watch, POLICY)["reason"] == f"not healthy within wait_timeout 10 s: {words}"
+    if last is not None:
+        assert status_phrase(last) == words

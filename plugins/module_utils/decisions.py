@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""sync_job's desired state: start only a paused or quarantined job, pause only one that is not paused.
+"""The two decisions about one job: restart it or not (restart_if), and start or pause it or not (sync_job's state).
 
 Pure: no I/O. Microsoft warns against calling start repeatedly while a job runs (graph-facts.md), so an Active,
 NotRun or NotConfigured job is never started, and a job whose status can't be read is never started either.
@@ -14,21 +14,94 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.jobs import Job, describe_status, parse_job
+from ansible_collections.entra.sync.plugins.module_utils.job import Job, describe_status, last_run_phrase, parse_job, schedule_phrase, status_phrase
+from ansible_collections.entra.sync.plugins.module_utils.targets import show_value
 
 __all__ = [
     "JOB_STATES",
-    "STATE_ACTIONS",
+    "RESTART_CONDITIONS",
+    "Decision",
     "StateDecision",
+    "decide_restart",
     "decide_state",
     "expected_status",
-    "summarize_states",
+    "matching_conditions",
+    "validate_conditions",
     "validate_state",
 ]
 
+
+# ---------------------------------------------------------------------------------------------------
+# restart_if: restart or leave alone
+
+RESTART_CONDITIONS = ("always", "quarantined", "failed", "entry_errors", "paused")
+_VALID_CONDITIONS = ", ".join(RESTART_CONDITIONS)
+
+
+def validate_conditions(values: object) -> list[str]:
+    """restart_if as a deduplicated list in the user's order, or InputError."""
+    if isinstance(values, str):
+        values = values.split(",") if values.strip() else []
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InputError(f"restart_if is empty: give one or more of {_VALID_CONDITIONS} (always restarts whatever the status)")
+    conditions = []
+    for value in values:
+        condition = value.strip().lower() if isinstance(value, str) else value
+        if condition not in RESTART_CONDITIONS:
+            raise InputError(f"restart_if {show_value(value)} is not a condition: valid conditions are {_VALID_CONDITIONS}")
+        if condition not in conditions:
+            conditions.append(condition)
+    return conditions
+
+
+def _paused_phrase(job: Job) -> str:
+    return status_phrase(job) if job.status_code == "Paused" else schedule_phrase(job)
+
+
+# The status conditions are Job properties of the same name; this says which fact a match reports.
+_MATCHED_FACT = {
+    "quarantined": status_phrase,
+    "failed": last_run_phrase,
+    "entry_errors": last_run_phrase,
+    "paused": _paused_phrase,
+}
+
+
+def matching_conditions(job: Job) -> tuple[str, ...]:
+    """The status conditions (all but 'always') that the job matches, in RESTART_CONDITIONS order."""
+    return tuple(condition for condition in _MATCHED_FACT if getattr(job, condition))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to restart a job, why (one line for the user), and which restart_if conditions matched."""
+
+    restart: bool
+    reason: str
+    matched: tuple[str, ...] = ()
+
+
+def decide_restart(job: Job | Mapping, conditions: object) -> Decision:
+    """Restart or leave alone, and why. Pure; defined for every job, including an unreadable one.
+
+    ``job`` may also be raw Graph job JSON. ``conditions`` is restart_if; InputError if it is invalid.
+    """
+    if not isinstance(job, Job):
+        job = parse_job(job)
+    wanted = validate_conditions(conditions)
+    if "always" in wanted:
+        return Decision(True, f"restart_if always: {describe_status(job)}", ("always",))
+    matched = tuple(condition for condition in wanted if getattr(job, condition))
+    if not matched:
+        return Decision(False, f"{describe_status(job)}: matches none of restart_if [{', '.join(wanted)}]")
+    reasons = [f"{_MATCHED_FACT[condition](job)} matches restart_if {condition}" for condition in matched]
+    return Decision(True, "; ".join(reasons), matched)
+
+
+# ---------------------------------------------------------------------------------------------------
+# sync_job's state: start, pause or leave alone
+
 JOB_STATES = ("started", "paused")
-# Every action sync_job reports; summarize_states counts each of them.
-STATE_ACTIONS = ("started", "paused", "would_start", "would_pause", "skipped", "failed", "unknown")
 RUNNING_WARNING = "Microsoft warns against starting a job that is running"
 
 
@@ -92,22 +165,10 @@ def decide_state(job: Job | Mapping, state: str) -> StateDecision:
 
 
 def expected_status(job: Job, state: str) -> dict:
-    """The status diff mode shows after start/pause, as expected (not read back): same keys as jobs.status_diff."""
+    """The status diff mode shows after start/pause, as expected (not read back): same keys as job.status_diff."""
     if state == "started":
         return {"status_code": "Active", "schedule_state": "Active", "quarantine_reason": None,
                 "last_execution_state": job.last_execution_state}
     # A pause keeps the quarantine object: that is how "code Paused with a quarantine" happens.
     return {"status_code": "Paused", "schedule_state": "Paused", "quarantine_reason": job.quarantine_reason,
             "last_execution_state": job.last_execution_state}
-
-
-def summarize_states(results) -> dict[str, int]:
-    """Counts per sync_job action, every action present, plus total; an unknown action counts as unknown."""
-    counts = dict.fromkeys(STATE_ACTIONS, 0)
-    total = 0
-    for result in results:
-        action = result.get("action") if isinstance(result, Mapping) else getattr(result, "action", None)
-        counts[action if action in STATE_ACTIONS else "unknown"] += 1
-        total += 1
-    counts["total"] = total
-    return counts
