@@ -3,7 +3,7 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
