@@ -1,11 +1,18 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Sign-in with an app registration's certificate: a PEM file (key + certificate) or a PFX/PKCS#12 file.
+
+MSAL gets the private key and the public certificate without a thumbprint, so it signs the assertion with PS256 and
+the certificate's SHA-256 thumbprint (x5t#S256); the SHA-1 `thumbprint` form is deprecated.
 """
 
 import hashlib
+import re
 
-from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import ConfidentialClientCredential
+from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import ConfidentialClientCredential, import_msal
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+
+# From this release on, MSAL computes the SHA-256 thumbprint from public_certificate when no thumbprint is given.
+MSAL_SHA256_RELEASE = (1, 35)
 
 
 class CertificateCredential(ConfidentialClientCredential):
@@ -28,7 +35,8 @@ class CertificateCredential(ConfidentialClientCredential):
     def _client_credential(self):
         if self._loaded is None:
             self.validate()
-        return dict(self._loaded)
+        check_msal_release(getattr(import_msal("for certificates"), "__version__", "0"))
+        return msal_client_credential(self._loaded)
 
     def _client_credential_identity(self):
         if self._loaded is None:
@@ -36,8 +44,24 @@ class CertificateCredential(ConfidentialClientCredential):
         return (self.settings.client_certificate_path, self._loaded["thumbprint"])
 
 
+def msal_client_credential(loaded):
+    """MSAL's current certificate form: the key and the public certificate, from which it takes the SHA-256 thumbprint."""
+    return {"private_key": loaded["private_key"], "public_certificate": loaded["public_certificate"]}
+
+
+def check_msal_release(version):
+    """Refuse an msal too old to sign with the SHA-256 thumbprint (it would need the deprecated SHA-1 one)."""
+    release = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if release < MSAL_SHA256_RELEASE:
+        raise AuthError(
+            "Certificates need msal %d.%d or newer, which signs with the certificate's SHA-256 thumbprint; msal %s is "
+            "installed: pip install --upgrade 'msal>=%d.%d'." % (MSAL_SHA256_RELEASE + (version,) + MSAL_SHA256_RELEASE)
+        )
+
+
 def load_certificate(path, password):
-    """Read a PEM (private key + certificate) or PFX file into MSAL's credential dict."""
+    """Read a PEM (private key + certificate) or PFX file: its PEM private key, PEM certificate and SHA-1 thumbprint
+    (the one the Azure portal shows, used here only to tell certificates apart)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -58,7 +82,7 @@ def load_certificate(path, password):
     der = cert.public_bytes(serialization.Encoding.DER)
     return {
         "private_key": private_key.decode("ascii"),
-        "thumbprint": hashlib.sha1(der).hexdigest(),  # nosec: the thumbprint Entra registers is SHA-1 by definition
+        "thumbprint": hashlib.sha1(der).hexdigest(),  # nosec: identifies the certificate; MSAL signs with SHA-256
         "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
     }
 

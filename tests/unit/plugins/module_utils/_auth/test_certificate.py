@@ -6,15 +6,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+
+import jwt
+import msal
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential, load_certificate
+from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential, check_msal_release, load_certificate
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
+    CLIENT,
     PASSWORD,
+    TENANT,
     app_settings,
     cert_pem,
     key_pem,
@@ -145,12 +153,79 @@ def test_certificate_credential_loads_at_validate(tmp_path, key_and_cert):
     credential = credential_from_settings(app_settings(client_certificate_path=str(path)))
     assert isinstance(credential, CertificateCredential)
     client_credential = credential._client_credential()
-    assert client_credential["thumbprint"] == sha1_of(cert)
-    client_credential["thumbprint"] = "changed"
-    assert credential._client_credential()["thumbprint"] == sha1_of(cert)
+    # MSAL's current form: no SHA-1 thumbprint, so MSAL signs with the certificate's SHA-256 thumbprint (x5t#S256).
+    assert client_credential == {"private_key": key_pem(key).decode(), "public_certificate": cert_pem(cert).decode()}
+    client_credential["private_key"] = "changed"
+    assert credential._client_credential()["private_key"] == key_pem(key).decode()
 
 
 def test_certificate_credential_refuses_an_unreadable_file_before_any_request(tmp_path):
     with pytest.raises(AuthError) as info:
         credential_from_settings(app_settings(client_certificate_path=str(tmp_path / "nope.pem"), client_certificate_password=PASSWORD))
     assert PASSWORD not in str(info.value)
+
+
+@pytest.mark.parametrize("version", ["1.35.0", "1.39.0", "1.40.0b1", "2.0"])
+def test_msal_that_signs_with_sha256_is_accepted(version):
+    check_msal_release(version)
+
+
+@pytest.mark.parametrize("version", ["1.29.0", "1.34.2", "0"])
+def test_msal_too_old_for_sha256_is_refused_saying_how_to_upgrade(version):
+    with pytest.raises(AuthError) as info:
+        check_msal_release(version)
+    text = str(info.value)
+    assert "msal 1.35 or newer" in text and "msal %s is installed" % version in text
+    assert "pip install --upgrade 'msal>=1.35'" in text
+
+
+class DiscoveryAndTokenEndpoint:
+    """MSAL's http_client: answers the authority's OpenID discovery, and records the token request."""
+
+    def __init__(self, authority):
+        self.authority = authority
+        self.token_requests = []
+
+    def get(self, url, params=None, headers=None, **kwargs):
+        assert url.startswith(self.authority)
+        body = {"issuer": self.authority + "/v2.0", "token_endpoint": self.authority + "/oauth2/v2.0/token",
+                "authorization_endpoint": self.authority + "/oauth2/v2.0/authorize"}
+        return FakeResponse(200, json.dumps(body))
+
+    def post(self, url, params=None, data=None, headers=None, **kwargs):
+        self.token_requests.append(dict(data))
+        return FakeResponse(200, json.dumps({"access_token": "msal-token", "expires_in": 3600, "token_type": "Bearer"}))
+
+    def close(self):
+        pass
+
+
+class FakeResponse:
+    def __init__(self, status_code, text):
+        self.status_code = status_code
+        self.text = text
+        self.headers = {}
+
+    def raise_for_status(self):
+        pass
+
+
+@pytest.mark.filterwarnings("ignore:The RSA key is 1024 bits")
+def test_msal_signs_the_assertion_with_the_sha256_thumbprint(tmp_path, key_and_cert, monkeypatch):
+    """Real MSAL over a recorded token endpoint: PS256 and x5t#S256, no SHA-1 x5t."""
+    key, cert = key_and_cert
+    path = tmp_path / "app.pem"
+    path.write_bytes(key_pem(key) + cert_pem(cert))
+    credential = credential_from_settings(app_settings(client_certificate_path=str(path)))
+    endpoint = DiscoveryAndTokenEndpoint("%s/%s" % (credential.settings.authority_host, TENANT))
+    app = msal.ConfidentialClientApplication(CLIENT, client_credential=credential._client_credential(), authority=endpoint.authority,
+                                             instance_discovery=False, http_client=endpoint)
+    monkeypatch.setattr(credential, "_app", lambda: app)
+    assert credential.get_token().token == "msal-token"
+    assertion = endpoint.token_requests[0]["client_assertion"]
+    header = jwt.get_unverified_header(assertion)
+    sha256 = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest()
+    assert header["alg"] == "PS256"
+    thumbprint = header["x5t#S256"].rstrip("=")
+    assert base64.urlsafe_b64decode(thumbprint + "=" * (-len(thumbprint) % 4)) == sha256
+    assert "x5t" not in header
