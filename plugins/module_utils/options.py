@@ -28,6 +28,10 @@ ENV_FALLBACKS = {
     "ca_path": ["ENTRA_SYNC_CA_PATH"],
 }
 
+# What a GitHub Actions job with `permissions: id-token: write` gets instead of a token file: the URL of its OIDC
+# token service and the secret that authorizes a request to it.
+GITHUB_OIDC_ENV = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+
 MAX_TIMEOUT = 300
 MAX_RETRIES = 10
 
@@ -109,6 +113,8 @@ class ConnectionSettings:
     managed_identity: str = None
     access_token: str = field(default=None, repr=False)
     validate_certs: bool = True
+    github_oidc_request_url: str = None
+    github_oidc_request_token: str = field(default=None, repr=False)
 
     @property
     def graph_base(self):
@@ -120,14 +126,17 @@ class ConnectionSettings:
 
     def secret_values(self):
         """Every secret these settings hold, so error text can be scrubbed of them."""
-        return [value for value in (self.client_secret, self.client_certificate_password, self.access_token) if value]
+        return [value for value in (self.client_secret, self.client_certificate_password, self.access_token,
+                                     self.github_oidc_request_token) if value]
 
 
-def settings_from_options(get_option):
+def settings_from_options(get_option, environ=None):
     """Build ConnectionSettings from a callable name -> value (AnsibleModule.params.get or a plugin's get_option).
 
+    GitHub Actions' OIDC variables are read from `environ` (default os.environ): the platform sets them, no play does.
     Every check here is local: nothing is sent before the settings are known to be usable.
     """
+    environ = os.environ if environ is None else environ
     def text(name):
         value = get_option(name)
         if isinstance(value, str):
@@ -186,4 +195,6 @@ def settings_from_options(get_option):
         federated_token_file=text("federated_token_file"),
         managed_identity=text("managed_identity"),
         access_token=text("access_token"),
+        github_oidc_request_url=(environ.get(GITHUB_OIDC_ENV[0]) or "").strip() or None,
+        github_oidc_request_token=(environ.get(GITHUB_OIDC_ENV[1]) or "").strip() or None,
     )

@@ -10,6 +10,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.base import MISSI
 from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.client_secret import ClientSecretCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
+from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import uses_github_oidc
 from ansible_collections.entra.sync.plugins.module_utils._auth.managed_identity import ManagedIdentityCredential
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 
@@ -33,7 +34,11 @@ METHOD_INPUTS = (
 
 
 def pick_auth_method(settings):
-    """Decide the sign-in method (pure). Returns (method, refresh_method_or_None); raises AuthError on conflicts."""
+    """Decide the sign-in method (pure). Returns (method, refresh_method_or_None); raises AuthError on conflicts.
+
+    A GitHub Actions job's OIDC variables are there in every job allowed to ask for a token, so they choose
+    federated_token only when no credential was given: they never conflict with one.
+    """
     given = [method for method, option in METHOD_INPUTS if getattr(settings, option)]
     has_token = bool(settings.access_token)
     if settings.auth_method != "auto":
@@ -47,6 +52,8 @@ def pick_auth_method(settings):
             "Conflicting credentials: %s are all set (as options or through their AZURE_* env vars). Remove all but one, "
             "or set auth_method to the one to use." % ", ".join(options)
         )
+    if not given and uses_github_oidc(settings):
+        given = ["federated_token"]
     if has_token:
         return "access_token", (given[0] if given else None)
     if given:

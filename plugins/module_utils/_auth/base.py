@@ -22,8 +22,9 @@ REFRESH_MARGIN_MAX = 300
 
 MISSING_CREDENTIAL_HELP = (
     "set one of client_secret (env AZURE_CLIENT_SECRET or AZURE_SECRET), client_certificate_path "
-    "(env AZURE_CLIENT_CERTIFICATE_PATH), federated_token_file (env AZURE_FEDERATED_TOKEN_FILE), "
-    "managed_identity, or access_token (env ENTRA_SYNC_ACCESS_TOKEN, as set by the entra.sync.graph_auth role)"
+    "(env AZURE_CLIENT_CERTIFICATE_PATH), federated_token_file (env AZURE_FEDERATED_TOKEN_FILE; in GitHub Actions "
+    "grant the job id-token: write instead), managed_identity, or access_token (env ENTRA_SYNC_ACCESS_TOKEN, as set by "
+    "the entra.sync.graph_auth role)"
 )
 
 # AADSTS codes a user can act on, and what to do about each.
@@ -35,8 +36,8 @@ SIGN_IN_HINTS = {
     "AADSTS700027": "the certificate is not registered on the app (or its thumbprint differs): upload it to the app registration",
     "AADSTS700024": (
         "the client assertion has expired: the federated token file must hold a current token; the platform that writes it "
-        "(AKS workload identity, GitHub Actions, ...) rotates it, so point federated_token_file (env AZURE_FEDERATED_TOKEN_FILE) "
-        "at the file it keeps fresh rather than a copy"
+        "(AKS workload identity, ...) rotates it, so point federated_token_file (env AZURE_FEDERATED_TOKEN_FILE) "
+        "at the file it keeps fresh rather than a copy; in GitHub Actions leave it unset so a fresh token is requested"
     ),
     "AADSTS70021": (
         "no federated credential on the app matches the token's issuer, subject and audience: add one to the app registration "

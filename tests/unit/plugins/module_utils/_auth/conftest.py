@@ -2,15 +2,23 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fixtures of the credential tests: a fake clock, and a certificate from the sandbox's one builder."""
+"""Fixtures of the credential tests: a fake clock, a certificate, and no GitHub Actions variables from the runner."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._auth import access_token, base
+from ansible_collections.entra.sync.plugins.module_utils.options import GITHUB_OIDC_ENV
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import Clock
 from entra_sandbox.certs import self_signed_certificate
+
+
+@pytest.fixture(autouse=True)
+def no_github_actions_oidc(monkeypatch):
+    """A GitHub runner that runs these tests may set the OIDC variables; `auto` must not see them unless a test sets them."""
+    for name in GITHUB_OIDC_ENV:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
