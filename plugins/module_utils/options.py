@@ -151,21 +151,9 @@ def settings_from_options(get_option, environ=None):
     authority = text("authority_host")
     authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host
 
-    timeout = _number("timeout", get_option("timeout"), 30.0, float)
-    if not 0 < timeout <= MAX_TIMEOUT:
-        raise OptionError("timeout %s is out of range: give seconds per request, more than 0 and at most %d." % (timeout, MAX_TIMEOUT))
-    max_retries = _number("max_retries", get_option("max_retries"), 5, int)
-    if not 0 <= max_retries <= MAX_RETRIES:
-        raise OptionError("max_retries %s is out of range: use 0 to %d." % (max_retries, MAX_RETRIES))
+    timeout, max_retries = _limits(get_option)
 
-    tenant_id = text("tenant_id")
-    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
-        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
-    if tenant_id is not None and not _TENANT_RE.match(tenant_id):
-        raise OptionError(
-            "tenant_id %r is neither a GUID nor a domain name: use the directory (tenant) id, e.g. "
-            "00000000-0000-0000-0000-000000000000, or a verified domain such as contoso.onmicrosoft.com." % tenant_id[:80]
-        )
+    tenant_id = _tenant_id(text("tenant_id"))
 
     validate_certs = get_option("validate_certs")
     validate_certs = True if validate_certs is None else bool(validate_certs)
@@ -195,6 +183,34 @@ def settings_from_options(get_option, environ=None):
         federated_token_file=text("federated_token_file"),
         managed_identity=text("managed_identity"),
         access_token=text("access_token"),
-        github_oidc_request_url=(environ.get(GITHUB_OIDC_ENV[0]) or "").strip() or None,
-        github_oidc_request_token=(environ.get(GITHUB_OIDC_ENV[1]) or "").strip() or None,
+        github_oidc_request_url=_env_text(environ, GITHUB_OIDC_ENV[0]),
+        github_oidc_request_token=_env_text(environ, GITHUB_OIDC_ENV[1]),
     )
+
+
+def _limits(get_option):
+    """(timeout, max_retries), each checked against its range."""
+    timeout = _number("timeout", get_option("timeout"), 30.0, float)
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise OptionError("timeout %s is out of range: give seconds per request, more than 0 and at most %d." % (timeout, MAX_TIMEOUT))
+    max_retries = _number("max_retries", get_option("max_retries"), 5, int)
+    if not 0 <= max_retries <= MAX_RETRIES:
+        raise OptionError("max_retries %s is out of range: use 0 to %d." % (max_retries, MAX_RETRIES))
+    return timeout, max_retries
+
+
+def _tenant_id(tenant_id):
+    """tenant_id as given, or an OptionError for a value Entra cannot sign an app in to."""
+    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
+        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
+    if tenant_id is not None and not _TENANT_RE.match(tenant_id):
+        raise OptionError(
+            "tenant_id %r is neither a GUID nor a domain name: use the directory (tenant) id, e.g. "
+            "00000000-0000-0000-0000-000000000000, or a verified domain such as contoso.onmicrosoft.com." % tenant_id[:80]
+        )
+    return tenant_id
+
+
+def _env_text(environ, name):
+    """An environment variable's value, stripped; None when unset or empty."""
+    return (environ.get(name) or "").strip() or None
