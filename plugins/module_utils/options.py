@@ -126,8 +126,8 @@ class ConnectionSettings:
 
     def secret_values(self):
         """Every secret these settings hold, so error text can be scrubbed of them."""
-        return [value for value in (self.client_secret, self.client_certificate_password, self.access_token,
-                                     self.github_oidc_request_token) if value]
+        secrets = (self.client_secret, self.client_certificate_password, self.access_token, self.github_oidc_request_token)
+        return [value for value in secrets if value]
 
 
 def settings_from_options(get_option, environ=None):
@@ -137,6 +137,7 @@ def settings_from_options(get_option, environ=None):
     Every check here is local: nothing is sent before the settings are known to be usable.
     """
     environ = os.environ if environ is None else environ
+
     def text(name):
         value = get_option(name)
         if isinstance(value, str):

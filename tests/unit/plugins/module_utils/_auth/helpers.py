@@ -89,6 +89,7 @@ def secret_credential(monkeypatch, app):
     monkeypatch.setattr(credential, "_app", lambda: app)
     return credential
 
+
 def sha1_of(cert):
     return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
@@ -100,4 +101,3 @@ def key_pem(key, password=None):
 
 def cert_pem(cert):
     return cert.public_bytes(serialization.Encoding.PEM)
-

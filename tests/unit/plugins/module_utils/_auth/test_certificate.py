@@ -32,6 +32,7 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helper
 # ---------------------------------------------------------------------------------------------------
 # Certificates
 
+
 def assert_loaded(loaded, key, cert):
     assert set(loaded) == {"private_key", "thumbprint", "public_certificate"}
     assert loaded["thumbprint"] == sha1_of(cert)

@@ -20,7 +20,6 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helper
 # MSAL results, with a stand-in for the ConfidentialClientApplication
 
 
-
 def test_msal_success(monkeypatch, clock):
     app = FakeApp({"access_token": "msal-token", "expires_in": 1800, "token_source": "cache"})
     token = secret_credential(monkeypatch, app).get_token()
