@@ -24,7 +24,8 @@ options:
   client_certificate_path:
     description:
       - Path to the app's certificate, either a PEM file holding the private key and the certificate, or a PFX (PKCS#12) file.
-      - The thumbprint is computed from the certificate.
+      - MSAL signs the sign-in assertion with the certificate's SHA-256 thumbprint (C(x5t#S256)), computed from the certificate;
+        this needs msal 1.35 or newer.
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
     type: path
   client_certificate_password:
@@ -34,9 +35,12 @@ options:
     type: str
   federated_token_file:
     description:
-      - Path to a file holding a workload identity federation token (AKS workload identity, GitHub Actions OIDC).
+      - Path to a file holding a workload identity federation token, such as the one AKS workload identity projects into the pod.
       - The file is read again at every sign-in, so a rotated token keeps working.
       - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used.
+      - "GitHub Actions writes no token file. In a job with C(permissions: id-token: write), leave this unset: with
+        E(ACTIONS_ID_TOKEN_REQUEST_URL) and E(ACTIONS_ID_TOKEN_REQUEST_TOKEN) set (GitHub sets both), a fresh token is requested
+        from GitHub at every sign-in, with audience C(api://AzureADTokenExchange)."
     type: path
   managed_identity:
     description:
@@ -48,6 +52,8 @@ options:
       - How to sign in.
       - V(auto) picks from the credentials given and fails when more than one of O(client_secret), O(client_certificate_path),
         O(federated_token_file) and O(managed_identity) is set.
+      - With V(auto) and none of them set, a GitHub Actions job's E(ACTIONS_ID_TOKEN_REQUEST_URL) and E(ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+        select V(federated_token).
       - With V(auto), an O(access_token) is used first; if a credential is given too, it is used to refresh the token.
     type: str
     default: auto
@@ -101,9 +107,11 @@ options:
     default: 5
 requirements:
   - requests
-  - msal >= 1.29 (not needed with O(access_token) alone)
+  - msal >= 1.35 (not needed with O(access_token) alone)
+  - cryptography, for O(client_certificate_path) (msal brings it)
 notes:
-  - Secrets (O(client_secret), O(client_certificate_password), O(access_token)) are never returned or logged.
+  - Secrets (O(client_secret), O(client_certificate_password), O(access_token), E(ACTIONS_ID_TOKEN_REQUEST_TOKEN)) are never
+    returned or logged.
 """
 
     ACTION_GROUP = r"""

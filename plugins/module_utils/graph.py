@@ -20,7 +20,7 @@ try:
 except ImportError:
     HAS_REQUESTS = False
 
-from ansible_collections.entra.sync.plugins.module_utils.auth import jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth import jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer, spacing_for_rate

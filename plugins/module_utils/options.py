@@ -28,6 +28,10 @@ ENV_FALLBACKS = {
     "ca_path": ["ENTRA_SYNC_CA_PATH"],
 }
 
+# What a GitHub Actions job with `permissions: id-token: write` gets instead of a token file: the URL of its OIDC
+# token service and the secret that authorizes a request to it.
+GITHUB_OIDC_ENV = ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+
 MAX_TIMEOUT = 300
 MAX_RETRIES = 10
 
@@ -109,6 +113,8 @@ class ConnectionSettings:
     managed_identity: str = None
     access_token: str = field(default=None, repr=False)
     validate_certs: bool = True
+    github_oidc_request_url: str = None
+    github_oidc_request_token: str = field(default=None, repr=False)
 
     @property
     def graph_base(self):
@@ -120,14 +126,18 @@ class ConnectionSettings:
 
     def secret_values(self):
         """Every secret these settings hold, so error text can be scrubbed of them."""
-        return [value for value in (self.client_secret, self.client_certificate_password, self.access_token) if value]
+        secrets = (self.client_secret, self.client_certificate_password, self.access_token, self.github_oidc_request_token)
+        return [value for value in secrets if value]
 
 
-def settings_from_options(get_option):
+def settings_from_options(get_option, environ=None):
     """Build ConnectionSettings from a callable name -> value (AnsibleModule.params.get or a plugin's get_option).
 
+    GitHub Actions' OIDC variables are read from `environ` (default os.environ): the platform sets them, no play does.
     Every check here is local: nothing is sent before the settings are known to be usable.
     """
+    environ = os.environ if environ is None else environ
+
     def text(name):
         value = get_option(name)
         if isinstance(value, str):
@@ -142,21 +152,9 @@ def settings_from_options(get_option):
     authority = text("authority_host")
     authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host
 
-    timeout = _number("timeout", get_option("timeout"), 30.0, float)
-    if not 0 < timeout <= MAX_TIMEOUT:
-        raise OptionError("timeout %s is out of range: give seconds per request, more than 0 and at most %d." % (timeout, MAX_TIMEOUT))
-    max_retries = _number("max_retries", get_option("max_retries"), 5, int)
-    if not 0 <= max_retries <= MAX_RETRIES:
-        raise OptionError("max_retries %s is out of range: use 0 to %d." % (max_retries, MAX_RETRIES))
+    timeout, max_retries = _limits(get_option)
 
-    tenant_id = text("tenant_id")
-    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
-        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
-    if tenant_id is not None and not _TENANT_RE.match(tenant_id):
-        raise OptionError(
-            "tenant_id %r is neither a GUID nor a domain name: use the directory (tenant) id, e.g. "
-            "00000000-0000-0000-0000-000000000000, or a verified domain such as contoso.onmicrosoft.com." % tenant_id[:80]
-        )
+    tenant_id = _tenant_id(text("tenant_id"))
 
     validate_certs = get_option("validate_certs")
     validate_certs = True if validate_certs is None else bool(validate_certs)
@@ -186,4 +184,34 @@ def settings_from_options(get_option):
         federated_token_file=text("federated_token_file"),
         managed_identity=text("managed_identity"),
         access_token=text("access_token"),
+        github_oidc_request_url=_env_text(environ, GITHUB_OIDC_ENV[0]),
+        github_oidc_request_token=_env_text(environ, GITHUB_OIDC_ENV[1]),
     )
+
+
+def _limits(get_option):
+    """(timeout, max_retries), each checked against its range."""
+    timeout = _number("timeout", get_option("timeout"), 30.0, float)
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise OptionError("timeout %s is out of range: give seconds per request, more than 0 and at most %d." % (timeout, MAX_TIMEOUT))
+    max_retries = _number("max_retries", get_option("max_retries"), 5, int)
+    if not 0 <= max_retries <= MAX_RETRIES:
+        raise OptionError("max_retries %s is out of range: use 0 to %d." % (max_retries, MAX_RETRIES))
+    return timeout, max_retries
+
+
+def _tenant_id(tenant_id):
+    """tenant_id as given, or an OptionError for a value Entra cannot sign an app in to."""
+    if tenant_id is not None and tenant_id.lower() in ("common", "organizations", "consumers"):
+        raise OptionError("tenant_id %r cannot be used for an application sign-in: give the directory (tenant) id." % tenant_id)
+    if tenant_id is not None and not _TENANT_RE.match(tenant_id):
+        raise OptionError(
+            "tenant_id %r is neither a GUID nor a domain name: use the directory (tenant) id, e.g. "
+            "00000000-0000-0000-0000-000000000000, or a verified domain such as contoso.onmicrosoft.com." % tenant_id[:80]
+        )
+    return tenant_id
+
+
+def _env_text(environ, name):
+    """An environment variable's value, stripped; None when unset or empty."""
+    return (environ.get(name) or "").strip() or None

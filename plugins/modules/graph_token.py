@@ -85,8 +85,8 @@ auth_method:
 import datetime
 from dataclasses import replace
 
+from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, OptionError
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 

@@ -33,9 +33,9 @@ class ClientCertificate:
     public_key: object
 
 
-def make_client_certificate(state_dir, common_name, password):
-    """Self-signed RSA certificate for certificate credentials; writes cert.pem (key + cert) and cert.pfx."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def self_signed_certificate(common_name, key_size=2048, valid_days=365):
+    """(RSA private key, self-signed certificate): the one certificate builder of the sandbox and the unit tests."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -45,9 +45,15 @@ def make_client_certificate(state_dir, common_name, password):
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
+        .not_valid_after(now + datetime.timedelta(days=valid_days))
         .sign(key, hashes.SHA256())
     )
+    return key, cert
+
+
+def make_client_certificate(state_dir, common_name, password):
+    """Self-signed RSA certificate for certificate credentials; writes cert.pem (key + cert) and cert.pfx."""
+    key, cert = self_signed_certificate(common_name)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     pem_path = os.path.join(state_dir, "cert.pem")

@@ -6,7 +6,7 @@ import uuid
 
 from aiohttp import web
 
-from . import admin, signin
+from . import admin, github_oidc, signin
 from .appkeys import GRAPH_KEY, SANDBOX_KEY
 from .batch import run_batch
 from .errors import error_body
@@ -86,6 +86,7 @@ def build_app(sandbox):
     admin.add_routes(app)
     app.router.add_route("*", "/v1.0/{tail:.*}", graph_handler)
     signin.add_routes(app)
+    github_oidc.add_routes(app)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
 

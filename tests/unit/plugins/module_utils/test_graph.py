@@ -25,7 +25,7 @@ import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.entra.sync.plugins.module_utils import graph
-from ansible_collections.entra.sync.plugins.module_utils.auth import AccessToken
+from ansible_collections.entra.sync.plugins.module_utils._auth import AccessToken
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, backoff_delay, quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
