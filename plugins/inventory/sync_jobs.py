@@ -137,11 +137,11 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
     check_shared_access_token,
     condition_groups,

@@ -3,10 +3,10 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.auth import credential_from_settings, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.options import graph_argspec, settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
 

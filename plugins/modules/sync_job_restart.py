@@ -344,6 +344,7 @@ throttling:
   sample: {"write_rate": 19.8, "read_rate": null}
 """
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, Restarter, RestartPlan, failure_message, given_statuses
@@ -357,7 +358,6 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     validate_job_id,
     validate_service_principal_id,
 )
-from ansible_collections.entra.sync.plugins.module_utils.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 
 

@@ -31,9 +31,9 @@ from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     report_entry,
     restart_candidates,
 )
-from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import quote_segment
+from ansible_collections.entra.sync.plugins.module_utils._graph.messages import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.job_state import STATE_ACTIONS, decide_state, summarize_states
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     ACTIONS,
