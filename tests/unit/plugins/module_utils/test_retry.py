@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BatchCall
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import Answer, error_for
 from ansible_collections.entra.sync.plugins.module_utils._graph.retry import (
     FAIL,
@@ -22,6 +23,7 @@ from ansible_collections.entra.sync.plugins.module_utils._graph.retry import (
     resend_is_safe,
     retry_delay,
 )
+from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import response, scripted
 
 MAX = 3
 SPENT = Tries(MAX, 0, 0)
@@ -155,3 +157,16 @@ def test_an_answer_reads_retry_after_only_on_errors():
     assert Answer.of(429, None, "2").retry_after == 2.0
     assert Answer.of(200, None, "2").retry_after is None
     assert Answer.lost("x", sent_nothing=True).sent_nothing
+
+
+# ---- the same verdicts for a refused $batch envelope -------------------------------------------------------------------
+
+def test_a_refused_envelope_judges_each_item_by_its_own_verdict(clock):
+    """A 502 envelope: its read goes again (singly, as the only one left), its write may have been processed."""
+    refused = response(502, {"error": {"code": "BadGateway", "message": "upstream"}})
+    client, script = scripted([refused, response(200, {"id": "job"})])
+    answers = client.batch([BatchCall("GET", "/a"), BatchCall("POST", "/b/restart", {})])
+    assert answers[0] == ({"id": "job"}, None)
+    assert answers[1][1].outcome_unknown and answers[1][1].status == 502
+    assert [call["method"] for call in script.calls] == ["POST", "GET"], "the restart was not sent twice"
+    assert client.stats()["retries"] == 1
