@@ -119,10 +119,10 @@ class _Batch:
 
     def _send_singly_what_must_be(self):
         """One call left, $batch refused, or writes paced: those go as single requests (a write then waits for its slot)."""
-        writes_paced = self.client._pacers[True].active and any(self.calls[i].write for i in self.pending)
-        if not (self.client.batch_refused or len(self.pending) == 1 or writes_paced):
-            return
         everything = self.client.batch_refused or len(self.pending) == 1
+        writes_paced = self.client._pacers[True].active and any(self.calls[i].write for i in self.pending)
+        if not (everything or writes_paced):
+            return
         single = [i for i in self.pending if everything or self.calls[i].write]
         for index in single:
             self._single(index)
