@@ -4,9 +4,9 @@
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BATCH_MAX
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX
 from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
 
 

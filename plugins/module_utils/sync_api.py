@@ -8,8 +8,9 @@ pair comes back per input, in input order.
 
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BATCH_MAX, BatchCall
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.graph import BATCH_MAX, BatchCall, quote_segment
 
 SERVICE_PRINCIPAL_FIELDS = "id,appId,displayName"
 PAGE_SIZE = 999

@@ -344,11 +344,11 @@ throttling:
   sample: {"write_rate": 19.8, "read_rate": null}
 """
 
+from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.results import FAILED_ACTIONS, failure_message, restart_diff, summarize, unhealthy_jobs
 from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id

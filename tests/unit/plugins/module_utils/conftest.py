@@ -3,11 +3,11 @@
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
+from ansible_collections.entra.sync.plugins.module_utils._graph import client, pacing
 
 
 class FakeClock:
-    """Replaces the time module inside graph and pacing: sleeping advances the clock and is recorded."""
+    """Replaces the time module inside the Graph client and pacing: sleeping advances the clock and is recorded."""
 
     def __init__(self):
         self.now = 1000.0
@@ -27,6 +27,6 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(graph, "time", fake)
+    monkeypatch.setattr(client, "time", fake)
     monkeypatch.setattr(pacing, "time", fake)
     return fake

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils import graph, pacing
+from ansible_collections.entra.sync.plugins.module_utils._graph import pacing, retry
+from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BatchCall
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.graph import BatchCall
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (
@@ -352,11 +352,11 @@ def test_429s_while_paced_do_not_spend_the_retries(clock):
 
 def test_paced_refusals_are_bounded(clock):
     body, headers = throttled("0.05")
-    steps = [response(429, body, headers)] * (graph.PACED_REFUSALS + 2)
+    steps = [response(429, body, headers)] * (retry.PACED_REFUSALS + 2)
     client, script = scripted(steps, max_retries=1, write_rate=20)
     with pytest.raises(GraphError):
         client.post(job_path(SP, JOB) + "/restart", {})
-    assert len(script.calls) == graph.PACED_REFUSALS + 2
+    assert len(script.calls) == retry.PACED_REFUSALS + 2
 
 
 def test_batch_items_refused_while_paced_keep_their_retries(clock):

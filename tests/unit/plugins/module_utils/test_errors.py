@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.entra.sync.plugins.module_utils.errors import (
+from ansible_collections.entra.sync.plugins.module_utils._graph.messages import (
     RETRY_AFTER_MAX,
     describe_error,
     error_fields,

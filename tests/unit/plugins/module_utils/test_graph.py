@@ -24,10 +24,12 @@ import trustme
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.entra.sync.plugins.module_utils import graph
 from ansible_collections.entra.sync.plugins.module_utils._auth import AccessToken
+from ansible_collections.entra.sync.plugins.module_utils._graph import client as graph_client
+from ansible_collections.entra.sync.plugins.module_utils._graph import retry
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient, quote_segment
+from ansible_collections.entra.sync.plugins.module_utils._graph.retry import backoff_delay
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.graph import GraphClient, backoff_delay, quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 
@@ -186,7 +188,7 @@ def test_get_with_an_empty_body_returns_none(clock):
 
 
 def test_requests_is_required(monkeypatch):
-    monkeypatch.setattr(graph, "HAS_REQUESTS", False)
+    monkeypatch.setattr(graph_client, "HAS_REQUESTS", False)
     with pytest.raises(GraphError) as info:
         GraphClient(settings(), FakeCredential())
     assert "pip install requests" in str(info.value)
@@ -415,11 +417,11 @@ def test_a_fresh_token_rejected_once_more_is_refreshed_again(clock):
 
 def test_invalid_token_after_every_refresh_fails(clock):
     credential = FakeCredential(tokens=(TOKEN, TOKEN_2, "third-token", "never-used"))
-    client, script = scripted([graph_error(401, "InvalidAuthenticationToken")] * (graph.TOKEN_REFRESHES + 1), credential)
+    client, script = scripted([graph_error(401, "InvalidAuthenticationToken")] * (retry.TOKEN_REFRESHES + 1), credential)
     with pytest.raises(GraphError) as info:
         client.get(JOB_PATH)
-    assert credential.refreshes == graph.TOKEN_REFRESHES
-    assert len(script.calls) == graph.TOKEN_REFRESHES + 1
+    assert credential.refreshes == retry.TOKEN_REFRESHES
+    assert len(script.calls) == retry.TOKEN_REFRESHES + 1
     assert info.value.status == 401
     assert "check cloud and graph_endpoint" in str(info.value)
 

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils import pacing
-from ansible_collections.entra.sync.plugins.module_utils.pacing import Pacer, rate_for_spacing, spacing_for_rate
+from ansible_collections.entra.sync.plugins.module_utils._graph import pacing
+from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import Pacer, rate_for_spacing, spacing_for_rate
 
 
 def saturate(pacer, retry_after=0.05):

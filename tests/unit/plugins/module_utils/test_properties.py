@@ -31,10 +31,10 @@ from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     report_entry,
     restart_candidates,
 )
+from ansible_collections.entra.sync.plugins.module_utils._graph.client import quote_segment
+from ansible_collections.entra.sync.plugins.module_utils._graph.messages import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS, Decision, decide_restart, decide_state, validate_conditions
-from ansible_collections.entra.sync.plugins.module_utils.errors import describe_error, error_fields, parse_retry_after
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.graph import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils.job import (
     EXECUTION_STATES,
     QUARANTINE_REASONS,

@@ -1,9 +1,17 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure decisions about Graph errors: what a response means and what the user should do about it."""
+"""What a Graph answer means and the words for what went wrong: pure, no I/O.
+
+Every text that reaches a user is built here: the one-line description of a failed call (with what to grant or
+check), the unknown-outcome message, and the masking of the bearer token, so each is written once.
+"""
 
 import email.utils
 import math
 import time
+from collections import namedtuple
+
+from ansible_collections.entra.sync.plugins.module_utils._graph.retry import UNKNOWN
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 
 SYNC_WRITE_PERMISSION = "Synchronization.ReadWrite.All"
 SYNC_READ_PERMISSION = "Synchronization.Read.All"
@@ -87,3 +95,50 @@ def describe_error(status, code, message, method, path, delegated=False, request
     if request_id:
         text += " [request-id %s]" % request_id
     return text
+
+
+def scrub(text, token):
+    """The text with the bearer token masked: a Graph message may echo the token it rejected."""
+    return text.replace(token, "********") if token else text
+
+
+class Answer(namedtuple("Answer", ["status", "code", "message", "request_id", "retry_after", "what", "sent_nothing"])):
+    """What came back for one request, read from a response or a $batch item.
+
+    status None: no answer came back; what names why (an exception's name, a lost $batch answer) and sent_nothing says
+    the request never left the machine. A 2xx Answer is one whose body could not be read.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, status, body=None, retry_after=None):
+        """An answer with a status, a decoded body (or None) and its Retry-After header (read only for errors)."""
+        code, message, request_id = error_fields(body)
+        return cls(status, code, message, request_id, None if status < 300 else parse_retry_after(retry_after), "", False)
+
+    @classmethod
+    def lost(cls, what, sent_nothing=False):
+        return cls(None, "", "", "", None, what, sent_nothing)
+
+
+def error_for(answer, verdict, method, path, tries, token="", delegated=False):
+    """The GraphError for an answer that a verdict does not send again; tries: what the request spent (a Tries)."""
+    unknown = verdict.action == UNKNOWN
+    attempts = tries.attempts + 1
+    if answer.status is None and unknown:
+        return GraphError(
+            "%s %s: the request was sent but no answer came back (%s); it may or may not have been processed, so it is "
+            "not sent again. Check the job's status before retrying." % (method, path, answer.what),
+            outcome_unknown=True,
+        )
+    if answer.status is None:
+        return GraphError("%s %s failed after %d attempts: %s." % (method, path, attempts, answer.what))
+    if 200 <= answer.status < 300:
+        return GraphError("%s %s returned a body that is not JSON (HTTP %s)." % (method, path, answer.status), status=answer.status)
+    text = scrub(describe_error(answer.status, answer.code, answer.message, method, path, delegated, answer.request_id), token)
+    if verdict.gave_up:
+        text += " (gave up after %d attempts: raise max_retries or lower concurrency)" % attempts
+    if unknown:
+        text += " (a server error after the request was sent: it may have been processed, so it is not sent again)"
+    return GraphError(text, status=answer.status, code=answer.code, request_id=answer.request_id, outcome_unknown=unknown)
