@@ -30,6 +30,11 @@ git ls-files -z -co --exclude-standard \
 git -C "$dest" init -q
 echo "sanity: copied $(find "$dest" -type f | wc -l) files to $dest"
 
+# ansible-test bootstraps pip in the venvs it makes from ~/.ansible/test/cache/get_pip_<version>.py, else downloads
+# it from a host these machines cannot reach.  The offline stand-in is written there (ansible-test reads no other
+# place) only here, only when that file is missing, and never replaces one; see ansible_test_pip_standin.py.
+"$venv/bin/python" tests/tools/ansible_test_pip_standin.py | sed 's/^/sanity: /'
+
 cd "$dest"
 start=$SECONDS
 status=0
