@@ -34,3 +34,12 @@ def test_awx_guide_stages_the_tarball_under_the_name_the_definition_copies():
     (console,) = [body for language, body in doc_blocks.fenced_blocks(_read("docs", "awx.md"), "2. An execution environment")
                   if language == "console"]
     assert "/tmp/ee/%s" % build_file["src"] in console
+
+
+def test_graph_auth_readme_example_is_the_first_example_of_the_role_doc():
+    spec = yaml.safe_load(_read("roles", "graph_auth", "meta", "argument_specs.yml"))["argument_specs"]["main"]
+    (readme_example,) = [body for language, body in doc_blocks.fenced_blocks(_read("roles", "graph_auth", "README.md"), "Example")
+                         if language == "yaml"]
+    role_doc_examples = yaml.safe_load(spec["examples"])
+    assert yaml.safe_load(readme_example) == role_doc_examples[:1]
+    assert all(play.get("hosts") == "localhost" for play in role_doc_examples)
