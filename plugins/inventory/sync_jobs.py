@@ -81,7 +81,7 @@ options:
   hostnames:
     description:
       - V(display_name) (the default) names hosts C(<display name slug>__<job id>), for example
-        C(hr_workday__Workday2AD.5d1c...): the application's name, then the job id, which starts with its template id.
+        C(hr_workday__Workday2AD.5d1c...), the application's name and then the job id, which starts with its template id.
         Names stay unique; the rule for names that would be shared is in the description above.
       - V(id) names them C(<service principal id>__<job id>), which does not change when an application is renamed.
     type: str

@@ -43,3 +43,17 @@ def test_graph_auth_readme_example_is_the_first_example_of_the_role_doc():
     role_doc_examples = yaml.safe_load(spec["examples"])
     assert yaml.safe_load(readme_example) == role_doc_examples[:1]
     assert all(play.get("hosts") == "localhost" for play in role_doc_examples)
+
+
+def test_navigator_sample_runs_the_shipped_ee_with_the_sign_in_environment():
+    from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
+
+    settings = yaml.safe_load(_read("extensions", "ee", "ansible-navigator.yml"))["ansible-navigator"]
+    environment = settings["execution-environment"]
+    assert environment["enabled"] is True
+    # The tag extensions/ee/execution-environment.yml tells the reader to build.
+    assert "-t %s" % environment["image"] in _read("extensions", "ee", "execution-environment.yml")
+    passed = set(environment["environment-variables"]["pass"])
+    read_by_the_collection = {name for names in ENV_FALLBACKS.values() for name in names}
+    assert passed <= read_by_the_collection, passed - read_by_the_collection
+    assert {"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH"} <= passed
