@@ -1,4 +1,4 @@
-# Build and test entry points of the entra.sync collection.  Every target sets itself up (make venv first).
+# Build and test entry points of the entra.sync collection.  Every target sets itself up (make venv-runtime or venv first).
 # The logic lives in small scripts under tests/tools/; `make help` lists the targets.
 
 SHELL := bash
