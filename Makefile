@@ -1,4 +1,4 @@
-# Build and test entry points of the entra.sync collection.  Every target sets itself up (make venv first).
+# Build and test entry points of the entra.sync collection.  Every target sets itself up (make venv-runtime or venv first).
 # The logic lives in small scripts under tests/tools/; `make help` lists the targets.
 
 SHELL := bash
@@ -8,25 +8,34 @@ SHELL := bash
 PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
+# Two stamps in the one .venv: the runtime set (`make demo`) and, on top of it, the test tools (`make venv`).
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 VENV_STAMP := $(VENV)/.requirements-stamp
 COLLECTIONS := $(CURDIR)/.build/collections
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv sanity lint ruff ee build units integration live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-$(VENV_STAMP): tests/requirements-dev.txt requirements.txt
+# pip shows what it collects and installs (no -q): the first run takes a while.
+$(RUNTIME_STAMP): tests/requirements-demo.txt requirements.txt
+	@echo "venv: creating $(VENV) and installing the runtime set (tests/requirements-demo.txt)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -U pip
-	$(BIN)/python -m pip install -q -r tests/requirements-dev.txt
+	$(BIN)/python -m pip install --progress-bar on -r tests/requirements-demo.txt
 	touch $@
 
-venv: $(VENV_STAMP)  ## create .venv (pip runs again only when a requirements file changed)
-	@$(BIN)/python tests/tools/ansible_test_pip_standin.py
+$(VENV_STAMP): $(RUNTIME_STAMP) tests/requirements-dev.txt
+	@echo "venv: installing the test tools (tests/requirements-dev.txt)"
+	$(BIN)/python -m pip install --progress-bar on -r tests/requirements-dev.txt
+	touch $@
+
+venv-runtime: $(RUNTIME_STAMP)  ## create .venv with what the demo needs: ansible-core, requirements.txt, the sandbox's libraries
+
+venv: $(VENV_STAMP)  ## venv-runtime plus the test tools (tests/requirements-dev.txt); pip runs again only when a requirements file changed
 
 sanity: venv  ## ansible-test sanity on a copy of the git-listed files (.build/sanity)
 	bash tests/tools/sanity.sh
@@ -41,7 +50,7 @@ ruff: venv  ## ruff over the Python code (ruff.toml)
 ee: venv  ## execution environment: ansible-builder introspect + create on extensions/ee, checked (.build/ee)
 	bash tests/tools/ee.sh
 
-build: venv  ## build the tarball into .build/dist, install it into .build/collections, render each module's doc
+build: venv  ## build the tarball into .build/dist, install it into .build/collections, render each plugin's doc with ansible-doc
 	bash tests/tools/build.sh
 
 units: venv  ## pytest tests/unit
@@ -53,13 +62,14 @@ integration: build  ## pytest tests/integration against the installed tarball
 live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name (docs/live-tenant.md); read-only unless ENTRA_SYNC_LIVE_ALLOW_RESTART=1
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration/live -mlive -rs
 
-test: venv  ## what CI runs: sanity, lint, build, then one pytest run (units + integration); FAIL_FAST=1 stops early
+test: venv  ## what CI runs (tests/tools/test.sh): sanity, ansible-lint, ruff, build, ee, docs lint, docs site, then one pytest run (units + integration); FAIL_FAST=1 stops early
 	bash tests/tools/test.sh
 
 matrix:  ## sanity + units on ansible-core 2.17-2.21, integration on 2.17 and 2.21, one venv each in .build/matrix; a results table (see tests/tools/matrix.sh)
 	bash tests/tools/matrix.sh
 
-demo: venv build  ## run playbooks/demo.yml against a local sandbox tenant
+demo: venv-runtime  ## build and install the tarball, then run entra.sync.restart_jobs against a local sandbox tenant of 2,000 service principals
+	bash tests/tools/build.sh
 	bash tests/tools/demo.sh
 
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)

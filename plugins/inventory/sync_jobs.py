@@ -81,7 +81,10 @@ options:
     default: 10
   hostnames:
     description:
-      - V(display_name) names hosts C(<display name slug>__<job id>); V(id) names them C(<service principal id>__<job id>).
+      - V(display_name) (the default) names hosts C(<display name slug>__<job id>), for example
+        C(hr_workday__Workday2AD.5d1c...), the application's name and then the job id, which starts with its template id.
+        Names stay unique; the rule for names that would be shared is in the description above.
+      - V(id) names them C(<service principal id>__<job id>), which does not change when an application is renamed.
     type: str
     default: display_name
     choices: [display_name, id]
@@ -91,13 +94,30 @@ options:
     type: bool
     default: true
 notes:
+  - >-
+    Permissions: application permission C(Synchronization.Read.All) (or C(Synchronization.ReadWrite.All)) to read the
+    jobs, and C(Application.Read.All) to list the service principals, both with admin consent. For a delegated (user)
+    token, the same permissions as delegated permissions, and the signed-in user needs a directory role that covers the
+    app's provisioning (Application Administrator or Cloud Application Administrator; Hybrid Identity Administrator for
+    Cloud Sync jobs).
   - String options given in the source file (not through the environment) may be templates, for example
     V({{ lookup('ansible.builtin.env', 'MY_SECRET'\) }}); they are templated before use.
   - In AWX or Ansible Automation Platform, attach the built-in Microsoft Azure Resource Manager credential (or a custom credential
     that injects the environment variables above) to the inventory source.
 seealso:
+  - name: List synchronization jobs (Microsoft Graph)
+    link: https://learn.microsoft.com/graph/api/synchronization-synchronization-list-jobs
+    description: "Microsoft Graph API reference of List synchronization jobs: the request, the permissions it needs, its answers."
+  - name: Microsoft Graph throttling
+    link: https://learn.microsoft.com/graph/throttling
+    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
+  - name: Microsoft Graph permissions reference
+    link: https://learn.microsoft.com/graph/permissions-reference
+    description: "Microsoft Graph permissions reference: the permissions named in the notes"
   - module: entra.sync.sync_job_info
   - module: entra.sync.sync_job_restart
+requirements:
+  - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """
 
 EXAMPLES = r"""

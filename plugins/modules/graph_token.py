@@ -26,7 +26,17 @@ attributes:
   platform:
     platforms: posix
 notes:
+  - >-
+    Permissions: this module calls no Graph API itself. The token carries the permissions granted to the app (or, for a
+    delegated token, the user's): the tasks that use it need those their own documentation names, for example
+    C(Synchronization.ReadWrite.All) to restart and C(Synchronization.Read.All) to read.
   - An O(access_token) given to this module (for example through C(module_defaults)) is ignored; it always signs in.
+seealso:
+  - name: Microsoft Graph permissions reference
+    link: https://learn.microsoft.com/graph/permissions-reference
+    description: "Microsoft Graph permissions reference: the permissions named in the notes"
+requirements:
+  - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """
 
 EXAMPLES = r"""

@@ -59,6 +59,27 @@ attributes:
     details: Shows the status found and the status expected after the start or pause (expected, not read back).
   platform:
     platforms: posix
+notes:
+  - >-
+    Permissions: application permission C(Synchronization.ReadWrite.All), with admin consent, to start or pause a job
+    (it reads the job with the same permission). For a delegated (user) token, the same permissions as delegated
+    permissions, and the signed-in user needs a directory role that covers the app's provisioning (Application
+    Administrator or Cloud Application Administrator; Hybrid Identity Administrator for Cloud Sync jobs).
+seealso:
+  - name: Start synchronization job (Microsoft Graph)
+    link: https://learn.microsoft.com/graph/api/synchronization-synchronizationjob-start
+    description: "Microsoft Graph API reference of Start synchronization job: the request, the permissions it needs, its answers."
+  - name: Pause synchronization job (Microsoft Graph)
+    link: https://learn.microsoft.com/graph/api/synchronization-synchronizationjob-pause
+    description: "Microsoft Graph API reference of Pause synchronization job: the request, the permissions it needs, its answers."
+  - name: Microsoft Graph throttling
+    link: https://learn.microsoft.com/graph/throttling
+    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
+  - name: Microsoft Graph permissions reference
+    link: https://learn.microsoft.com/graph/permissions-reference
+    description: "Microsoft Graph permissions reference: the permissions named in the notes"
+requirements:
+  - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """
 
 EXAMPLES = r"""

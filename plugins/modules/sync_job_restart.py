@@ -147,6 +147,25 @@ attributes:
     details: Shows the status found for each job that is (or would be) restarted.
   platform:
     platforms: posix
+notes:
+  - >-
+    Permissions: application permission C(Synchronization.ReadWrite.All), with admin consent (it reads each job with it
+    before the restart). C(Application.ReadWrite.OwnedBy) is not enough, even for service principals the app owns. For a
+    delegated (user) token, the same permissions as delegated permissions, and the signed-in user needs a directory role
+    that covers the app's provisioning (Application Administrator or Cloud Application Administrator; Hybrid Identity
+    Administrator for Cloud Sync jobs).
+seealso:
+  - name: Restart synchronization job (Microsoft Graph)
+    link: https://learn.microsoft.com/graph/api/synchronization-synchronizationjob-restart
+    description: "Microsoft Graph API reference of Restart synchronization job: the request, the permissions it needs, its answers."
+  - name: Microsoft Graph throttling
+    link: https://learn.microsoft.com/graph/throttling
+    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
+  - name: Microsoft Graph permissions reference
+    link: https://learn.microsoft.com/graph/permissions-reference
+    description: "Microsoft Graph permissions reference: the permissions named in the notes"
+requirements:
+  - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """
 
 EXAMPLES = r"""

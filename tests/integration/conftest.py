@@ -259,6 +259,13 @@ class Tenant:
         """POSTs to Graph (restart/start/pause, $batch) among log entries; token requests are not Graph calls."""
         return [e for e in entries if e["method"] == "POST" and e["kind"] != "token" and e["kind"] != "managed_identity"]
 
+    @staticmethod
+    def graph_writes(entries):
+        """Graph calls among log entries that can change something: every call but a GET, where a $batch envelope
+        (a POST that sync_job_info sends by default) counts by the calls inside it, which the sandbox logs one by one
+        as batch_item entries."""
+        return [e for e in entries if e["method"] != "GET" and e["kind"] not in ("token", "managed_identity", "batch")]
+
     @classmethod
     def restart_posts(cls, entries, job_id=None):
         return [e for e in cls.graph_posts(entries)

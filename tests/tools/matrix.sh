@@ -59,9 +59,11 @@ fi
 # its own release, and without ansible-lint, which brings its own ansible-core range and runs only in `make test`.
 mkdir -p "$out"
 requirements="$out/requirements.txt"
-sed -E -e "s|^-r \.\./requirements\.txt|-r $root/requirements.txt|" \
-    -e '/^(ansible-core|ansible-lint)([^a-z0-9_.-]|$)/d' \
-    "$root/tests/requirements-dev.txt" > "$requirements.tmp"
+# requirements-dev.txt includes requirements-demo.txt (-r): both are read here, their includes replaced by the one of
+# the runtime requirements.
+cat "$root/tests/requirements-demo.txt" "$root/tests/requirements-dev.txt" \
+    | sed -E -e '/^-r requirements-demo\.txt/d' -e "s|^-r \.\./requirements\.txt|-r $root/requirements.txt|" \
+        -e '/^(ansible-core|ansible-lint)([^a-z0-9_.-]|$)/d' > "$requirements.tmp"
 mv "$requirements.tmp" "$requirements"
 
 # The release .venv holds, when `make test` ran its sanity and units (MATRIX_SKIP_COVERED=1).
@@ -148,8 +150,6 @@ for version in "${versions[@]}"; do
     fi
     setup=" (venv $stage_seconds s)"
     core=$("$venv/bin/python" -c 'import ansible.release as r; print(r.__version__)')
-    # The offline pip bootstrap that this release's ansible-test asks for (tests/tools/ansible_test_pip_standin.py).
-    "$venv/bin/python" "$tools/ansible_test_pip_standin.py" | sed 's/^/    /'
 
     # The matrix venv's tools first; the interpreter's own folder too, so that ansible-test --python X.Y finds it.
     export_env=(env "PATH=$venv/bin:$(dirname "$python"):$PATH" "ENTRA_SYNC_VENV=$venv" "ENTRA_SYNC_BUILD=$dir")

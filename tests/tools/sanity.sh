@@ -30,10 +30,25 @@ git ls-files -z -co --exclude-standard \
 git -C "$dest" init -q
 echo "sanity: copied $(find "$dest" -type f | wc -l) files to $dest"
 
+# ansible-test keeps its pip bootstrap script (~/.ansible/test/cache/get_pip_<version>.py, downloaded from a host
+# these machines cannot reach) and its sanity venvs under ~/.ansible/test.  It runs here with a HOME of its own in the
+# build directory: the offline pip stand-in (ansible_test_pip_standin.py) is written there, never into the user's
+# ~/.ansible, where it would change ansible-test for every other collection; and sanity runs of other checkouts on
+# the machine share no venv with this one.  The user's pip and git settings are linked in, so pip finds the same
+# package indexes.
+test_home="$build/ansible-test-home"
+mkdir -p "$test_home/.config"
+for config in .config/pip .pip .gitconfig; do
+    if [[ -e "$HOME/$config" ]]; then
+        ln -sfn "$HOME/$config" "$test_home/$config"
+    fi
+done
+"$venv/bin/python" tests/tools/ansible_test_pip_standin.py --cache-dir "$test_home/.ansible/test/cache" | sed 's/^/sanity: /'
+
 cd "$dest"
 start=$SECONDS
 status=0
 python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-"$venv/bin/ansible-test" sanity --venv --python "$python_version" --color no "$@" || status=$?
+HOME="$test_home" "$venv/bin/ansible-test" sanity --venv --python "$python_version" --color no "$@" || status=$?
 echo "sanity: ansible-test sanity exited $status after $((SECONDS - start)) s"
 exit "$status"
