@@ -58,6 +58,17 @@ def _whole(name, value, minimum, maximum=None, example=None):
     return number
 
 
+def _seconds(name, value, example):
+    """A number of seconds above 0, fractions allowed (an int, a float or its text)."""
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not number > 0 or number == float("inf"):
+        raise InputError("%s%s must be a number of seconds above 0, got %r: %s" % (PREFIX, name, value, _example(name, example)))
+    return number
+
+
 def _boolean(name, value):
     if isinstance(value, bool):
         return value
@@ -131,7 +142,7 @@ _RULES = {
     "service_principal_filter": lambda value: _text("service_principal_filter", value),
     "canary_size": lambda value: _whole("canary_size", value, 0, example=5),
     "canary_wait_timeout": lambda value: _whole("canary_wait_timeout", value, 1, example=300),
-    "canary_wait_interval": lambda value: _whole("canary_wait_interval", value, 1, example=2),
+    "canary_wait_interval": lambda value: _seconds("canary_wait_interval", value, 2),
     "chunk_size": lambda value: _whole("chunk_size", value, 1, example=200),
     "concurrency": lambda value: _whole("concurrency", value, 1, MAX_CONCURRENCY, example=20),
     "status_max_age": lambda value: _whole("status_max_age", value, 0, example=300),

@@ -41,7 +41,8 @@ def test_defaults_pass_typed_and_lists_stay_lists():
 
 def test_text_from_key_value_extra_vars_becomes_typed():
     result = checked(canary_size="0", chunk_size=" 50 ", concurrency="64", verify_after="no", allow_connector_data_store="yes",
-                     reset_scope=["Full"])
+                     reset_scope=["Full"], canary_wait_interval="0.5")
+    assert result["canary_wait_interval"] == 0.5
     assert (result["canary_size"], result["chunk_size"], result["concurrency"]) == (0, 50, 64)
     assert result["verify_after"] is False and result["allow_connector_data_store"] is True
     assert result["reset_scope"] == ["Full"] and "ConnectorDataStore" in result["notes"][0]
@@ -68,7 +69,8 @@ def test_tenants_use_the_inventory_parser():
     ({"canary_size": True}, ["entra_sync_canary_size must be a whole number"]),
     ({"chunk_size": 0}, ["entra_sync_chunk_size must be a whole number, above 0", "entra_sync_chunk_size\": 200"]),
     ({"canary_wait_timeout": "long"}, ["entra_sync_canary_wait_timeout must be a whole number"]),
-    ({"canary_wait_interval": 0}, ["entra_sync_canary_wait_interval must be a whole number, above 0"]),
+    ({"canary_wait_interval": 0}, ["entra_sync_canary_wait_interval must be a number of seconds above 0"]),
+    ({"canary_wait_interval": "soon"}, ["entra_sync_canary_wait_interval must be a number of seconds above 0"]),
     ({"concurrency": 65}, ["entra_sync_concurrency must be a whole number, 1 to 64"]),
     ({"status_max_age": 1.5}, ["entra_sync_status_max_age must be a whole number"]),
     ({"batch": "some"}, ["entra_sync_batch must be one of none, reads, all"]),
