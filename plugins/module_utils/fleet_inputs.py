@@ -7,6 +7,7 @@ ints; job ids, restart_if and reset_scope are checked with the modules' own rule
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
@@ -64,7 +65,7 @@ def _seconds(name, value, example):
         number = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not number > 0 or number == float("inf"):
+    if number is None or not math.isfinite(number) or number <= 0:
         raise InputError("%s%s must be a number of seconds above 0, got %r: %s" % (PREFIX, name, value, _example(name, example)))
     return number
 

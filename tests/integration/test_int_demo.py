@@ -31,8 +31,8 @@ def test_demo_lists_the_jobs_it_touched_and_prints_both_report_paths(tmp_path):
 
     # the console: the first CAP jobs with name, ids and reason, then "and N more"
     for entry in touched[:CAP]:
-        line = "%s: %s (service principal %s, job %s)" % (entry["action"], entry["service_principal_name"],
-                                                           entry["service_principal_id"], entry["job_id"])
+        line = "%s: %s (service principal %s, job %s)" % (
+            entry["action"], entry["service_principal_name"], entry["service_principal_id"], entry["job_id"])
         assert line in output, line
     assert touched[CAP]["job_id"] not in output.split("TASK [Summary]")[0].split("Show the jobs restarted")[-1]
     assert "and %d more (see the report)" % (len(touched) - CAP) in output

@@ -24,8 +24,6 @@ WRONG_PFX_PASSWORD = "wrong-pfx-password-5f3a9c"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}
 
 
-
-
 def _key_lines(pem_path):
     """The base64 lines of the private key in a PEM file (the key's body, line by line)."""
     lines, inside = [], False

@@ -18,8 +18,6 @@ RESTART = "entra.sync.sync_job_restart"
 INFO = "entra.sync.sync_job_info"
 
 
-
-
 def _other_ca(tmp_path):
     path = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(path))
