@@ -1,14 +1,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the fleet playbooks: which discovered jobs to restart, and counts for the report."""
 
+import os
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_fleet_inputs
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict
 from ansible_collections.entra.sync.plugins.module_utils.results import summarize
-from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope, parse_reset_scope
-from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
 STATUS_KEYS = ("status_code", "schedule_state", "quarantine_reason", "quarantine", "last_execution_state", "count_successive_complete_failures")
@@ -52,7 +54,7 @@ def action_counts(results, also_skipped=0):
     return counts
 
 
-def _job_key(job):
+def job_key(job):
     return (job.get("tenant_id"), job.get("service_principal_id"), job.get("job_id"))
 
 
@@ -61,14 +63,14 @@ def apply_statuses(jobs, updates):
     latest = {}
     for update in updates or []:
         if isinstance(update, dict):
-            latest[_job_key(update)] = update
-            latest.setdefault((None,) + _job_key(update)[1:], update)
+            latest[job_key(update)] = update
+            latest.setdefault((None,) + job_key(update)[1:], update)
     merged = []
     for job in jobs or []:
         if not isinstance(job, dict):
             merged.append(job)
             continue
-        update = latest.get(_job_key(job)) or latest.get((None,) + _job_key(job)[1:])
+        update = latest.get(job_key(job)) or latest.get((None,) + job_key(job)[1:])
         merged.append(dict(job, **{key: update.get(key) for key in STATUS_KEYS}) if update else job)
     return merged
 
@@ -84,36 +86,23 @@ def report_entry(result):
 
 
 def tenant_entry(value):
-    """One item of entra_sync_tenants: a tenant id, or a dictionary with tenant_id and optional credentials."""
-    if isinstance(value, str) and value.strip():
-        return {"tenant_id": value.strip()}
-    if isinstance(value, dict) and isinstance(value.get("tenant_id"), str) and value["tenant_id"].strip():
-        return dict(value, tenant_id=value["tenant_id"].strip())
-    raise AnsibleFilterError(
-        "entra_sync_tenants items must be tenant ids or dictionaries with tenant_id (and optionally client_id, client_secret, "
-        "client_certificate_path); got %r" % (value,)
-    )
+    """One item of entra_sync_tenants, by the inventory plugin's tenant parser."""
+    try:
+        return parse_tenants([value])[0]
+    except InputError as exc:
+        raise AnsibleFilterError("entra_sync_tenants: %s" % exc) from None
 
 
 def fleet_inputs(inputs):
-    """Check a fleet run's inputs with the modules' own rules before anything is sent; return them normalized.
+    """Check a fleet run's inputs, each with its own rule and message, before anything is sent; return them typed.
 
-    inputs: {jobs (list or None), restart_if, reset_scope, allow_connector_data_store}. Raises with what to fix.
+    inputs: the playbook's inputs by name without the entra_sync_ prefix. With no tenants, the run's tenant is
+    the one the environment names, as for the modules.
     """
-    if not isinstance(inputs, dict):
-        raise AnsibleFilterError("fleet_inputs expects a dictionary of the run's inputs")
     try:
-        restart_if = validate_conditions(inputs.get("restart_if"))
-        scope, warnings = build_reset_scope(inputs.get("reset_scope") or None, bool(inputs.get("allow_connector_data_store")))
-        jobs = inputs.get("jobs")
-        notes = []
-        if jobs is not None:
-            targets, notes = normalize_job_targets(jobs)
-            kept = {target.index for target in targets}
-            jobs = [dict(job, service_principal_id=job["service_principal_id"].lower()) for index, job in enumerate(jobs) if index in kept]
+        return check_fleet_inputs(inputs, os.environ)
     except InputError as exc:
-        raise AnsibleFilterError("entra.sync.restart_jobs: %s" % exc) from None
-    return {"restart_if": restart_if, "reset_scope": parse_reset_scope(scope), "jobs": jobs, "notes": warnings + notes}
+        raise AnsibleFilterError("entra.sync.restart_jobs: bad input, nothing was sent:\n%s" % exc) from None
 
 
 class FilterModule:

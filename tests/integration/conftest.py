@@ -7,6 +7,7 @@ writes them to a JSON file, so the tests read each module's real return.
 
 The playbook's environment is os.environ + sandbox.env (+ overrides). REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE are left
 as this machine sets them on purpose: the collection must work despite them.
+Test files that need the harness's helpers at import time: `import entra_int_harness as HARNESS` (registered below).
 """
 
 import json
@@ -23,6 +24,10 @@ ANSIBLE_PLAYBOOK = os.path.join(BIN_DIR, "ansible-playbook")
 RUN_TIMEOUT = 180
 CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
 SAVE_TASK = "Save the registered results"
+
+# The one way test files reach this harness: `import entra_int_harness as HARNESS`. pytest's importlib mode gives
+# conftest.py no importable name, and it is loaded before the test files of this folder, so it registers itself.
+sys.modules.setdefault("entra_int_harness", sys.modules[__name__])
 
 
 @dataclass

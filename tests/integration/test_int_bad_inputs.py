@@ -6,23 +6,13 @@ one input that is not refused: they are processed once, with a warning that says
 Many cases run in few ansible-playbook invocations (one playbook of many `ignore_errors` tasks), so the table is fast.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
 
-def _harness():
-    """tests/integration/conftest.py as a module (pytest's importlib mode does not make it importable by name)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
-    spec = importlib.util.spec_from_file_location("entra_int_harness_bad_inputs", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 BIN_DIR, RUN_TIMEOUT, playbook_env, SAVE_TASK = HARNESS.BIN_DIR, HARNESS.RUN_TIMEOUT, HARNESS.playbook_env, HARNESS.SAVE_TASK
 
 RESTART = "entra.sync.sync_job_restart"

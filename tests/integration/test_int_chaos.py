@@ -7,6 +7,8 @@ import importlib.util
 import json
 import os
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -17,7 +19,6 @@ def _load(name, path):
     return module
 
 
-HARNESS = _load("entra_int_harness_chaos", os.path.join(HERE, "conftest.py"))
 CHAOS = _load("entra_chaos", os.path.join(os.path.dirname(HERE), "chaos", "chaos.py"))
 
 

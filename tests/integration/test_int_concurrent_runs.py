@@ -11,7 +11,6 @@ What the collection guarantees (docs/reliability.md):
   restart a job twice: the second run finds it healthy.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,17 +18,11 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _harness():
-    spec = importlib.util.spec_from_file_location("entra_int_harness_concurrent", os.path.join(HERE, "conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 JOBS = 160  # 80 service principals x 2 jobs, half of them quarantined
 
 

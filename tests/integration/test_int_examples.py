@@ -150,3 +150,43 @@ def test_report_jobs_counts_the_tenant_and_sends_nothing_but_reads(tenant, run_p
     log = tenant.log()
     assert {e["method"] for e in log if e["kind"] not in ("token", "managed_identity", "batch")} == {"GET"}, "read-only: GETs only"
     assert tenant.admin.counters()["totals"] == dict(tenant.admin.counters()["totals"], restarts=0, starts=0, pauses=0)
+
+
+@pytest.mark.parametrize("extra_vars, missing", [
+    ({}, "service_principal_id and job_id are not set"),
+    ({"service_principal_id": "00000000-0000-4000-8000-000000000001"}, "job_id is not set"),
+])
+def test_restart_one_job_without_the_job_says_what_to_pass(tenant, run_playbook, extra_vars, missing):
+    tenant.make_fleet(LAYOUT)
+    run = run_playbook(tenant.sandbox, _example("restart_one_job.yml"), extra_vars)
+    text = " ".join(run.output.split())
+    assert run.rc != 0, run.describe()
+    assert missing in text and "-e service_principal_id=" in text and "-e job_id=" in text, run.describe()
+    assert "is undefined" not in text, run.describe()
+    assert tenant.log() == [], "nothing is sent without a job"
+
+
+HEADER_COMMAND = re.compile(r"^#.*\b(ansible-playbook|ansible-inventory)\s+(.*)$")
+
+
+def test_example_headers_run_from_the_checkout_root_like_the_docs():
+    """Every command in an example's header names its files as examples/..., as docs/live-tenant.md does."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    folder = os.path.join(root, "examples")
+    paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(".yml")]
+    paths += [os.path.join(folder, "inventory", name) for name in sorted(os.listdir(os.path.join(folder, "inventory")))]
+    commands = 0
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                match = HEADER_COMMAND.match(line.strip())
+                if not match:
+                    continue
+                commands += 1
+                files = [word for word in match.group(2).split() if word.endswith(".yml")]
+                assert files, line
+                for name in files:
+                    assert name.startswith("examples/") and os.path.isfile(os.path.join(root, name)), (path, line)
+    assert commands >= 8
+    with open(os.path.join(root, "docs", "live-tenant.md"), encoding="utf-8") as handle:
+        assert "ansible-playbook examples/" in handle.read()

@@ -4,26 +4,15 @@ Hosts are the sandbox's jobs, groups by template and status, caching, a 5xx on o
 several tenants, unsafe remote text, and the errors a user sees.
 """
 
-import importlib.util
 import json
 import os
 import re
 import subprocess
 from collections import defaultdict
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
 from ansible.release import __version__ as ansible_version
 
-
-def _harness():
-    """tests/integration/conftest.py as a module (pytest's importlib mode does not make it importable by name)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
-    spec = importlib.util.spec_from_file_location("entra_int_harness", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 BIN_DIR, RUN_TIMEOUT, playbook_env, sp_guid = HARNESS.BIN_DIR, HARNESS.RUN_TIMEOUT, HARNESS.playbook_env, HARNESS.sp_guid
 ANSIBLE_INVENTORY = os.path.join(BIN_DIR, "ansible-inventory")
 ANSIBLE_CORE = tuple(int(part) for part in ansible_version.split(".")[:2])

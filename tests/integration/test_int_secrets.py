@@ -8,12 +8,12 @@ certificate's private key, and every access token, client assertion and workload
 /_sandbox/issued), whole and by their payload and signature segments. Zero hits, enforced.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
 import time
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
 import trustme
 
 RESTART = "entra.sync.sync_job_restart"
@@ -22,17 +22,6 @@ JOB = "entra.sync.sync_job"
 WRONG_SECRET_SUFFIX = "-not-the-secret"
 WRONG_PFX_PASSWORD = "wrong-pfx-password-5f3a9c"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}
-
-
-def _harness():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
-    spec = importlib.util.spec_from_file_location("entra_int_harness_secrets", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 
 
 def _key_lines(pem_path):

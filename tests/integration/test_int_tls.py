@@ -7,26 +7,15 @@ test_int_auth.py already covers: a wrong ca_path fails naming ca_path and valida
 a given token), and validate_certs false works and warns for sync_job_info.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
 
+import entra_int_harness as HARNESS  # tests/integration/conftest.py
 import trustme
 
 RESTART = "entra.sync.sync_job_restart"
 INFO = "entra.sync.sync_job_info"
-
-
-def _harness():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
-    spec = importlib.util.spec_from_file_location("entra_int_harness_tls", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 
 
 def _other_ca(tmp_path):

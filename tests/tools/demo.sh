@@ -2,11 +2,12 @@
 # The demo: a local sandbox tenant with 2,000 service principals, the fleet playbook entra.sync.restart_jobs run
 # against it from the installed collection (.build/collections, from `make build`), then the sandbox's summary.
 # The sandbox is always stopped on the way out.  DEMO_PLAYBOOK=path-or-FQCN runs another playbook instead; extra
-# arguments go to ansible-playbook.
+# arguments go to ansible-playbook.  DEMO_STATE_DIR and DEMO_SERVICE_PRINCIPALS (tests/integration/test_int_demo.py)
+# move the sandbox's state and size its tenant.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-state="$root/.build/demo"
+state=${DEMO_STATE_DIR:-$root/.build/demo}
 py="$root/.venv/bin/python"
 cd "$root"
 
@@ -38,7 +39,7 @@ trap stop_sandbox EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$py" -m entra_sandbox serve --state-dir "$state" --seed 7 --service-principals 2000 > "$state/sandbox.log" 2>&1 &
+"$py" -m entra_sandbox serve --state-dir "$state" --seed 7 --service-principals "${DEMO_SERVICE_PRINCIPALS:-2000}" > "$state/sandbox.log" 2>&1 &
 sandbox_pid=$!
 
 for _ in $(seq 600); do
@@ -60,11 +61,15 @@ fi
 source "$state/env.sh"
 export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+# The fleet playbook runs on localhost alone: no inventory is expected, so no warning says none was parsed.
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
 status=0
 "$root/.venv/bin/ansible-playbook" "$playbook" -e "entra_sync_report_dir=$state/report" "$@" || status=$?
-if [[ -f "$state/report/report.json" ]]; then
-    echo "demo: report written to $state/report/report.json"
-fi
+for report in report.json report.md; do
+    if [[ -f "$state/report/$report" ]]; then
+        echo "demo: report written to $state/report/$report"
+    fi
+done
 "$py" -m entra_sandbox summary --state-dir "$state" || status=$((status ? status : $?))
 exit "$status"

@@ -1,0 +1,41 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for what a fleet run shows: the jobs it touched, for the console and report.md."""
+
+from ansible_collections.entra.sync.plugins.filter.fleet_filters import job_key, report_entry
+
+# The jobs a run touched, in the order the console and report.md list them.
+TOUCHED_ACTIONS = ("restarted", "failed", "unknown")
+
+
+def touched_jobs(results, found=None):
+    """The report entries of the restarted, failed and unknown jobs, in that order, each with its service
+    principal's name and the quarantine error code found before the restart (from the discovered jobs)."""
+    found_by_key = {job_key(job): job for job in found or [] if isinstance(job, dict)}
+    entries = []
+    for action in TOUCHED_ACTIONS:
+        for result in results or []:
+            if isinstance(result, dict) and result.get("action") == action:
+                job = found_by_key.get(job_key(result)) or {}
+                entries.append(dict(report_entry(result), service_principal_name=job.get("service_principal_name"),
+                                    quarantine_error_code=job.get("quarantine_error_code")))
+    return entries
+
+
+def job_lines(entries, limit=10):
+    """Console lines for touched jobs: action, service principal name, ids and reason; at most `limit`, then
+    'and N more'."""
+    limit = max(int(limit), 0)
+    lines = []
+    for entry in (entries or [])[:limit]:
+        name = entry.get("service_principal_name") or "(no name)"
+        line = "%s: %s (service principal %s, job %s)" % (entry.get("action"), name, entry.get("service_principal_id"), entry.get("job_id"))
+        reason = " ".join(str(entry.get("reason") or "").split())
+        lines.append(line + (" - " + reason if reason else ""))
+    if len(entries or []) > limit:
+        lines.append("and %d more (see the report)" % (len(entries) - limit))
+    return lines
+
+
+class FilterModule:
+    def filters(self):
+        return {"touched_jobs": touched_jobs, "job_lines": job_lines}
