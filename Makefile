@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -58,6 +58,9 @@ units: venv  ## pytest tests/unit
 
 integration: build  ## pytest tests/integration against the installed tarball
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration
+
+conformance: build  ## msgraph-sdk + azure-identity against the sandbox, and the collection's requests against the SDK's (own venv in .build/conformance)
+	bash tests/tools/conformance.sh
 
 live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name (docs/live-tenant.md); read-only unless ENTRA_SYNC_LIVE_ALLOW_RESTART=1
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration/live -mlive -rs

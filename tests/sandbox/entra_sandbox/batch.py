@@ -5,7 +5,7 @@ import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import error_body
-from .graph_api import GraphCall, GraphError, GraphResult
+from .graph_api import GraphCall, GraphError, GraphResult, logged_headers
 
 MAX_ITEMS = 20
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -59,7 +59,7 @@ def _item_call(item, envelope):
     headers = {str(k).lower(): v for k, v in (item.get("headers") or {}).items()}
     return GraphCall(method=item["method"].upper(), path=path, query=query, query_string=parts.query, body=body or b"",
                      request_id=str(uuid.uuid4()), client_request_id=headers.get("client-request-id") or envelope.client_request_id,
-                     in_batch=True)
+                     in_batch=True, headers=logged_headers(item.get("headers")))
 
 
 def _item_response(item_id, call, result):
@@ -93,7 +93,7 @@ def run_batch(service, envelope, principal):
             result = service.execute(call, principal)
         statuses[item["id"]] = result.status if result.status is not None else 599
         sandbox.record("batch_item", call.method, call.path, call.query_string, result.status, principal.tenant_id,
-                       principal.app_id, call.loggable_body(), result.fault, call.request_id)
+                       principal.app_id, call.loggable_body(), result.fault, call.request_id, call.headers)
         if result.drop:
             # One item's connection fault takes the whole batch's connection with it.
             drop = drop or result.fault

@@ -33,6 +33,17 @@ UNAUTHENTICATED = 'Bearer realm="", authorization_uri="https://login.microsofton
 MALFORMED_BODY = b'{"@odata.context":"$metadata#servicePrincipals","value":[{"id":"3f0e5c1a-'
 
 
+# Request headers the log keeps, to compare clients on the wire; never Authorization (a token).
+LOGGED_HEADERS = ("accept", "content-type", "consistencylevel", "prefer", "if-match", "retry-attempt", "client-request-id",
+                  "return-client-request-id")
+
+
+def logged_headers(headers):
+    """The LOGGED_HEADERS of a request (any case), lower-cased names."""
+    present = {str(name).lower(): value for name, value in (headers or {}).items()}
+    return {name: present[name] for name in LOGGED_HEADERS if name in present}
+
+
 @dataclass
 class GraphCall:
     method: str
@@ -43,6 +54,7 @@ class GraphCall:
     request_id: str
     client_request_id: str
     in_batch: bool = False
+    headers: dict = field(default_factory=dict)  # the request headers that shape Graph's answer (LOGGED_HEADERS)
 
     def loggable_body(self):
         """The body of a write request for the log (JSON if it parses); reads have none."""
@@ -70,6 +82,22 @@ class GraphError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+RESTART_CRITERIA_TYPE = "microsoft.graph.synchronizationJobRestartCriteria"
+
+
+def _without_annotations(payload, odata_type):
+    """The payload without its OData annotations ("@odata.type", "name@odata.type"), which OData services accept.
+
+    A "@odata.type" must name the expected type (`odata_type`; None: an action's parameters, which have none).
+    """
+    named = payload.get("@odata.type")
+    if named is not None:
+        if odata_type is None or not isinstance(named, str) or named.lstrip("#").lower() != odata_type.lower():
+            raise GraphError(400, "BadRequest", "A type named '%s' could not be resolved by the model. When a model is "
+                             "available, each type name must resolve to a valid type." % named)
+    return {name: value for name, value in payload.items() if "@" not in name}
 
 
 def _not_found_segment(segment):
@@ -218,6 +246,7 @@ class GraphService:
 
     @staticmethod
     def _restart_scope(body):
+        """The resetScope string of a restart body; None for empty criteria (`{}`, `{"criteria": {}}`)."""
         if not body:
             raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
         try:
@@ -225,17 +254,23 @@ class GraphService:
         except ValueError as exc:
             raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header "
                              "is set and payload is of valid JSON format.") from exc
-        if not isinstance(payload, dict) or not isinstance(payload.get("criteria"), dict):
-            raise GraphError(400, "BadRequest", "The parameter 'criteria' is required and must be an object.")
-        extra = set(payload) - {"criteria"}
+        if not isinstance(payload, dict):
+            raise GraphError(400, "BadRequest", "The parameter 'criteria' must be an object.")
+        extra = set(_without_annotations(payload, None)) - {"criteria"}
         if extra:
             raise GraphError(400, "BadRequest", "The parameter '%s' in the request payload is not a valid parameter for "
                              "the operation 'restart'." % sorted(extra)[0])
-        criteria = payload["criteria"]
+        # Microsoft's docs do not make criteria required: a body without it restarts with empty criteria.
+        criteria = payload.get("criteria")
+        if criteria is None:
+            return None
+        if not isinstance(criteria, dict):
+            raise GraphError(400, "BadRequest", "The parameter 'criteria' must be an object.")
+        criteria = _without_annotations(criteria, RESTART_CRITERIA_TYPE)
         extra = set(criteria) - {"resetScope"}
         if extra:
             raise GraphError(400, "BadRequest", "The property '%s' does not exist on type "
-                             "'microsoft.graph.synchronizationJobRestartCriteria'." % sorted(extra)[0])
+                             "'%s'." % (sorted(extra)[0], RESTART_CRITERIA_TYPE))
         scope = criteria.get("resetScope")
         if scope is None:
             return None

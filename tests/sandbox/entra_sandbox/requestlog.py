@@ -2,7 +2,7 @@
 
 import time
 
-FIELDS = ("seq", "time", "method", "path", "query", "status", "kind", "tenant_id", "app_id", "body", "fault", "request_id")
+FIELDS = ("seq", "time", "method", "path", "query", "status", "kind", "tenant_id", "app_id", "body", "fault", "request_id", "headers")
 
 
 class RequestLog:
@@ -10,9 +10,11 @@ class RequestLog:
         self._entries = []
         self._seq = 0
 
-    def add(self, method, path, query, status, kind, tenant_id=None, app_id=None, body=None, fault=None, request_id=None):
+    def add(self, method, path, query, status, kind, tenant_id=None, app_id=None, body=None, fault=None, request_id=None,
+            headers=None):
         self._seq += 1
-        self._entries.append((self._seq, time.time(), method, path, query, status, kind, tenant_id, app_id, body, fault, request_id))
+        self._entries.append((self._seq, time.time(), method, path, query, status, kind, tenant_id, app_id, body, fault, request_id,
+                              headers or {}))
         return self._seq
 
     def since(self, seq=0, limit=None, kind=None):

@@ -81,11 +81,12 @@ class Sandbox:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    def record(self, kind, method, path, query, status, tenant_id=None, app_id=None, body=None, fault=None, request_id=None):
+    def record(self, kind, method, path, query, status, tenant_id=None, app_id=None, body=None, fault=None, request_id=None,
+               headers=None):
         self.counters["requests_" + kind] += 1
         if status == 429:
             self.counters["status_429"] += 1
-        self.log.add(method, path, query, status, kind, tenant_id, app_id, body, fault, request_id)
+        self.log.add(method, path, query, status, kind, tenant_id, app_id, body, fault, request_id, headers)
 
     def counters_report(self):
         jobs = {}

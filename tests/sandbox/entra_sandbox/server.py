@@ -10,7 +10,7 @@ from . import admin, github_oidc, signin
 from .appkeys import GRAPH_KEY, SANDBOX_KEY
 from .batch import run_batch
 from .errors import error_body
-from .graph_api import UNAUTHENTICATED, GraphCall, GraphError, GraphService
+from .graph_api import UNAUTHENTICATED, GraphCall, GraphError, GraphService, logged_headers
 from .identity import TokenRejected
 
 _JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
@@ -28,7 +28,7 @@ async def graph_handler(request):
     raw_path = request.rel_url.raw_path
     body = await request.read()
     call = GraphCall(method=request.method, path=raw_path, query=dict(request.query), query_string=request.query_string,
-                     body=body, request_id=request_id, client_request_id=client_request_id)
+                     body=body, request_id=request_id, client_request_id=client_request_id, headers=logged_headers(request.headers))
     kind = "batch" if _is_batch(raw_path) else "graph"
     delay = sandbox.faults.delay()
     if delay:
@@ -36,7 +36,7 @@ async def graph_handler(request):
     try:
         principal = sandbox.issuer.validate(request.headers.get("Authorization"), sandbox.fleet.tenants)
     except TokenRejected as exc:
-        sandbox.record(kind, call.method, raw_path, call.query_string, 401, request_id=request_id)
+        sandbox.record(kind, call.method, raw_path, call.query_string, 401, request_id=request_id, headers=call.headers)
         payload = error_body("InvalidAuthenticationToken", str(exc), request_id, client_request_id)
         return _respond(401, payload, {"WWW-Authenticate": UNAUTHENTICATED}, request_id, client_request_id)
     if kind == "batch":
@@ -49,7 +49,7 @@ async def graph_handler(request):
         result = service.execute(call, principal)
         logged_body = call.loggable_body()
     sandbox.record(kind, call.method, raw_path, call.query_string, result.status, principal.tenant_id, principal.app_id,
-                   logged_body, result.fault, request_id)
+                   logged_body, result.fault, request_id, call.headers)
     if result.drop:
         # Close the TCP connection without an answer: the client sees a reset / lost response.
         # aiohttp then fails to write the placeholder response and drops it quietly.

@@ -151,6 +151,10 @@ class Job:
                 self.schedule_state = "Active"
             elif status_code == "Paused":
                 self.schedule_state = "Paused"
+            elif status_code == "NotRun":
+                # Started but not run yet: an active schedule, as start() and the generated fleet leave it.
+                self.schedule_state = "Active"
+                self.interval = self.interval if self.interval != DISABLED_INTERVAL else "PT40M"
             else:
                 self.schedule_state = "Disabled"
                 self.interval = DISABLED_INTERVAL

@@ -98,3 +98,33 @@ def test_token_bucket():
     assert limiter.check("a", "t", False) is None  # and reads are separate
     clock[0] = 0.6
     assert limiter.check("a", "t", True) is None
+
+
+def test_graph_shows_the_quarantine_the_admin_api_holds():
+    """Found by the msgraph-sdk conformance stage: about one quarantined job in five rendered reason "" and empty
+    dates while the sandbox held a reason. Empty fields are documented only for Microsoft's Paused sample."""
+    tenant = fleet.generate_tenant(42, "t", 2000)
+    quarantined = [job for _sp, job in tenant.jobs() if job.code == "Quarantine"]
+    assert len(quarantined) > 20
+    for job in quarantined:
+        shown = job_json.render_job(job, "t")["status"]["quarantine"]
+        assert shown["reason"] == job.quarantine_reason != ""
+        assert shown["currentBegan"] and shown["nextAttempt"] and shown["seriesBegan"]
+    paused_sample = [job for _sp, job in tenant.jobs() if job.code == "Paused" and job.quarantine_reason == ""]
+    assert paused_sample
+    assert all(job_json.render_job(job, "t")["status"]["quarantine"]["reason"] == "" for job in paused_sample)
+
+
+def test_admin_status_codes_set_the_schedule_graph_shows():
+    """NotRun (started, not run yet) keeps an active schedule, as start() and the generated fleet do; only
+    NotConfigured is disabled."""
+    job = _job()
+    job.set_fields(status_code="NotRun")
+    rendered = job_json.render_job(job, "t")
+    assert (rendered["status"]["code"], rendered["schedule"]["state"], rendered["schedule"]["interval"]) == ("NotRun", "Active", "PT40M")
+    job.set_fields(status_code="NotConfigured")
+    assert job_json.render_job(job, "t")["schedule"] == {"expiration": None, "interval": state.DISABLED_INTERVAL, "state": "Disabled"}
+    job.set_fields(status_code="NotRun")
+    assert job_json.render_job(job, "t")["schedule"]["interval"] == "PT40M"
+    generated = [job for _sp, job in fleet.generate_tenant(1, "t", 3000).jobs() if job.code == "NotRun"]
+    assert generated and {job.schedule_state for job in generated} == {"Active"}

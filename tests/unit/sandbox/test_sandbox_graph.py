@@ -96,12 +96,42 @@ def test_restart_bodies_validated(fresh_sandbox):
     _assert_error_shape(fresh_sandbox.graph("POST", path, token=token), 400, "BadRequest")
     _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, data="{nope", headers={"Content-Type": "application/json"}),
                         400, "BadRequest")
-    _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, json={}), 400, "BadRequest")
+    _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, json={"criteria": "Watermark"}), 400, "BadRequest")
+    _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, json={"criteria": {"@odata.type": "#microsoft.graph.user"}}),
+                        400, "BadRequest")
+    _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, json={"criteria": {}, "force": True}), 400, "BadRequest")
     error = _assert_error_shape(fresh_sandbox.graph("POST", path, token=token, json={"criteria": {"resetScope": "Watermark, Bogus"}}),
                                 400, "BadRequest")
     assert "Bogus" in error["message"]
     assert fresh_sandbox.admin.job(job["service_principal_id"], job["job_id"])["summary"]["restarts"] == 0
     assert fresh_sandbox.graph("POST", path, token=token, json={"criteria": {}}).status_code == 204
+
+
+def test_restart_accepts_what_odata_and_the_docs_allow(fresh_sandbox):
+    """Found by the msgraph-sdk conformance stage: `{}` (criteria is not documented as required) and OData type
+    annotations, which the SDK writes when a model's odata_type is set, are accepted."""
+    job = _pick(fresh_sandbox, "Active")
+    path = _job_path(job["service_principal_id"], job["job_id"], "restart")
+    token = fresh_sandbox.token()
+    bodies = ({}, {"criteria": None},
+              {"criteria": {"@odata.type": "#microsoft.graph.synchronizationJobRestartCriteria", "resetScope": "Watermark"}},
+              {"criteria": {"@odata.type": "microsoft.graph.synchronizationJobRestartCriteria", "resetScope@odata.type":
+                            "#microsoft.graph.synchronizationJobRestartScope", "resetScope": "Escrows,QuarantineState"}})
+    for body in bodies:
+        response = fresh_sandbox.graph("POST", path, token=token, json=body)
+        assert response.status_code == 204, (body, response.text)
+    summary = fresh_sandbox.admin.job(job["service_principal_id"], job["job_id"])["summary"]
+    assert summary["reset_scopes"] == ["", "", "Watermark", "Escrows,QuarantineState"]
+
+
+def test_request_log_keeps_the_headers_that_matter_never_the_token(fresh_sandbox):
+    job = _pick(fresh_sandbox, "Active")
+    fresh_sandbox.admin.clear_log()
+    fresh_sandbox.graph("POST", _job_path(job["service_principal_id"], job["job_id"], "restart"), json={"criteria": {}},
+                        headers={"Accept": "application/json", "ConsistencyLevel": "eventual", "X-Other": "1"})
+    entry = fresh_sandbox.admin.log(kind="graph")[-1]
+    assert entry["headers"] == {"accept": "application/json", "content-type": "application/json", "consistencylevel": "eventual"}
+    assert entry["body"] == {"criteria": {}}
 
 
 def test_appid_addressing_and_not_found(fresh_sandbox):

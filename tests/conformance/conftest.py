@@ -1,0 +1,30 @@
+"""Conformance harness: Microsoft's own clients (msgraph-sdk, msgraph-core, azure-identity) against the sandbox.
+
+Runs in its own venv (.build/conformance, made by tests/tools/conformance.sh from tests/conformance/requirements.txt).
+The sandbox is started the way the other tests start it (entra_sandbox.testing.SandboxProcess), with the interpreter
+of the project's venv (ENTRA_SYNC_VENV, default .venv), so this venv only holds Microsoft's clients; the collection's
+playbooks run with that venv's ansible-playbook against the installed collection (ANSIBLE_COLLECTIONS_PATH).
+Helpers live in clients.py.
+"""
+
+import pytest
+from clients import project_python
+
+from entra_sandbox import pytest_plugin
+from entra_sandbox.testing import SandboxProcess
+
+fresh_sandbox = pytest_plugin.fresh_sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The same sandbox as the other suites' (seed, tenants, service principals), served by the project's venv."""
+    with SandboxProcess(tmp_path_factory.mktemp("sandbox"), python=project_python(), seed=pytest_plugin.SEED, tenants=2,
+                        service_principals=pytest_plugin.SERVICE_PRINCIPALS) as running:
+        yield running
+
+
+def pytest_configure(config):
+    # msgraph-sdk 1.x warns on its own generated request configurations, on every call.
+    config.addinivalue_line("filterwarnings", "ignore:This class is deprecated:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:kiota_abstractions")
