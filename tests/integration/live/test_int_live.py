@@ -92,7 +92,7 @@ def _sign_in_and_list(live, runner):
     tenant = live.observer
     if tenant is not None:  # the sandbox: what went over the wire
         log = tenant.log()
-        assert len(tenant.token_requests(log)) == 1 and tenant.graph_posts(log) == [], log
+        assert len(tenant.token_requests(log)) == 1 and tenant.graph_writes(log) == [], log
         assert found == {(job["service_principal_id"], job["job_id"]) for job in tenant.admin.jobs(live.tenant_id)}
         secrets = tenant.admin.issued()["access_tokens"] + [live.client_secret or ""]
         assert not [s for s in secrets if s and s in run.output], "a token or secret reached the output"
