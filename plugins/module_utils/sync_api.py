@@ -160,4 +160,3 @@ class SyncApi:
             return call(*args), None
         except EntraSyncError as exc:
             return None, exc
-
