@@ -158,15 +158,14 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
     check_shared_access_token,
     condition_groups,
     describe_read_error,
-    filter_jobs,
     host_names,
     host_vars,
     parse_tenants,
@@ -323,7 +322,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # ---- hosts -------------------------------------------------------------------------------------------------------
 
     def _populate(self, jobs, errors):
-        jobs = filter_jobs(unique_jobs(jobs), self.get_option("template_ids"), self.get_option("status_codes"))
+        jobs = JobFilter.from_lists(self.get_option("template_ids"), self.get_option("status_codes")).select(unique_jobs(jobs))
         jobs.sort(key=lambda job: tuple((job.get(name) or "") for name in ("tenant_id", "service_principal_id", "job_id")))
         names = host_names(jobs, self.get_option("hostnames"))
         strict = self.get_option("strict")

@@ -3,9 +3,9 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_CONCURRENCY, connect
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.options import graph_argspec
 
 

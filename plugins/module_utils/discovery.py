@@ -1,31 +1,47 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Finding jobs: one job, one service principal's jobs, or every job in the tenant, with filters."""
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BATCH_MAX
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.job import parse_job
+
+
+def _folded(values):
+    """The non-blank values, stripped and lowercased, as a frozenset."""
+    return frozenset(str(value).strip().lower() for value in values or [] if value is not None and str(value).strip())
+
+
+def _field(job, name):
+    return (job.get(name) if isinstance(job, Mapping) else getattr(job, name, None)) or ""
 
 
 @dataclass(frozen=True)
 class JobFilter:
-    """Template and status filters, compared case-insensitively; empty means everything."""
+    """The one job filter: template and status, compared case-insensitively; empty means everything.
+
+    sync_job_info and sync_job_restart filter Job objects with it, the inventory plugin its job dicts.
+    """
 
     template_ids: frozenset = frozenset()
     status_codes: frozenset = frozenset()
 
     @classmethod
     def from_lists(cls, template_ids=None, status_codes=None):
-        return cls(frozenset(t.strip().lower() for t in template_ids or [] if t.strip()),
-                   frozenset(s.strip().lower() for s in status_codes or [] if s.strip()))
+        return cls(_folded(template_ids), _folded(status_codes))
 
     def matches(self, job):
-        if self.template_ids and (job.template_id or "").lower() not in self.template_ids:
+        """Whether a Job (or a job dict with template_id and status_code) passes."""
+        if self.template_ids and _field(job, "template_id").lower() not in self.template_ids:
             return False
-        return not self.status_codes or (job.status_code or "").lower() in self.status_codes
+        return not self.status_codes or _field(job, "status_code").lower() in self.status_codes
+
+    def select(self, jobs):
+        """The jobs that pass, order kept."""
+        return [job for job in jobs if self.matches(job)]
 
 
 @dataclass
@@ -108,29 +124,16 @@ def _scan_tenant_batched(api, job_filter, service_principal_filter, concurrency)
 
 
 def scan_jobs(api, targets, job_filter, concurrency=10):
-    """Named jobs (JobTarget list), read concurrently; a job that cannot be read is recorded in errors."""
-    def read(target):
-        try:
-            raw = api.get_job(target.service_principal_id, target.job_id)
-        except EntraSyncError as exc:
-            return None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}
-        return parse_job(raw, {"id": target.service_principal_id}), None
-
-    if getattr(api, "batch_reads", False):
-        answers = api.get_jobs_many([(t.service_principal_id, t.job_id) for t in targets], concurrency)
-        results = []
-        for target, (raw, exc) in zip(targets, answers, strict=True):
-            if exc is not None:
-                results.append((None, {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(exc)}))
-            else:
-                results.append((parse_job(raw, {"id": target.service_principal_id}), None))
-    else:
-        results = run_bounded(targets, read, concurrency)
+    """Named jobs (JobTarget list), read together (in $batch when the api batches reads); a job that cannot be read is
+    recorded in errors."""
+    answers = api.get_jobs_many([(target.service_principal_id, target.job_id) for target in targets], concurrency)
     scan = Scan()
-    for job, error in results:
-        if error:
-            scan.errors.append(error)
-        elif job_filter.matches(job):
+    for target, (raw, error) in zip(targets, answers, strict=True):
+        if error is not None:
+            scan.errors.append({"service_principal_id": target.service_principal_id, "job_id": target.job_id, "message": str(error)})
+            continue
+        job = parse_job(raw, {"id": target.service_principal_id})
+        if job_filter.matches(job):
             scan.jobs.append(job)
     scan.service_principals_read = len({target.service_principal_id for target in targets})
     return scan

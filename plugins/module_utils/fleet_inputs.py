@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope, parse_reset_scope

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure helpers of the sync_jobs inventory plugin: tenants, filters, host names, host variables and groups.
+"""Pure helpers of the sync_jobs inventory plugin: tenants, host names, host variables and groups.
 
 No I/O and no Ansible controller imports, so everything here is unit-tested without a server or an inventory.
 The jobs are the snake_case dicts of Job.to_dict() plus ``tenant_id`` (the shape the plugin caches).
@@ -84,23 +84,6 @@ def check_shared_access_token(tenants, access_token):
                 "client_certificate_path, federated_token_file, managed_identity) shared by every tenant. Tenants without "
                 "their own token: %s." % (len(tenants), ", ".join(missing))
             )
-
-
-# ---- filters -----------------------------------------------------------------------------------------------------
-
-def _folded(values):
-    return {str(value).strip().lower() for value in values or [] if value is not None and str(value).strip()}
-
-
-def filter_jobs(jobs, template_ids=None, status_codes=None):
-    """The jobs whose template and status code are among those given (case-insensitive); an empty list keeps all."""
-    templates = _folded(template_ids)
-    statuses = _folded(status_codes)
-    return [
-        job for job in jobs
-        if (not templates or (job.get("template_id") or "").lower() in templates)
-        and (not statuses or (job.get("status_code") or "").lower() in statuses)
-    ]
 
 
 # ---- host names --------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 """What the modules report: the actions, the summary, the failure message, diff mode and the unhealthy jobs.
 
-Pure: no I/O. A result is the dict one job gets in ``results``; an outcome is fleet.Outcome (its ``result``,
+Pure: no I/O. A result is the dict one job gets in ``results``; an outcome is restart.Outcome (its ``result``,
 the status ``found`` before and, for sync_job, the status ``expected`` after).
 """
 
@@ -17,6 +17,7 @@ __all__ = [
     "FAILED_ACTIONS",
     "STATE_ACTIONS",
     "failure_message",
+    "job_result",
     "restart_diff",
     "state_diff",
     "summarize",
@@ -32,6 +33,20 @@ FAILED_ACTIONS = ("failed", "unknown")
 _RESTART_ACTIONS = ("restarted", "would_restart")
 # How many failures a message names; the rest are in the results.
 _LISTED_AT_MOST = 3
+
+
+def job_result(service_principal_id: str, job_id: str, action: str, reason: str, job: object = None, extra: Mapping | None = None) -> dict:
+    """The one result dict of a job; ``extra`` adds the module's own keys (reset_scope for restarts)."""
+    result = {
+        "service_principal_id": service_principal_id,
+        "job_id": job_id,
+        "template_id": job.template_id if job else None,
+        "status_code": job.status_code if job else None,
+        "action": action,
+        "reason": reason,
+    }
+    result.update(extra or {})
+    return result
 
 
 def summarize(results: Iterable, actions: tuple[str, ...] = ACTIONS) -> dict[str, int]:

@@ -6,16 +6,17 @@ of up to 20 requests (several envelopes in flight), otherwise as single requests
 pair comes back per input, in input order.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BATCH_MAX, BatchCall
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import quote_segment
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError, GraphError
 
 SERVICE_PRINCIPAL_FIELDS = "id,appId,displayName"
 PAGE_SIZE = 999
 # What goes into $batch: nothing, the reads (listing and reading jobs), or the restarts too.
 BATCH_MODES = ("none", "reads", "all")
+# The words for each POST in a message.
+POST_VERBS = {"restart": "restarting", "start": "starting", "pause": "pausing"}
 
 
 def jobs_path(service_principal_id):
@@ -98,9 +99,9 @@ class SyncApi:
         """Read many jobs [(service_principal_id, job_id)]: [(raw job, None) | (None, error)] in input order."""
         pairs = list(pairs)
         if not self.batch_reads:
-            return _bounded(pairs, lambda pair: self._one(self.get_job, *pair), concurrency)
+            return run_bounded(pairs, lambda pair: self._one(self.get_job, *pair), concurrency)
         groups = _chunks(pairs, BATCH_MAX)
-        answers = _bounded(groups, lambda group: self._batch([BatchCall("GET", job_path(sp, job)) for sp, job in group]), concurrency)
+        answers = run_bounded(groups, lambda group: self._batch([BatchCall("GET", job_path(sp, job)) for sp, job in group]), concurrency)
         return [answer for group in answers for answer in group]
 
     def restart_many(self, pairs, body, concurrency, on_sent=None):
@@ -108,22 +109,43 @@ class SyncApi:
 
         on_sent(indexes) is called just before each request or envelope leaves (for the wait's start times).
         """
-        pairs = list(pairs)
-        if not self.batch_writes:
-            def one(item):
-                index, (sp, job) = item
-                if on_sent:
-                    on_sent([index])
-                return self._one(self.restart, sp, job, body)
-            return _bounded(list(enumerate(pairs)), one, concurrency)
-        groups = _chunks(list(enumerate(pairs)), BATCH_MAX)
+        return self._post_many("restart", pairs, concurrency, on_sent, body)
+
+    def start_many(self, pairs, concurrency, on_sent=None):
+        """POST start to many jobs; as restart_many."""
+        return self._post_many("start", pairs, concurrency, on_sent)
+
+    def pause_many(self, pairs, concurrency, on_sent=None):
+        """POST pause to many jobs; as restart_many."""
+        return self._post_many("pause", pairs, concurrency, on_sent)
+
+    def _post_many(self, action, pairs, concurrency, on_sent, body=None):
+        indexed = list(enumerate(pairs))
+        groups = _chunks(indexed, BATCH_MAX) if self.batch_writes else [[item] for item in indexed]
 
         def send(group):
             if on_sent:
                 on_sent([index for index, _pair in group])
-            return self._batch([BatchCall("POST", job_path(sp, job) + "/restart", body) for _index, (sp, job) in group])
-        answers = _bounded(groups, send, concurrency)
+            if self.batch_writes:
+                return self._batch([BatchCall("POST", "%s/%s" % (job_path(sp, job), action), body) for _index, (sp, job) in group])
+            _index, (sp, job) = group[0]
+            return [self._post_one(action, sp, job, body)]
+        answers = run_bounded(groups, send, concurrency)
         return [answer for group in answers for answer in group]
+
+    def _post_one(self, action, service_principal_id, job_id, body):
+        """One POST as (None, None) or (None, error); never raises, so the other jobs' results are kept."""
+        try:
+            if action == "restart":
+                self.restart(service_principal_id, job_id, body)
+            else:
+                getattr(self, action)(service_principal_id, job_id)
+        except EntraSyncError as exc:
+            return None, exc
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # The POST may have left before the failure: its outcome is unknown.
+            return None, GraphError("unexpected %s while %s" % (type(exc).__name__, POST_VERBS[action]), outcome_unknown=True)
+        return None, None
 
     def _batch(self, calls):
         try:
@@ -138,10 +160,3 @@ class SyncApi:
             return call(*args), None
         except EntraSyncError as exc:
             return None, exc
-
-
-def _bounded(items, worker, concurrency):
-    if concurrency <= 1 or len(items) <= 1:
-        return [worker(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(worker, items))

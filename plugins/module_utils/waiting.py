@@ -5,7 +5,7 @@
 """Waiting for restarted jobs to become healthy: the pure decisions (healthy, relapsed, backoff) and the poll loop.
 
 Only GETs are sent while waiting; nothing is ever POSTed again. Many jobs are waited on together: one loop keeps
-each job's next poll time and sends the polls that are due through the bounded pool (fleet.run_bounded), so a
+each job's next poll time and sends the polls that are due through the bounded pool (concurrency.run_bounded), so a
 thousand waiting jobs never hold a thousand threads.
 """
 

@@ -92,39 +92,12 @@ auth_method:
   sample: certificate
 """
 
-import datetime
-from dataclasses import replace
-
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, OptionError
-from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils.runner import run_token
 
 
 def main():
-    module = GraphModule(argument_spec={}, supports_check_mode=True)
-    try:
-        settings = settings_from_options(module.params.get)
-        if settings.auth_method == "access_token":
-            raise OptionError("graph_token acquires a token: set auth_method to auto or to a credential kind, and give that credential.")
-        # A token handed down through module_defaults is not a credential: this module always signs in.
-        settings = replace(settings, access_token=None)
-        credential = credential_from_settings(settings)
-        token = credential.get_token()
-    except EntraSyncError as exc:
-        module.fail_json(msg=str(exc))
-    expires_on = int(token.expires_on)
-    module.exit_json(
-        changed=False,
-        access_token=token.token,
-        expires_on=expires_on,
-        expires_at=datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        token_type="Bearer",
-        scope=settings.scope,
-        graph_endpoint=settings.graph_root,
-        tenant_id=settings.tenant_id,
-        auth_method=credential.method,
-    )
+    run_token(GraphModule(argument_spec={}, supports_check_mode=True))
 
 
 if __name__ == "__main__":

@@ -173,60 +173,19 @@ auth_method:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.decisions import JOB_STATES
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
-from ansible_collections.entra.sync.plugins.module_utils.results import FAILED_ACTIONS, STATE_ACTIONS, failure_message, state_diff, summarize
-from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
-
-CHANGED_ACTIONS = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
-
-
-def parse_targets(params):
-    """Validate the target options before anything is sent; returns (kind, targets, notes)."""
-    if params["jobs"] is not None:
-        targets, notes = normalize_job_targets(params["jobs"])
-        return "list", targets, notes
-    target = JobTarget(validate_service_principal_id(params["service_principal_id"]), validate_job_id(params["job_id"]))
-    return "one", [target], []
+from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_state
 
 
 def main():
-    module = GraphModule(
-        argument_spec={
-            "service_principal_id": {"type": "str"},
-            "job_id": {"type": "str"},
-            "jobs": {"type": "list", "elements": "dict"},
+    run_state(GraphModule(
+        argument_spec=job_options(**{
             "state": {"type": "str", "required": True, "choices": list(JOB_STATES)},
-            "concurrency": {"type": "int", "default": 10},
-        },
+        }),
         mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id")],
         required_one_of=[("service_principal_id", "jobs")],
         required_together=[("service_principal_id", "job_id")],
         supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        kind, targets, notes = parse_targets(params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    concurrency = module.concurrency()
-    for note in notes:
-        module.warn(note)
-
-    api = module.connect(pool_size=concurrency)
-    setter = StateSetter(api, params["state"], module.check_mode)
-    outcomes = setter.set_targets(targets, concurrency)
-    results = [outcome.result for outcome in outcomes]
-    if kind == "one":
-        result = dict(results[0], auth_method=module.auth_method_used)
-    else:
-        result = {"results": results, "summary": summarize(results, STATE_ACTIONS), "auth_method": module.auth_method_used}
-    result["changed"] = any(r["action"] in CHANGED_ACTIONS for r in results)
-    if module._diff:
-        result["diff"] = state_diff(outcomes)
-    if any(r["action"] in FAILED_ACTIONS for r in results):
-        module.fail_json(msg=failure_message(results), **result)
-    module.exit_json(**result)
+    ))
 
 
 if __name__ == "__main__":

@@ -46,23 +46,26 @@ options:
   concurrency:
     description:
       - How many service principals are read at the same time. From 1 to 64.
-      - With O(batch=true), how many C($batch) envelopes (of up to 20 reads each) are in flight.
+      - With O(batch=reads), how many C($batch) envelopes (of up to 20 reads each) are in flight.
     type: int
     default: 10
   batch:
     description:
-      - Send the reads of the jobs (each service principal's job list for the whole tenant, each job for O(jobs)) in
-        Microsoft Graph C($batch) envelopes of up to 20 requests.
-      - What each form costs, for N service principals read tenant-wide (or N entries in O(jobs)). V(true) sends about
-        N/20 C($batch) POSTs, at most O(concurrency) of them in flight; V(false) sends N GETs. A tenant of 2,000
+      - Which requests go out in Microsoft Graph C($batch) envelopes of up to 20 requests; the same option, with the
+        same values, as O(entra.sync.sync_job_restart#module:batch) (this module only reads, so there is no V(all)).
+      - V(reads) sends the reads of the jobs (each service principal's job list for the whole tenant, each job for
+        O(jobs)) in envelopes. V(none) sends one request per read.
+      - What each form costs, for N service principals read tenant-wide (or N entries in O(jobs)). V(reads) sends about
+        N/20 C($batch) POSTs, at most O(concurrency) of them in flight; V(none) sends N GETs. A tenant of 2,000
         service principals is 100 envelopes instead of 2,000 GETs; the pages of the service principal list are
-        single GETs either way. Graph's throttling counts each request inside an envelope, so V(true) saves round
+        single GETs either way. Graph's throttling counts each request inside an envelope, so V(reads) saves round
         trips and time, not throttling budget.
       - Whether Graph accepts synchronization calls inside C($batch) is not documented; when it refuses an envelope as
-        such (HTTP 400), the reads are sent again as single requests, so V(true) is safe to leave on. Set V(false) to
+        such (HTTP 400), the reads are sent again as single requests, so V(reads) is safe to leave on. Set V(none) to
         send only single requests from the start.
-    type: bool
-    default: true
+    type: str
+    choices: [none, reads]
+    default: reads
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -88,7 +91,7 @@ seealso:
     description: "Microsoft Graph API reference of Get synchronization job: the request, the permissions it needs, its answers."
   - name: JSON batching (Microsoft Graph)
     link: https://learn.microsoft.com/graph/json-batching
-    description: "JSON batching (Microsoft Graph): the $batch requests of O(batch=true)"
+    description: "JSON batching (Microsoft Graph): the $batch requests of O(batch=reads)"
   - name: Microsoft Graph throttling
     link: https://learn.microsoft.com/graph/throttling
     description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
@@ -218,69 +221,22 @@ auth_method:
   type: str
 """
 
-from datetime import datetime, timezone
-
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_info
 
 
 def main():
-    module = GraphModule(
-        argument_spec={
-            "service_principal_id": {"type": "str"},
-            "job_id": {"type": "str"},
+    run_info(GraphModule(
+        argument_spec=job_options(**{
             "template_id": {"type": "list", "elements": "str"},
             "status_code": {"type": "list", "elements": "str"},
-            "jobs": {"type": "list", "elements": "dict"},
             "service_principal_filter": {"type": "str"},
-            "concurrency": {"type": "int", "default": 10},
-            "batch": {"type": "bool", "default": True},
-        },
+            "batch": {"type": "str", "default": "reads", "choices": ["none", "reads"]},
+        }),
         required_by={"job_id": "service_principal_id"},
         mutually_exclusive=[("service_principal_id", "service_principal_filter"), ("jobs", "service_principal_id"), ("jobs", "service_principal_filter")],
         supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        sp_id = validate_service_principal_id(params["service_principal_id"]) if params["service_principal_id"] is not None else None
-        job_id = validate_job_id(params["job_id"]) if params["job_id"] is not None else None
-        targets, notes = normalize_job_targets(params["jobs"]) if params["jobs"] is not None else (None, [])
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    concurrency = module.concurrency()
-    job_filter = JobFilter.from_lists(params["template_id"], params["status_code"])
-
-    for note in notes:
-        module.warn(note)
-
-    api = module.connect(pool_size=concurrency, batch="reads" if params["batch"] else "none")
-    read_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    try:
-        if targets is not None:
-            scan = scan_jobs(api, targets, job_filter, concurrency)
-        elif job_id:
-            scan = scan_service_principal(api, sp_id, job_filter, job_id=job_id)
-        elif sp_id:
-            scan = scan_service_principal(api, sp_id, job_filter)
-        else:
-            scan = scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
-    except EntraSyncError as exc:
-        module.fail_graph(exc, changed=False)
-    for error in scan.errors[:5]:
-        module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))
-    if len(scan.errors) > 5:
-        module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - 5))
-    tenant_id = module.tenant_id()
-    module.exit_json(
-        changed=False,
-        jobs=[dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in scan.jobs],
-        errors=scan.errors,
-        service_principals_read=scan.service_principals_read,
-        tenant_id=tenant_id,
-        auth_method=module.auth_method_used,
-    )
+    ))
 
 
 if __name__ == "__main__":

@@ -27,8 +27,12 @@ options:
     type: str
   template_id:
     description:
-      - With O(service_principal_id) alone, only the jobs made from this template (for example V(scim), V(AD2AADProvisioning)).
-    type: str
+      - With O(service_principal_id) alone, only the jobs made from these templates (for example V(scim),
+        V(AD2AADProvisioning)), compared case-insensitively; the same filter as
+        O(entra.sync.sync_job_info#module:template_id).
+      - A single template may be given as a string.
+    type: list
+    elements: str
   jobs:
     description:
       - A list of jobs, each a dictionary with C(service_principal_id) and C(job_id); other keys are ignored, so the
@@ -363,39 +367,19 @@ throttling:
   sample: {"write_rate": 19.8, "read_rate": null}
 """
 
-from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS, validate_conditions
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
-from ansible_collections.entra.sync.plugins.module_utils.results import FAILED_ACTIONS, failure_message, restart_diff, summarize, unhealthy_jobs
-from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope
-from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
-from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
-
-
-def parse_targets(params):
-    """Validate the target options before anything is sent; returns (kind, targets, notes)."""
-    if params["jobs"] is not None:
-        targets, notes = normalize_job_targets(params["jobs"])
-        return "list", targets, notes
-    sp_id = validate_service_principal_id(params["service_principal_id"])
-    if params["job_id"] is not None:
-        return "one", [JobTarget(sp_id, validate_job_id(params["job_id"]))], []
-    return "service_principal", sp_id, []
+from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS
+from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_restart
+from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 
 
 def main():
-    module = GraphModule(
-        argument_spec={
-            "service_principal_id": {"type": "str"},
-            "job_id": {"type": "str"},
-            "template_id": {"type": "str"},
-            "jobs": {"type": "list", "elements": "dict"},
+    run_restart(GraphModule(
+        argument_spec=job_options(**{
+            "template_id": {"type": "list", "elements": "str"},
             "reset_scope": {"type": "list", "elements": "str"},
             "allow_connector_data_store": {"type": "bool", "default": False},
             "restart_if": {"type": "list", "elements": "str", "default": ["always"], "choices": list(RESTART_CONDITIONS)},
-            "concurrency": {"type": "int", "default": 10},
             "trust_input_status": {"type": "bool", "default": False},
             "max_status_age": {"type": "int", "default": 300},
             "batch": {"type": "str", "default": "none", "choices": ["none", "reads", "all"]},
@@ -403,64 +387,11 @@ def main():
             "wait": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
             "wait_interval": {"type": "float", "default": DEFAULT_INTERVAL},
-        },
+        }),
         mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id"), ("jobs", "template_id"), ("job_id", "template_id")],
         required_one_of=[("service_principal_id", "jobs")],
         supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        kind, targets, notes = parse_targets(params)
-        scope, scope_warnings = build_reset_scope(params["reset_scope"], params["allow_connector_data_store"])
-        conditions = tuple(validate_conditions(params["restart_if"]))
-        policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
-        if not 0 <= params["max_status_age"] <= 86400:
-            raise InputError("max_status_age %s is out of range: use 0 to 86400 seconds." % params["max_status_age"])
-        if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
-            raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
-                             "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))
-    except InputError as exc:
-        module.fail_json(msg=str(exc))
-    concurrency = module.concurrency()
-    for warning in scope_warnings + notes:
-        module.warn(warning)
-
-    api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
-    restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
-    common = {"reset_scope": scope, "auth_method": module.auth_method_used}
-    if kind == "one":
-        outcomes = [restarter.restart_target(targets[0])]
-    else:
-        try:
-            if kind == "list" and (params["trust_input_status"] or params["batch"] != "none"):
-                given = given_statuses(params["jobs"], targets, params["max_status_age"]) if params["trust_input_status"] else {}
-                outcomes = restarter.restart_many(targets, concurrency, given)
-            elif kind == "list":
-                outcomes = restarter.restart_targets(targets, concurrency)
-            else:
-                outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
-        except EntraSyncError as exc:
-            module.fail_graph(exc, changed=False, **common)
-    waited = policy is not None and not module.check_mode
-    if waited:
-        restarter.wait_healthy(outcomes, policy, concurrency)
-
-    results = [outcome.result for outcome in outcomes]
-    if kind == "one":
-        result = dict(results[0], auth_method=module.auth_method_used)
-    else:
-        result = dict(common, results=results, summary=summarize(results), throttling=api.client.pace())
-    unhealthy = unhealthy_jobs(results) if waited else []
-    if waited:
-        result["unhealthy"] = unhealthy
-
-    actions = [outcome.result["action"] for outcome in outcomes]
-    result["changed"] = any(action in ("restarted", "would_restart") for action in actions)
-    if module._diff:
-        result["diff"] = restart_diff(outcomes)
-    if unhealthy or any(action in FAILED_ACTIONS for action in actions):
-        module.fail_json(msg=failure_message(results, unhealthy), **result)
-    module.exit_json(**result)
+    ))
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def _collection_tasks(quarantined, active, other):
         {"entra.sync.sync_job": dict(target(active), state="paused")},
         {"entra.sync.sync_job": dict(target(active), state="started")},
         {"entra.sync.sync_job_restart": {"jobs": [target(quarantined), target(other)], "batch": "all"}},
-        {"entra.sync.sync_job_info": {"batch": True}},
+        {"entra.sync.sync_job_info": {"batch": "reads"}},
     ]
 
 

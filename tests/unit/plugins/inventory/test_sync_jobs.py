@@ -15,7 +15,7 @@ from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDoc
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils import inventory_hosts as ih
 from ansible_collections.entra.sync.plugins.module_utils.decisions import matching_conditions
-from ansible_collections.entra.sync.plugins.module_utils.discovery import Scan
+from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, Scan
 from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
 
@@ -118,10 +118,10 @@ def test_unique_jobs_keeps_the_first():
 def test_filter_jobs_case_insensitive():
     jobs = [job(job_id="a", template="scim", status="Quarantine"), job(job_id="b", template="AD2AADProvisioning", status="Active"),
             job(job_id="c", template=None, status=None)]
-    assert [j["job_id"] for j in ih.filter_jobs(jobs)] == ["a", "b", "c"]
-    assert [j["job_id"] for j in ih.filter_jobs(jobs, ["SCIM", " ad2aadprovisioning "])] == ["a", "b"]
-    assert [j["job_id"] for j in ih.filter_jobs(jobs, [], ["quarantine"])] == ["a"]
-    assert [j["job_id"] for j in ih.filter_jobs(jobs, ["scim"], ["Active"])] == []
+    assert [j["job_id"] for j in JobFilter.from_lists().select(jobs)] == ["a", "b", "c"]
+    assert [j["job_id"] for j in JobFilter.from_lists(["SCIM", " ad2aadprovisioning "]).select(jobs)] == ["a", "b"]
+    assert [j["job_id"] for j in JobFilter.from_lists([], ["quarantine"]).select(jobs)] == ["a"]
+    assert [j["job_id"] for j in JobFilter.from_lists(["scim"], ["Active"]).select(jobs)] == []
 
 
 def test_host_vars_and_condition_groups():

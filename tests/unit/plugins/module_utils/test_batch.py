@@ -13,7 +13,7 @@ from ansible_collections.entra.sync.plugins.module_utils._graph import pacing, r
 from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BatchCall
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import Restarter, RestartPlan, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils.restart import Restarter, RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi, job_path, jobs_path
 from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget, normalize_job_targets
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils.test_graph import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils.fleet import Outcome
+from ansible_collections.entra.sync.plugins.module_utils.restart import Outcome
 from ansible_collections.entra.sync.plugins.module_utils.results import (
     ACTIONS,
     FAILED_ACTIONS,

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Unit tests for the fleet runner: read, decide, restart (or not), one result per job in input order."""
+"""Unit tests for the one read -> decide -> send path (restart.py, state.py): one result per job in input order."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import time
 
 import pytest
 
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import Outcome, Restarter, RestartPlan, run_bounded
+from ansible_collections.entra.sync.plugins.module_utils.restart import Outcome, Restarter, RestartPlan
 from ansible_collections.entra.sync.plugins.module_utils.results import summarize
+from ansible_collections.entra.sync.plugins.module_utils.sync_api import SyncApi
 from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget
 
 SP_ID = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
@@ -35,10 +37,11 @@ QUARANTINED = raw_job(SCIM_JOB, code="Quarantine", last="Failed", quarantine_rea
 ACTIVE = raw_job(AD_JOB)
 
 
-class FakeApi:
-    """The three SyncApi calls the fleet uses; records restarts; errors scripted per job id."""
+class FakeApi(SyncApi):
+    """A SyncApi whose single calls (get_job, list_jobs, restart) are scripted; records restarts; errors per job id."""
 
     def __init__(self, jobs, read_errors=None, restart_errors=None, list_error=None, jitter=0.0):
+        super().__init__(client=None)
         self.jobs = jobs  # {(sp, job_id): raw}
         self.read_errors = read_errors or {}
         self.restart_errors = restart_errors or {}
@@ -93,7 +96,7 @@ def plan(*conditions, reset_scope=None, check_mode=False):
 
 
 def one(api, restart_plan, job_id, sp_id=SP_ID):
-    outcome = Restarter(api, restart_plan).restart_target(JobTarget(sp_id, job_id))
+    outcome = Restarter(api, restart_plan).restart_many([JobTarget(sp_id, job_id)])[0]
     assert isinstance(outcome, Outcome)
     assert set(outcome.result) == RESULT_KEYS
     return outcome
@@ -222,7 +225,7 @@ def test_results_keep_input_order_under_concurrency():
     jobs = fleet(48)
     api = FakeApi(jobs, jitter=0.004)
     targets = [JobTarget(sp_id, job_id, index) for index, (sp_id, job_id) in enumerate(reversed(list(jobs)))]
-    outcomes = Restarter(api, plan("quarantined")).restart_targets(targets, concurrency=8)
+    outcomes = Restarter(api, plan("quarantined")).restart_many(targets, concurrency=8)
     assert [outcome.result["job_id"] for outcome in outcomes] == [target.job_id for target in targets]
     expected_actions = ["restarted" if int(target.job_id.split(".")[1], 16) % 3 == 0 else "skipped" for target in targets]
     assert [outcome.result["action"] for outcome in outcomes] == expected_actions
@@ -243,7 +246,7 @@ def test_a_failure_in_the_fleet_does_not_stop_the_others():
         jitter=0.002,
     )
     targets = [JobTarget(SP_ID, job_id, index) for index, job_id in enumerate(ids)]
-    outcomes = Restarter(api, plan("always")).restart_targets(targets, concurrency=4)
+    outcomes = Restarter(api, plan("always")).restart_many(targets, concurrency=4)
     actions = [outcome.result["action"] for outcome in outcomes]
     assert actions == ["restarted", "failed", "restarted", "unknown", "restarted", "restarted", "failed", "restarted", "restarted"]
     summary = summarize([outcome.result for outcome in outcomes])
@@ -254,7 +257,7 @@ def test_check_mode_over_a_fleet_sends_nothing():
     jobs = fleet(12)
     api = FakeApi(jobs)
     targets = [JobTarget(sp_id, job_id) for sp_id, job_id in jobs]
-    outcomes = Restarter(api, plan("always", check_mode=True)).restart_targets(targets, concurrency=8)
+    outcomes = Restarter(api, plan("always", check_mode=True)).restart_many(targets, concurrency=8)
     assert {outcome.result["action"] for outcome in outcomes} == {"would_restart"}
     assert api.restarts == []
     assert len(api.reads) == 12
@@ -309,7 +312,7 @@ def service_principal_jobs():
 
 def test_restart_service_principal_with_a_template_filter():
     api = FakeApi(service_principal_jobs())
-    outcomes = Restarter(api, plan("quarantined")).restart_service_principal(SP_ID, template_id="SCIM", concurrency=4)
+    outcomes = Restarter(api, plan("quarantined")).restart_service_principal(SP_ID, template_ids=["SCIM"], concurrency=4)
     assert [(o.result["job_id"], o.result["action"]) for o in outcomes] == [
         (SCIM_JOB, "restarted"),
         ("scim.ffffffffffffffffffffffffffffffff", "skipped"),
@@ -329,7 +332,7 @@ def test_restart_service_principal_without_a_filter():
 
 def test_restart_service_principal_with_no_matching_template():
     api = FakeApi(service_principal_jobs())
-    assert Restarter(api, plan("always")).restart_service_principal(SP_ID, template_id="aws") == []
+    assert Restarter(api, plan("always")).restart_service_principal(SP_ID, template_ids=["aws"]) == []
     assert api.restarts == []
 
 
@@ -407,7 +410,7 @@ def test_wait_healthy_reports_each_restarted_job_and_never_posts_again():
             (SP_ID, third): raw_job(third, code="Quarantine", quarantine_reason="Unknown")}
     api = SequenceApi(jobs, {SCIM_JOB: [QUARANTINED, raw_job(SCIM_JOB)], third: [RELAPSED]})
     restarter = Restarter(api, plan("quarantined"))
-    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, AD_JOB), JobTarget(SP_ID, third)], 4)
+    outcomes = restarter.restart_many([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, AD_JOB), JobTarget(SP_ID, third)], 4)
     assert len(api.restarts) == 2
     clock = Clock()
     restarter.wait_healthy(outcomes, wait_policy(), 4, clock=clock, sleep=clock.sleep)
@@ -425,7 +428,7 @@ def test_wait_healthy_reports_each_restarted_job_and_never_posts_again():
 def test_wait_healthy_times_out_on_a_job_that_stays_quarantined():
     api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {SCIM_JOB: [QUARANTINED]})
     restarter = Restarter(api, plan("quarantined"))
-    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB)], 1)
+    outcomes = restarter.restart_many([JobTarget(SP_ID, SCIM_JOB)], 1)
     clock = Clock()
     start = clock.now
     restarter.wait_healthy(outcomes, wait_policy(timeout=5, interval=1), 1, clock=clock, sleep=clock.sleep)
@@ -441,7 +444,7 @@ def test_wait_healthy_stops_on_a_fatal_read_error_and_goes_on_after_a_transient_
     api = SequenceApi(jobs, {SCIM_JOB: [GraphError("HTTP 404", status=404)],
                              second: [GraphError("HTTP 503", status=503), raw_job(second)]})
     restarter = Restarter(api, plan("quarantined"))
-    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, second)], 2)
+    outcomes = restarter.restart_many([JobTarget(SP_ID, SCIM_JOB), JobTarget(SP_ID, second)], 2)
     clock = Clock()
     restarter.wait_healthy(outcomes, wait_policy(), 2, clock=clock, sleep=clock.sleep)
     gone, recovered = (o.result["wait"] for o in outcomes)
@@ -452,7 +455,7 @@ def test_wait_healthy_stops_on_a_fatal_read_error_and_goes_on_after_a_transient_
 def test_wait_healthy_skips_failed_and_unknown_restarts():
     api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {}, restart_errors={SCIM_JOB: GraphError("lost", outcome_unknown=True)})
     restarter = Restarter(api, plan("always"))
-    outcomes = restarter.restart_targets([JobTarget(SP_ID, SCIM_JOB)], 1)
+    outcomes = restarter.restart_many([JobTarget(SP_ID, SCIM_JOB)], 1)
     restarter.wait_healthy(outcomes, wait_policy(), 1, clock=Clock(), sleep=lambda s: None)
     assert outcomes[0].result["action"] == "unknown" and outcomes[0].result["wait"] is None
     assert api.reads == [(SP_ID, SCIM_JOB)]  # the read before; no poll
@@ -462,7 +465,7 @@ def test_wait_healthy_skips_failed_and_unknown_restarts():
 # StateSetter (sync_job)
 
 def setter(api, state, check_mode=False):
-    from ansible_collections.entra.sync.plugins.module_utils.fleet import StateSetter
+    from ansible_collections.entra.sync.plugins.module_utils.state import StateSetter
     return StateSetter(api, state, check_mode)
 
 
@@ -480,7 +483,7 @@ STATE_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "a
 def test_state_setter_posts_only_when_needed(raw, state, action, post):
     job_id = raw["id"]
     api = SequenceApi({(SP_ID, job_id): raw}, {})
-    outcome = setter(api, state).set_target(JobTarget(SP_ID, job_id))
+    outcome = setter(api, state).set_targets([JobTarget(SP_ID, job_id)])[0]
     assert set(outcome.result) == STATE_KEYS
     assert outcome.result["action"] == action
     assert api.posts == ([(post, SP_ID, job_id)] if post else [])
@@ -495,7 +498,7 @@ def test_state_setter_posts_only_when_needed(raw, state, action, post):
                                                 (ACTIVE, "started", "skipped")])
 def test_state_setter_check_mode_sends_nothing(raw, state, action):
     api = SequenceApi({(SP_ID, raw["id"]): raw}, {})
-    outcome = setter(api, state, check_mode=True).set_target(JobTarget(SP_ID, raw["id"]))
+    outcome = setter(api, state, check_mode=True).set_targets([JobTarget(SP_ID, raw["id"])])[0]
     assert outcome.result["action"] == action and api.posts == []
 
 
@@ -503,7 +506,7 @@ def test_state_setter_check_mode_sends_nothing(raw, state, action):
                                            (AuthError("no token"), "failed"), (RuntimeError("boom"), "unknown")])
 def test_state_setter_post_errors(error, action):
     api = SequenceApi({(SP_ID, SCIM_JOB): QUARANTINED}, {}, restart_errors={SCIM_JOB: error})
-    outcome = setter(api, "started").set_target(JobTarget(SP_ID, SCIM_JOB))
+    outcome = setter(api, "started").set_targets([JobTarget(SP_ID, SCIM_JOB)])[0]
     assert outcome.result["action"] == action
     assert len(api.posts) == 1
     if isinstance(error, RuntimeError):
@@ -512,7 +515,7 @@ def test_state_setter_post_errors(error, action):
 
 def test_state_setter_read_failure_sends_nothing():
     api = SequenceApi({}, {}, read_errors={SCIM_JOB: GraphError("HTTP 404", status=404)})
-    outcome = setter(api, "paused").set_target(JobTarget(SP_ID, SCIM_JOB))
+    outcome = setter(api, "paused").set_targets([JobTarget(SP_ID, SCIM_JOB)])[0]
     assert outcome.result["action"] == "failed" and "reading the job failed" in outcome.result["reason"] and api.posts == []
 
 
