@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import time
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings, pick_auth_method
+from ansible_collections.entra.sync.plugins.module_utils._auth import azure_cli, credential_from_settings, pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils._auth.azure_cli import account_problem, az_failure, read_token
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import (
     DEFAULT_PUBLIC_CLIENT_ID,
@@ -248,3 +250,38 @@ def test_read_scope_covers_reads_and_listing_needs_application_read_all():
 
 def test_application_messages_stay_as_they_are():
     assert permission_hint(401, "POST", RESTART_PATH, False).startswith("the token lacks the permission Synchronization.ReadWrite.All")
+
+
+class FakeAz:
+    """Stands in for subprocess.run of az: records the commands, answers account list and get-access-token."""
+
+    def __init__(self, accounts, lifetimes):
+        self.accounts = accounts
+        self.lifetimes = list(lifetimes)
+        self.calls = []
+
+    def __call__(self, command, **kwargs):
+        self.calls.append(command[1:])
+        if command[1:3] == ["account", "list"]:
+            return subprocess.CompletedProcess(command, 0, json.dumps(self.accounts), "")
+        expires_on = int(time.time()) + self.lifetimes.pop(0)
+        return subprocess.CompletedProcess(command, 0, json.dumps({"accessToken": "tok-%d" % len(self.calls), "expires_on": expires_on}), "")
+
+
+def test_azure_cli_asks_az_for_the_clouds_graph_resource_and_again_near_expiry(monkeypatch):
+    fake = FakeAz([dict(ACCOUNT, cloudName="AzureUSGovernment")], [-1, 3600])
+    monkeypatch.setattr(azure_cli.shutil, "which", lambda name: "/usr/bin/az")
+    monkeypatch.setattr(azure_cli.subprocess, "run", fake)
+    credential = credential_from_settings(settings(auth_method="azure_cli", tenant_id=TENANT, cloud="usgov"))
+    first = credential.get_token()
+    assert fake.calls[1] == ["account", "get-access-token", "--resource", "https://graph.microsoft.us", "--output", "json", "--tenant", TENANT]
+    second = credential.get_token()  # the first one has expired: az is asked again
+    assert first.token != second.token and len(fake.calls) == 3
+    assert credential.get_token().token == second.token and len(fake.calls) == 3
+
+
+def test_azure_cli_signed_out_is_refused_by_validate(monkeypatch):
+    monkeypatch.setattr(azure_cli.shutil, "which", lambda name: "/usr/bin/az")
+    monkeypatch.setattr(azure_cli.subprocess, "run", FakeAz([], []))
+    with pytest.raises(AuthError, match="not signed in"):
+        credential_from_settings(settings(auth_method="azure_cli"))
