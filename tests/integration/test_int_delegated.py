@@ -6,13 +6,13 @@ laptop; the test reads the output as it comes and approves only once the code ha
 code only after the task returns cannot pass.
 """
 
+import importlib.util
 import json
 import os
 import re
 import select
 import stat
 import subprocess
-import sys
 import time
 
 import pytest
@@ -21,18 +21,25 @@ CODE_RE = re.compile(r"enter the code ([A-Z0-9]{6,12})")
 NO_APP_CREDENTIAL = {"AZURE_CLIENT_ID": None, "AZURE_CLIENT_SECRET": None, "AZURE_SECRET": None}
 
 
+def _harness():
+    """tests/integration/conftest.py as a module (pytest's importlib mode does not make it importable by name)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
+    spec = importlib.util.spec_from_file_location("entra_int_harness", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HARNESS = _harness()
+
+
 @pytest.fixture
-def delegated(tenant, tmp_path, runner):
+def delegated(tenant, tmp_path):
     """The fresh sandbox polled once a second, a fleet of two service principals, and a token cache path of the test."""
-    global HARNESS  # pylint: disable=global-statement
-    # The integration conftest (imported by pytest in importlib mode, so found through one of its fixtures).
-    HARNESS = sys.modules[type(runner).__module__]
     tenant.admin.set_device_flow(interval=1, expires_in=120, slow_down=0)
     ids = tenant.make_fleet({1: ["Quarantine"], 2: ["Quarantine"]})
     return {"tenant": tenant, "ids": ids, "cache": str(tmp_path / "token_cache.json")}
 
-
-HARNESS = None
 
 
 def _play(tasks):
@@ -279,3 +286,29 @@ def test_graph_auth_role_signs_in_with_a_device_code(delegated, tmp_path):
     assert run.rc == 0, run.describe()
     assert run.result["action"] == "restarted", run.result
     assert "To sign in, use a web browser" in run.stdout and run.stdout.count("eyJ") == 0
+
+
+def test_inventory_reads_the_same_cache(delegated, tmp_path):
+    """The sync_jobs inventory signs in silently from the cache a graph_token task filled (listing the tenant's service
+    principals needs Application.Read.All, so the person asks for it too)."""
+    sandbox, cache = delegated["tenant"].sandbox, delegated["cache"]
+    scopes = ["Synchronization.ReadWrite.All", "Application.Read.All"]
+    run = run_play(sandbox, tmp_path / "run", [("entra.sync.graph_token", device_code_args(cache, scopes=scopes))],
+                   person=approve_after_polls(sandbox))
+    assert run.rc == 0, run.describe()
+    sandbox.admin.clear_log()
+    source = tmp_path / "delegated.sync_jobs.yml"
+    source.write_text(json.dumps({"plugin": "entra.sync.sync_jobs", "auth_method": "device_code", "token_cache_path": cache}))
+    env = HARNESS.playbook_env(sandbox, dict(NO_APP_CREDENTIAL, ANSIBLE_INVENTORY_UNPARSED_FAILED="true"))
+    proc = subprocess.run([os.path.join(HARNESS.BIN_DIR, "ansible-inventory"), "-i", str(source), "--list"], env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HARNESS.RUN_TIMEOUT, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    hostvars = json.loads(proc.stdout)["_meta"]["hostvars"]
+    found = {(_plain(v["entra_sync_service_principal_id"]), _plain(v["entra_sync_job_id"])) for v in hostvars.values()}
+    assert found == set(delegated["ids"].values())
+    assert devicecode_requests(sandbox) == []
+
+
+def _plain(value):
+    """A host variable as ansible-inventory --list writes it (remote strings are marked unsafe)."""
+    return value.get("__ansible_unsafe", value) if isinstance(value, dict) else value
