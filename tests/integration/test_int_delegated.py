@@ -312,3 +312,11 @@ def test_inventory_reads_the_same_cache(delegated, tmp_path):
 def _plain(value):
     """A host variable as ansible-inventory --list writes it (remote strings are marked unsafe)."""
     return value.get("__ansible_unsafe", value) if isinstance(value, dict) else value
+
+
+def test_confidential_client_id_is_explained(delegated, tmp_path):
+    """A client_id of an app that does not allow public client flows: the message says so (not to add a secret)."""
+    sandbox = delegated["tenant"].sandbox
+    args = device_code_args(delegated["cache"], client_id=sandbox.app("full")["client_id"])
+    run = run_play(sandbox, tmp_path / "run", [("entra.sync.graph_token", args)], person=approve_after_polls(sandbox))
+    assert run.result["failed"] and "does not allow public client flows" in run.result["msg"], run.describe()

@@ -72,6 +72,29 @@ def device_flow_failure(result):
     return None
 
 
+# AADSTS codes of a person's sign-in that mean something else than for an application, and what to do about each.
+DEVICE_CODE_HINTS = {
+    "AADSTS7000218": (
+        "client_id %s does not allow public client flows: turn on 'Allow public client flows' in its app registration's "
+        "Authentication settings, or leave client_id unset to use Microsoft Graph Command Line Tools"
+    ),
+    "AADSTS65001": (
+        "nobody has consented to these scopes for client %s in this tenant: ask an administrator to grant admin consent, "
+        "or ask for fewer scopes"
+    ),
+}
+
+
+def describe_device_code_error(result, who, client_id):
+    """One line for a failed device-code request (pure): the identity provider's words and what to do."""
+    description = result.get("error_description") or ""
+    for code, hint in DEVICE_CODE_HINTS.items():
+        if description.startswith(code):
+            first_line = description.strip().splitlines()[0]
+            return "Sign-in as %s failed: %s: %s (%s)" % (who, result.get("error") or "unknown_error", first_line, hint % client_id)
+    return describe_sign_in_error(result, who)
+
+
 def silent_failure_message(cache_path, result, tenant_id):
     """Why a module or the inventory could not sign in from the cache, and what to run (pure)."""
     text = ("auth_method device_code found no usable sign-in for tenant %s in the token cache %s. Sign in first with the "
@@ -146,7 +169,11 @@ class DeviceCodeCredential(Credential):
                 raise AuthError("Sign-in as %s failed: %s" % (self.describe(), scrub(str(exc), self._secrets()))) from None
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 raise self._translate_error(exc) from None
-            self.cache_file.save(cache)
+            try:
+                self.cache_file.save(cache)
+            except OSError as exc:
+                raise AuthError("Signed in, but the token cache %s could not be written: %s. Choose another token_cache_path "
+                                "(env ENTRA_SYNC_TOKEN_CACHE)." % (self.cache_file.path, exc.strerror or type(exc).__name__)) from None
         self.scope = " ".join(scope for scope in (result.get("scope") or "").split() if scope not in RESERVED_SCOPES)
         self.account = (result.get("id_token_claims") or {}).get("preferred_username") or self.account
         return self._token_from_result(result)
@@ -171,9 +198,9 @@ class DeviceCodeCredential(Credential):
             self.ensure_terminal()  # before the device code is asked for: nobody would enter it
         flow = app.initiate_device_flow(scopes=delegated_scopes(self.settings.cloud, self.scopes))
         if "user_code" not in flow:
-            raise AuthError(describe_sign_in_error(flow, self.describe()))
+            raise AuthError(describe_device_code_error(flow, self.describe(), self.client_id))
         self.prompt(flow["message"])
         result = app.acquire_token_by_device_flow(flow)
         if "access_token" not in result:
-            raise AuthError(device_flow_failure(result) or describe_sign_in_error(result, self.describe()))
+            raise AuthError(device_flow_failure(result) or describe_device_code_error(result, self.describe(), self.client_id))
         return result

@@ -21,6 +21,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.device_code impor
     DeviceCodeCredential,
     cached_scopes,
     delegated_scopes,
+    describe_device_code_error,
     device_flow_failure,
     pick_account,
     silent_failure_message,
@@ -285,3 +286,11 @@ def test_azure_cli_signed_out_is_refused_by_validate(monkeypatch):
     monkeypatch.setattr(azure_cli.subprocess, "run", FakeAz([], []))
     with pytest.raises(AuthError, match="not signed in"):
         credential_from_settings(settings(auth_method="azure_cli"))
+
+
+def test_device_code_errors_say_what_a_person_does():
+    text = describe_device_code_error({"error": "invalid_client", "error_description": "AADSTS7000218: The request body must contain"},
+                                      "the user", "abc")
+    assert "client_id abc does not allow public client flows" in text and "client_secret" not in text
+    assert "admin consent" in describe_device_code_error({"error": "invalid_grant", "error_description": "AADSTS65001: no"}, "u", "abc")
+    assert "AADSTS90002" in describe_device_code_error({"error": "invalid_request", "error_description": "AADSTS90002: x"}, "u", "abc")
