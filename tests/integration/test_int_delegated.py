@@ -320,3 +320,23 @@ def test_confidential_client_id_is_explained(delegated, tmp_path):
     args = device_code_args(delegated["cache"], client_id=sandbox.app("full")["client_id"])
     run = run_play(sandbox, tmp_path / "run", [("entra.sync.graph_token", args)], person=approve_after_polls(sandbox))
     assert run.result["failed"] and "does not allow public client flows" in run.result["msg"], run.describe()
+
+
+def test_force_sign_in_and_a_revoked_refresh_token_show_a_new_code(delegated, tmp_path):
+    sandbox, cache = delegated["tenant"].sandbox, delegated["cache"]
+    sandbox.admin.set_token_lifetime(120)  # MSAL renews a token with less than 5 minutes left: each run uses the refresh token
+    task = [("entra.sync.graph_token", device_code_args(cache))]
+    assert run_play(sandbox, tmp_path / "first", task, person=approve_after_polls(sandbox)).rc == 0
+    sandbox.admin.clear_log()
+    forced = run_play(sandbox, tmp_path / "forced", [("entra.sync.graph_token", device_code_args(cache, force_sign_in=True))],
+                      person=approve_after_polls(sandbox, user="cloudappadmin"))
+    assert forced.result["account"] == sandbox.config["delegated"]["users"]["cloudappadmin"]["upn"], forced.describe()
+    assert len(devicecode_requests(sandbox)) == 1
+    silent = run_play(sandbox, tmp_path / "silent", task)  # no terminal: the cache holds the new account only
+    assert silent.result["account"] == sandbox.config["delegated"]["users"]["cloudappadmin"]["upn"], silent.describe()
+    # The sessions of that user are revoked: the cached refresh token no longer works, so a code is shown again.
+    sandbox.admin.set_user("cloudappadmin", revoke=True)
+    sandbox.admin.clear_log()
+    again = run_play(sandbox, tmp_path / "again", task, person=approve_after_polls(sandbox))
+    assert again.rc == 0 and again.result["account"] == sandbox.config["delegated"]["users"]["appadmin"]["upn"], again.describe()
+    assert len(devicecode_requests(sandbox)) == 1

@@ -182,6 +182,7 @@ class DeviceCodeCredential(Credential):
         account = pick_account(app.get_accounts(), self.settings.tenant_id)
         if account is None:
             return None
+        self.account = account.get("username")
         scopes = self._wanted_scopes(cache, account)
         return app.acquire_token_silent_with_error(scopes, account=account, force_refresh=force_refresh)
 
@@ -203,4 +204,13 @@ class DeviceCodeCredential(Credential):
         result = app.acquire_token_by_device_flow(flow)
         if "access_token" not in result:
             raise AuthError(device_flow_failure(result) or describe_device_code_error(result, self.describe(), self.client_id))
+        self._forget_others(app, result)
         return result
+
+    def _forget_others(self, app, result):
+        """Keep one account per tenant in the cache: the one who just signed in (force_sign_in may switch accounts)."""
+        signed_in = (result.get("id_token_claims") or {}).get("oid")
+        for account in app.get_accounts():
+            same_tenant = (account.get("realm") or "").lower() == self.settings.tenant_id.lower()
+            if signed_in and (same_tenant or pick_account([account], self.settings.tenant_id)) and account.get("local_account_id") != signed_in:
+                app.remove_account(account)
