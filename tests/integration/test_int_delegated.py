@@ -41,7 +41,6 @@ def delegated(tenant, tmp_path):
     return {"tenant": tenant, "ids": ids, "cache": str(tmp_path / "token_cache.json")}
 
 
-
 def _play(tasks):
     play_tasks = []
     for index, (module, args) in enumerate(tasks):
