@@ -32,8 +32,9 @@ def token_task_problem(auth_method, force_sign_in, scopes):
     """graph_token's force_sign_in and scopes shape a device_code sign-in only: elsewhere they are a mistake (pure)."""
     given = [name for name, value in (("force_sign_in", force_sign_in), ("scopes", scopes)) if value]
     if given and auth_method != "device_code":
-        return ("%s applies to auth_method device_code only (an application asks for the /.default scope, and azure_cli takes "
-                "the token az gives): remove it, or set auth_method: device_code." % " and ".join(given))
+        return ("%s %s to auth_method device_code only (an application asks for the /.default scope, and azure_cli takes "
+                "the token az gives): remove %s, or set auth_method: device_code."
+                % (" and ".join(given), "applies" if len(given) == 1 else "apply", "it" if len(given) == 1 else "them"))
     return None
 
 

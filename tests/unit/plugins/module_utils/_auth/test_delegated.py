@@ -25,6 +25,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.device_code impor
     device_flow_failure,
     pick_account,
     silent_failure_message,
+    token_task_problem,
 )
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import (
     TokenCacheFile,
@@ -294,3 +295,18 @@ def test_device_code_errors_say_what_a_person_does():
     assert "client_id abc does not allow public client flows" in text and "client_secret" not in text
     assert "admin consent" in describe_device_code_error({"error": "invalid_grant", "error_description": "AADSTS65001: no"}, "u", "abc")
     assert "AADSTS90002" in describe_device_code_error({"error": "invalid_request", "error_description": "AADSTS90002: x"}, "u", "abc")
+
+
+@pytest.mark.parametrize(
+    "method, force, scopes, expected",
+    [
+        ("device_code", True, ["Synchronization.Read.All"], None),
+        ("client_secret", False, None, None),
+        ("client_secret", True, None, "force_sign_in applies to auth_method device_code only"),
+        ("azure_cli", False, ["x"], "scopes applies to auth_method device_code only"),
+        ("auto", True, ["x"], "force_sign_in and scopes apply"),
+    ],
+)
+def test_token_task_problem(method, force, scopes, expected):
+    problem = token_task_problem(method, force, scopes)
+    assert (problem is None) if expected is None else expected in problem
