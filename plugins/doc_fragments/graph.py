@@ -55,15 +55,34 @@ options:
       - With V(auto) and none of them set, a GitHub Actions job's E(ACTIONS_ID_TOKEN_REQUEST_URL) and E(ACTIONS_ID_TOKEN_REQUEST_TOKEN)
         select V(federated_token).
       - With V(auto), an O(access_token) is used first; if a credential is given too, it is used to refresh the token.
+      - V(device_code) signs in as a person (delegated permissions), like C(Connect-MgGraph -UseDeviceCode). The code is shown
+        on the controller by P(entra.sync.graph_token#module) (and so by the P(entra.sync.graph_auth#role) role), which needs a
+        terminal; the sign-in is kept in the token cache (O(token_cache_path)), from which the modules and the inventory plugin
+        sign in silently. Needs O(tenant_id); takes no application credential. O(client_id) defaults to Microsoft Graph Command
+        Line Tools (V(14d82eec-204b-4c2f-b7e8-296a70dab67e)).
+      - V(azure_cli) uses the account the Azure CLI signed in (C(az login)), through C(az account get-access-token) for the Graph
+        resource of O(cloud), with O(tenant_id) when given; takes no application credential.
+      - V(auto) never picks V(device_code) or V(azure_cli); set them explicitly.
+      - See the collection's docs/authentication.md for the permissions and directory roles a person needs.
     type: str
     default: auto
-    choices: [auto, client_secret, certificate, federated_token, managed_identity, access_token]
+    choices: [auto, client_secret, certificate, federated_token, managed_identity, access_token, device_code, azure_cli]
   access_token:
     description:
       - A Microsoft Graph access token, such as the one the P(entra.sync.graph_auth#role) role sets in C(entra_sync_access_token).
       - When given, no sign-in is made. Without a credential beside it, an expired token fails the task with a message.
       - If not set, the environment variable E(ENTRA_SYNC_ACCESS_TOKEN) is used.
     type: str
+  token_cache_path:
+    description:
+      - The token cache of O(auth_method=device_code) on the controller, a file that holds the person's sign-in (a refresh token).
+      - Later runs sign in silently from it until the refresh token expires.
+      - It must be readable by its owner only (mode 0600). A file that others can read is refused; a corrupt file is reset, with
+        a warning, and the person is asked to sign in again.
+      - Its directory must exist and be writable, except for the default's, which is created with mode 0700.
+      - Defaults to C($XDG_CACHE_HOME/entra-sync/msal_token_cache.json), else C(~/.cache/entra-sync/msal_token_cache.json).
+      - If not set, the environment variable E(ENTRA_SYNC_TOKEN_CACHE) is used.
+    type: path
   cloud:
     description:
       - The national cloud of the tenant, which sets the sign-in host, the Graph host and the token scope.
@@ -152,6 +171,9 @@ options:
   access_token:
     env:
       - name: ENTRA_SYNC_ACCESS_TOKEN
+  token_cache_path:
+    env:
+      - name: ENTRA_SYNC_TOKEN_CACHE
   cloud:
     env:
       - name: AZURE_CLOUD_ENVIRONMENT

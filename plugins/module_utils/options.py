@@ -11,7 +11,9 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.entra.sync.plugins.module_utils.clouds import check_restart_available, resolve_cloud
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import OptionError
 
-AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token")
+AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token", "device_code", "azure_cli")
+# The methods that sign in as a person rather than as an application (delegated permissions).
+DELEGATED_METHODS = ("device_code", "azure_cli")
 
 # Env names are the ones azure-identity and AWX's built-in Azure credential use, so an AWX credential works as is.
 ENV_FALLBACKS = {
@@ -26,6 +28,7 @@ ENV_FALLBACKS = {
     "graph_endpoint": ["ENTRA_SYNC_GRAPH_ENDPOINT"],
     "authority_host": ["AZURE_AUTHORITY_HOST"],
     "ca_path": ["ENTRA_SYNC_CA_PATH"],
+    "token_cache_path": ["ENTRA_SYNC_TOKEN_CACHE"],
 }
 
 # What a GitHub Actions job with `permissions: id-token: write` gets instead of a token file: the URL of its OIDC
@@ -51,6 +54,7 @@ GRAPH_ARGSPEC = {
     "managed_identity": {"type": "str"},
     "auth_method": {"type": "str", "default": "auto", "choices": list(AUTH_METHODS)},
     "access_token": _with_env("access_token", type="str", no_log=True),
+    "token_cache_path": _with_env("token_cache_path", type="path"),
     "cloud": _with_env("cloud", type="str", default="global"),
     "graph_endpoint": _with_env("graph_endpoint", type="str"),
     "authority_host": _with_env("authority_host", type="str"),
@@ -58,6 +62,12 @@ GRAPH_ARGSPEC = {
     "validate_certs": {"type": "bool", "default": True},
     "timeout": {"type": "float", "default": 30.0},
     "max_retries": {"type": "int", "default": 5},
+}
+
+# graph_token's own options (the module's argspec and its action plugin's): they shape a device_code sign-in.
+GRAPH_TOKEN_ARGSPEC = {
+    "force_sign_in": {"type": "bool", "default": False},
+    "scopes": {"type": "list", "elements": "str"},
 }
 
 _TENANT_RE = re.compile(r"^(?:[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+)$")
@@ -115,6 +125,7 @@ class ConnectionSettings:
     validate_certs: bool = True
     github_oidc_request_url: str = None
     github_oidc_request_token: str = field(default=None, repr=False)
+    token_cache_path: str = None
 
     @property
     def graph_base(self):
@@ -184,6 +195,7 @@ def settings_from_options(get_option, environ=None):
         federated_token_file=text("federated_token_file"),
         managed_identity=text("managed_identity"),
         access_token=text("access_token"),
+        token_cache_path=text("token_cache_path"),
         github_oidc_request_url=_env_text(environ, GITHUB_OIDC_ENV[0]),
         github_oidc_request_token=_env_text(environ, GITHUB_OIDC_ENV[1]),
     )

@@ -9,6 +9,7 @@ import datetime
 from dataclasses import replace
 
 from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
@@ -203,15 +204,4 @@ def run_token(module):
         token = credential.get_token()
     except EntraSyncError as exc:
         module.fail_json(msg=str(exc))
-    expires_on = int(token.expires_on)
-    module.exit_json(
-        changed=False,
-        access_token=token.token,
-        expires_on=expires_on,
-        expires_at=datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        token_type="Bearer",
-        scope=settings.scope,
-        graph_endpoint=settings.graph_root,
-        tenant_id=settings.tenant_id,
-        auth_method=credential.method,
-    )
+    module.exit_json(**token_result(settings, credential.method, token, settings.scope))

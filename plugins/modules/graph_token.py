@@ -8,11 +8,34 @@ description:
   - Signs in to Microsoft Entra ID with MSAL for the configured cloud and returns a Microsoft Graph access token and its expiry.
   - Meant for the P(entra.sync.graph_auth#role) role, which runs it once per play and hands the token to every module through
     C(module_defaults). B(Always set no_log on the task), since the returned RV(access_token) is a secret.
-  - Supports client secret, certificate (PEM or PFX), workload identity federation and managed identity sign-in.
+  - Supports client secret, certificate (PEM or PFX), workload identity federation and managed identity sign-in, and two
+    ways for a person to sign in as themselves (delegated permissions), O(auth_method=device_code) and O(auth_method=azure_cli).
+  - With O(auth_method=device_code) the sign-in runs on the controller, in this module's action plugin, so the person sees the
+    verification URL and the code while the task waits. It needs a terminal (interactive standard input); without one it fails at
+    once, before a code is asked for. The sign-in is kept in the token cache (O(token_cache_path)); later runs sign in silently
+    with its refresh token until that expires.
 version_added: 0.1.0
 author:
   - entra.sync maintainers (@entra-sync)
-options: {}
+options:
+  force_sign_in:
+    description:
+      - With O(auth_method=device_code), ignore the token cache and ask the person to sign in again (the new sign-in replaces
+        the cached one). Use it to switch accounts or to get a token with other O(scopes).
+      - Refused with any other O(auth_method).
+    type: bool
+    default: false
+  scopes:
+    description:
+      - With O(auth_method=device_code), the delegated Microsoft Graph scopes to ask for. Names without a URL are taken on the
+        Graph resource of O(cloud).
+      - Defaults to V(Synchronization.ReadWrite.All), which every module of the collection can use. A read-only play may ask for
+        V(Synchronization.Read.All) instead; reading the whole tenant (no service principal given) also needs
+        V(Application.Read.All).
+      - When not set, a silent sign-in from the cache asks for the scopes of the cached sign-in.
+      - Refused with any other O(auth_method).
+    type: list
+    elements: str
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -31,6 +54,11 @@ notes:
     delegated token, the user's): the tasks that use it need those their own documentation names, for example
     C(Synchronization.ReadWrite.All) to restart and C(Synchronization.Read.All) to read.
   - An O(access_token) given to this module (for example through C(module_defaults)) is ignored; it always signs in.
+  - >-
+    Delegated permissions (O(auth_method=device_code) or O(auth_method=azure_cli)): the token carries the user's scopes
+    (C(Synchronization.ReadWrite.All)), and Microsoft also requires the user to hold the directory role Application Administrator
+    or Cloud Application Administrator (Hybrid Identity Administrator for Microsoft Entra Cloud Sync), or to own the service
+    principal. Personal Microsoft accounts are not supported.
 seealso:
   - name: Microsoft Graph permissions reference
     link: https://learn.microsoft.com/graph/permissions-reference
@@ -40,6 +68,13 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: Sign in as yourself with a device code (the code is shown while the task waits)
+  entra.sync.graph_token:
+    auth_method: device_code
+    tenant_id: contoso.onmicrosoft.com
+  register: graph
+  no_log: true
+
 - name: Acquire a Graph token (never shown)
   entra.sync.graph_token:
     tenant_id: "{{ tenant_id }}"
@@ -73,7 +108,7 @@ token_type:
   returned: success
   type: str
 scope:
-  description: The scope the token was asked for.
+  description: The scope the token was asked for; with O(auth_method=device_code), the delegated scopes granted, space-separated.
   returned: success
   type: str
   sample: https://graph.microsoft.com/.default
@@ -90,14 +125,20 @@ auth_method:
   returned: success
   type: str
   sample: certificate
+account:
+  description: The user who signed in, with O(auth_method=device_code) (null when the identity provider did not name one).
+  returned: success, with O(auth_method=device_code)
+  type: str
+  sample: admin@contoso.onmicrosoft.com
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_TOKEN_ARGSPEC
 from ansible_collections.entra.sync.plugins.module_utils.runner import run_token
 
 
 def main():
-    run_token(GraphModule(argument_spec={}, supports_check_mode=True))
+    run_token(GraphModule(argument_spec=GRAPH_TOKEN_ARGSPEC, supports_check_mode=True))
 
 
 if __name__ == "__main__":

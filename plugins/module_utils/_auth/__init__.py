@@ -6,13 +6,16 @@ which only looks at local inputs, and get_token(), which signs in.
 """
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.access_token import AccessTokenCredential, RefreshableAccessToken
+from ansible_collections.entra.sync.plugins.module_utils._auth.azure_cli import AzureCliCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import MISSING_CREDENTIAL_HELP, AccessToken, jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.client_secret import ClientSecretCredential
+from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import DeviceCodeCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import uses_github_oidc
 from ansible_collections.entra.sync.plugins.module_utils._auth.managed_identity import ManagedIdentityCredential
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.options import DELEGATED_METHODS
 
 __all__ = ["AccessToken", "credential_from_settings", "jwt_claims", "pick_auth_method"]
 
@@ -22,6 +25,8 @@ CREDENTIAL_CLASSES = {
     "federated_token": FederatedTokenCredential,
     "managed_identity": ManagedIdentityCredential,
     "access_token": AccessTokenCredential,
+    "device_code": DeviceCodeCredential,
+    "azure_cli": AzureCliCredential,
 }
 
 # Which option tells that a method was meant, in the order `auto` reports them.
@@ -45,6 +50,10 @@ def pick_auth_method(settings):
         method = settings.auth_method
         if method == "access_token" and not has_token:
             raise AuthError("auth_method access_token needs access_token (env ENTRA_SYNC_ACCESS_TOKEN).")
+        if method in DELEGATED_METHODS:
+            _refuse_app_credentials(method, given)
+            # A token the role got by this method is used first; the method refreshes it (the cache, or az).
+            return ("access_token", method) if has_token else (method, None)
         return method, None
     if len(given) > 1:
         options = [option for method, option in METHOD_INPUTS if method in given]
@@ -59,6 +68,16 @@ def pick_auth_method(settings):
     if given:
         return given[0], None
     raise AuthError("No credential was given: " + MISSING_CREDENTIAL_HELP + ".")
+
+
+def _refuse_app_credentials(method, given):
+    """A person's sign-in takes no application credential: one given is a mistake to point out, not to ignore."""
+    if given:
+        options = [option for app_method, option in METHOD_INPUTS if app_method in given]
+        raise AuthError(
+            "auth_method %s signs in as a person and takes no application credential, but %s is set (as an option or through "
+            "its AZURE_* env var). Remove it, or set auth_method to %s to sign in as the application." % (method, " and ".join(options), given[0])
+        )
 
 
 def credential_from_settings(settings):

@@ -7,6 +7,7 @@ MSAL and requests are imported lazily so the access_token path never loads them.
 
 import base64
 import binascii
+import datetime
 import json
 import re
 import threading
@@ -191,3 +192,19 @@ class Credential:
         if isinstance(exc, OSError):  # requests and urllib3 errors are OSErrors too
             return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
         return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, scrub(str(exc), self._secrets())))
+
+
+def token_result(settings, method, token, scope):
+    """What graph_token returns for a token (the module and its action plugin alike); the token is a secret."""
+    expires_on = int(token.expires_on)
+    return {
+        "changed": False,
+        "access_token": token.token,
+        "expires_on": expires_on,
+        "expires_at": datetime.datetime.fromtimestamp(expires_on, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "token_type": "Bearer",
+        "scope": scope,
+        "graph_endpoint": settings.graph_root,
+        "tenant_id": settings.tenant_id,
+        "auth_method": method,
+    }

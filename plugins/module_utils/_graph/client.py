@@ -125,8 +125,10 @@ class GraphClient:
                 self.credential.get_token(force_refresh=True)
 
     def _is_delegated(self, token):
+        """False for an application token; for a user token, the delegated scopes of its `scp` claim (for the messages)."""
         if self._delegated is None:
-            self._delegated = "scp" in jwt_claims(token)
+            claims = jwt_claims(token)
+            self._delegated = frozenset(str(claims["scp"]).split()) if "scp" in claims else False
         return self._delegated
 
     # ---- requests ------------------------------------------------------------------------------------------

@@ -55,10 +55,40 @@ def is_synchronization_path(path):
     return "/synchronization/" in path or path.endswith("/synchronization")
 
 
+ROLES_HINT = (
+    "Microsoft requires the signed-in user to hold the directory role Application Administrator or Cloud Application "
+    "Administrator (Hybrid Identity Administrator for Microsoft Entra Cloud Sync jobs), or to own the service principal"
+)
+
+
+def delegated_permission_hint(method, path, scopes):
+    """What a user (delegated) token lacks, from the scopes in its `scp` claim; None when not about permissions (pure)."""
+    if is_synchronization_path(path):
+        needed = (SYNC_WRITE_PERMISSION,) if method != "GET" else (SYNC_READ_PERMISSION, SYNC_WRITE_PERMISSION)
+        if not any(scope in scopes for scope in needed):
+            return (
+                "the signed-in user's token lacks the delegated scope %s (it has %s): sign in again asking for it (graph_token "
+                "scopes, with force_sign_in: true); the tenant's administrator must have consented to it for the client app"
+                % (" or ".join(needed), ", ".join(sorted(scopes)) or "none")
+            )
+        return "the token has the scope %s, so the user lacks a role or ownership: %s" % ([s for s in needed if s in scopes][0], ROLES_HINT)
+    if path.startswith("/servicePrincipals") and LIST_PERMISSION not in scopes:
+        return (
+            "listing service principals with a user token needs the delegated scope %s: sign in again asking for it (graph_token "
+            "scopes: [Synchronization.ReadWrite.All, Application.Read.All], with force_sign_in: true)" % LIST_PERMISSION
+        )
+    return None
+
+
 def permission_hint(status, method, path, delegated):
-    """What to grant when Graph says 401/403, or None when the status is not about permissions."""
+    """What to grant when Graph says 401/403, or None when the status is not about permissions.
+
+    delegated: False for an application token, True for a user token of unknown scopes, or the scopes of a user token.
+    """
     if status not in (401, 403):
         return None
+    if delegated not in (None, False, True):
+        return delegated_permission_hint(method, path, delegated)
     if is_synchronization_path(path):
         needed = SYNC_WRITE_PERMISSION if method != "GET" else "%s (or %s)" % (SYNC_READ_PERMISSION, SYNC_WRITE_PERMISSION)
         hint = (

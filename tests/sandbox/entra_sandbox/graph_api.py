@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from .delegated import sync_access_denied
 from .errors import error_body, format_retry_after, throttled_body
 from .identity import APP_OWNEDBY, APP_READ, APP_READWRITE, SYNC_READ, SYNC_READWRITE
 from .job_json import render_job
@@ -201,6 +202,7 @@ class GraphService:
         write = len(rest) == 4
         self._require_method(call, "POST" if write else "GET")
         self._check_sync_permission(principal, sp, write)
+        self._check_user_access(principal, sp)
         if sp is None:
             raise self._sp_not_found(key[1])
         context = "%s/v1.0/$metadata#servicePrincipals('%s')/synchronization/jobs" % (self.sandbox.base_url, sp.sp_id)
@@ -238,6 +240,15 @@ class GraphService:
             return
         # What Graph really answers on synchronization paths for a missing permission (graph-facts.md).
         raise GraphError(401, "UnknownError", "")
+
+    def _check_user_access(self, principal, sp):
+        """A user token holding the scope also needs a role or ownership (delegated.py); Graph answers 403 otherwise."""
+        if principal.user_id is None or sp is None:
+            return
+        owns = self.sandbox.delegated.owns(principal.tenant_id, principal.user_id, sp.sp_id)
+        denied = sync_access_denied(principal.wids, owns, [job.template_id for job in sp.jobs])
+        if denied:
+            raise GraphError(403, "Authorization_RequestDenied", denied)
 
     @staticmethod
     def _sp_not_found(ident):

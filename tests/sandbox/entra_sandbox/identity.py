@@ -70,10 +70,13 @@ class App:
 
 @dataclass
 class Principal:
-    """Who a validated Graph token speaks for."""
+    """Who a validated Graph token speaks for. For a user (delegated) token, roles holds its `scp` scopes and
+    user_id/wids say who signed in (delegated.py decides what that user may do)."""
     tenant_id: str
     app_id: str
     roles: frozenset = field(default_factory=frozenset)
+    user_id: str = None
+    wids: tuple = ()
 
     def has(self, *roles):
         return any(role in self.roles for role in roles)
@@ -157,6 +160,12 @@ class TokenIssuer:
         self.issued.append(token)
         return token, int(self.lifetime)
 
+    def sign(self, claims):
+        """A token with these claims, signed with the run's key (user tokens and id tokens: delegated.py)."""
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
+        self.issued.append(token)
+        return token
+
     def validate(self, header_value, tenants):
         """Return the Principal of an `Authorization: Bearer ...` value or raise TokenRejected."""
         if not header_value or not header_value.lower().startswith("bearer "):
@@ -180,6 +189,9 @@ class TokenIssuer:
             raise TokenRejected("Access token validation failure. Invalid audience.")
         if claims.get("tid") not in tenants:
             raise TokenRejected("Access token validation failure. Invalid issuer.")
+        if claims.get("idtyp") == "user":
+            return Principal(tenant_id=claims["tid"], app_id=claims.get("appid"), roles=frozenset((claims.get("scp") or "").split()),
+                             user_id=claims.get("oid"), wids=tuple(claims.get("wids") or ()))
         return Principal(tenant_id=claims["tid"], app_id=claims.get("appid"), roles=frozenset(claims.get("roles", ())))
 
 

@@ -12,6 +12,8 @@ from collections import Counter
 from . import fleet as fleet_mod
 from .certs import make_client_certificate
 from .clouds import CLOUDS
+from .delegated import DelegatedSignIn
+from .delegated import config as delegated_config
 from .faults import Faults
 from .identity import FEDERATION_AUDIENCE, SYSTEM_IDENTITY_ROLES, USER_IDENTITY_ROLES, TokenIssuer, WorkloadIssuer, guid, make_federated_app, register_apps
 from .requestlog import RequestLog
@@ -53,6 +55,7 @@ class Sandbox:
         self.token_requests = Counter()
         self.assertions_seen = []  # client assertions received at the token endpoint (GET /_sandbox/issued)
         self.workload_tokens = []  # external tokens minted by POST /_sandbox/workload-token
+        self.delegated = DelegatedSignIn(self)  # users, device codes, refresh tokens (delegated.py)
 
     # --- fleet --------------------------------------------------------------------------------
 
@@ -183,6 +186,7 @@ class Sandbox:
                 "audience": FEDERATION_AUDIENCE,
                 "mint": self.base_url + "/_sandbox/workload-token",
             },
+            "delegated": delegated_config(self),
             "env": self.env(),
         }
 

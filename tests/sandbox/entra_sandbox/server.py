@@ -6,7 +6,7 @@ import uuid
 
 from aiohttp import web
 
-from . import admin, github_oidc, signin
+from . import admin, delegated, github_oidc, signin
 from .appkeys import GRAPH_KEY, SANDBOX_KEY
 from .batch import run_batch
 from .errors import error_body
@@ -87,6 +87,7 @@ def build_app(sandbox):
     app.router.add_route("*", "/v1.0/{tail:.*}", graph_handler)
     signin.add_routes(app)
     github_oidc.add_routes(app)
+    delegated.add_routes(app)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
 

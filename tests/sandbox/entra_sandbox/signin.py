@@ -78,7 +78,12 @@ async def token(request):
     logged = {"grant": "client_secret" if form.get("client_secret") else "client_assertion" if form.get("client_assertion") else None,
               "scope": form.get("scope")}
     try:
-        result = _issue_for_client(sandbox, tenant_id, form, "%s/%s/oauth2/v2.0/token" % (sandbox.base_url, tenant_id), logged)
+        if sandbox.delegated.handles(form):  # device-code and refresh-token grants: delegated.py
+            _check_tenant(sandbox, tenant_id)
+            logged["grant"] = form["grant_type"].rsplit(":", 1)[-1]
+            result = sandbox.delegated.grant(tenant_id, form, logged)
+        else:
+            result = _issue_for_client(sandbox, tenant_id, form, "%s/%s/oauth2/v2.0/token" % (sandbox.base_url, tenant_id), logged)
         response = web.json_response(result)
     except SignInError as exc:
         logged["error_code"] = exc.code

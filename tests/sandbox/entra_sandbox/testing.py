@@ -113,6 +113,23 @@ class AdminClient:
         """Fleet (default: run seed, 300 SPs), log, counters, faults, throttle back to a known state."""
         return self._call("POST", "/reset", payload)
 
+    # Delegated sign-in (delegated.py).
+    def device_login(self, user_code=None, user="appadmin", action="approve"):
+        """What a person does at the verification page: approve, decline (or expire) a pending device code as `user`."""
+        return self._call("POST", "/device-login", {"user_code": user_code, "user": user, "action": action})
+
+    def device_codes(self):
+        """Every device code of the run: user_code, state, polls, slow_downs_sent, early_polls (never the device_code)."""
+        return self._call("GET", "/device-codes")["codes"]
+
+    def set_device_flow(self, **settings):
+        """interval, expires_in (seconds) and slow_down (how many first polls of each code get slow_down)."""
+        return self._call("PUT", "/device-flow", settings)
+
+    def set_user(self, name, **payload):
+        """owns=[service principal ids], revoke=True (refresh tokens issued so far stop working), tenant_id=..."""
+        return self._call("POST", "/users/%s" % name, payload)
+
 
 class SandboxProcess:
     """Run `python -m entra_sandbox serve` in a subprocess for the length of a `with` block."""

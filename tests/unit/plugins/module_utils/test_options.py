@@ -43,6 +43,7 @@ DESIGN_ENV = {
     "graph_endpoint": ["ENTRA_SYNC_GRAPH_ENDPOINT"],
     "authority_host": ["AZURE_AUTHORITY_HOST"],
     "ca_path": ["ENTRA_SYNC_CA_PATH"],
+    "token_cache_path": ["ENTRA_SYNC_TOKEN_CACHE"],  # design.md, second round (delegated sign-in)
 }
 SECRET_OPTIONS = ("client_secret", "client_certificate_password", "access_token")
 ALL_ENV_NAMES = sorted({name for names in DESIGN_ENV.values() for name in names})
