@@ -7,6 +7,7 @@ MSAL and requests are imported lazily so the access_token path never loads them.
 
 import base64
 import binascii
+import contextlib
 import datetime
 import json
 import re
@@ -181,6 +182,19 @@ class Credential:
         if missing:
             how = ["%s (env %s)" % (name, " or ".join(ENV_FALLBACKS[name])) if name in ENV_FALLBACKS else name for name in missing]
             raise AuthError("auth_method %s needs %s: set %s." % (self.method, " and ".join(missing), ", ".join(how)))
+
+    @contextlib.contextmanager
+    def _msal_errors(self):
+        """Turn what MSAL raises while signing in into an AuthError that says what to fix; an AuthError passes as is."""
+        try:
+            yield
+        except AuthError:
+            raise
+        except ValueError as exc:
+            # MSAL raises ValueError for a discovery failure (wrong authority host or tenant).
+            raise AuthError("Sign-in as %s failed: %s" % (self.describe(), scrub(str(exc), self._secrets()))) from None
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            raise self._translate_error(exc) from None
 
     def _translate_error(self, exc):
         name = type(exc).__name__

@@ -5,7 +5,7 @@ federated token methods share. Each one only says what client_credential MSAL ge
 import hashlib
 import threading
 
-from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, scrub
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 
 
@@ -58,16 +58,9 @@ class ConfidentialClientCredential(Credential):
             return app
 
     def _acquire(self, force_refresh):
-        try:
+        with self._msal_errors():
             app = self._app()  # MSAL runs the authority's OIDC discovery here, so TLS errors can come from it
             if force_refresh:
                 app.remove_tokens_for_client()
             result = app.acquire_token_for_client(scopes=[self.settings.scope])
-        except AuthError:
-            raise
-        except ValueError as exc:
-            # MSAL raises ValueError for a discovery failure (wrong authority host or tenant).
-            raise AuthError("Sign-in as %s failed: %s" % (self.describe(), scrub(str(exc), self._secrets()))) from None
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            raise self._translate_error(exc) from None
         return self._token_from_result(result)

@@ -9,7 +9,7 @@ refresh token) and fail with what to run when it holds no usable sign-in.
 import re
 import threading
 
-from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, describe_sign_in_error, scrub
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, describe_sign_in_error
 from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import import_msal
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import TokenCacheFile
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
@@ -159,17 +159,11 @@ class DeviceCodeCredential(Credential):
         msal = import_msal("for auth_method device_code")
         with self._path_lock():
             cache = self.cache_file.load(msal.SerializableTokenCache())
-            try:
+            with self._msal_errors():
                 app = self._app(cache)
                 result = None if self.force_sign_in else self._silent(app, cache, force_refresh)
                 if result is None or "access_token" not in result:
                     result = self._interactive(app, result)
-            except AuthError:
-                raise
-            except ValueError as exc:
-                raise AuthError("Sign-in as %s failed: %s" % (self.describe(), scrub(str(exc), self._secrets()))) from None
-            except Exception as exc:  # pylint: disable=broad-exception-caught
-                raise self._translate_error(exc) from None
             try:
                 self.cache_file.save(cache)
             except OSError as exc:
