@@ -131,6 +131,14 @@ requirements:
 notes:
   - Secrets (O(client_secret), O(client_certificate_password), O(access_token), E(ACTIONS_ID_TOKEN_REQUEST_TOKEN)) are never
     returned or logged.
+# Every plugin names its own Graph API pages; these two hold for all of them (ansible-doc appends them).
+seealso:
+  - name: Microsoft Graph throttling
+    link: https://learn.microsoft.com/graph/throttling
+    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
+  - name: Microsoft Graph permissions reference
+    link: https://learn.microsoft.com/graph/permissions-reference
+    description: "Microsoft Graph permissions reference: the permissions named in the notes"
 """
 
     ACTION_GROUP = r"""

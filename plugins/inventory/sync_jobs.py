@@ -108,12 +108,6 @@ seealso:
   - name: List synchronization jobs (Microsoft Graph)
     link: https://learn.microsoft.com/graph/api/synchronization-synchronization-list-jobs
     description: "Microsoft Graph API reference of List synchronization jobs: the request, the permissions it needs, its answers."
-  - name: Microsoft Graph throttling
-    link: https://learn.microsoft.com/graph/throttling
-    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
-  - name: Microsoft Graph permissions reference
-    link: https://learn.microsoft.com/graph/permissions-reference
-    description: "Microsoft Graph permissions reference: the permissions named in the notes"
   - module: entra.sync.sync_job_info
   - module: entra.sync.sync_job_restart
 requirements:

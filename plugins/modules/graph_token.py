@@ -60,9 +60,8 @@ notes:
     or Cloud Application Administrator (Hybrid Identity Administrator for Microsoft Entra Cloud Sync), or to own the service
     principal. Personal Microsoft accounts are not supported.
 seealso:
-  - name: Microsoft Graph permissions reference
-    link: https://learn.microsoft.com/graph/permissions-reference
-    description: "Microsoft Graph permissions reference: the permissions named in the notes"
+  - module: entra.sync.sync_job_restart
+  - module: entra.sync.sync_job_info
 requirements:
   - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """

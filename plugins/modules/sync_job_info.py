@@ -92,12 +92,6 @@ seealso:
   - name: JSON batching (Microsoft Graph)
     link: https://learn.microsoft.com/graph/json-batching
     description: "JSON batching (Microsoft Graph): the $batch requests of O(batch=reads)"
-  - name: Microsoft Graph throttling
-    link: https://learn.microsoft.com/graph/throttling
-    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
-  - name: Microsoft Graph permissions reference
-    link: https://learn.microsoft.com/graph/permissions-reference
-    description: "Microsoft Graph permissions reference: the permissions named in the notes"
 requirements:
   - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """

@@ -162,12 +162,6 @@ seealso:
   - name: Restart synchronization job (Microsoft Graph)
     link: https://learn.microsoft.com/graph/api/synchronization-synchronizationjob-restart
     description: "Microsoft Graph API reference of Restart synchronization job: the request, the permissions it needs, its answers."
-  - name: Microsoft Graph throttling
-    link: https://learn.microsoft.com/graph/throttling
-    description: "Microsoft Graph throttling: the 429 answers and Retry-After the collection honours"
-  - name: Microsoft Graph permissions reference
-    link: https://learn.microsoft.com/graph/permissions-reference
-    description: "Microsoft Graph permissions reference: the permissions named in the notes"
 requirements:
   - cryptography >= 3.4 (only to sign in with a client certificate, O(client_certificate_path))
 """
