@@ -68,7 +68,7 @@ live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name 
 test: venv  ## what CI runs (tests/tools/test.sh): sanity, ansible-lint, ruff, build, ee, docs lint, docs site, then one pytest run (units + integration); FAIL_FAST=1 stops early
 	bash tests/tools/test.sh
 
-matrix:  ## sanity + units on ansible-core 2.17-2.21, integration on 2.17 and 2.21, one venv each in .build/matrix; a results table (see tests/tools/matrix.sh)
+matrix:  ## sanity + units on ansible-core 2.17-2.21, the integration smoke set on 2.17 and 2.21, one venv each in .build/matrix; a results table (see tests/tools/matrix.sh)
 	bash tests/tools/matrix.sh
 
 demo: venv-runtime  ## build and install the tarball, then run entra.sync.restart_jobs against a local sandbox tenant of 2,000 service principals
