@@ -141,6 +141,25 @@ class ConnectionSettings:
         return [value for value in secrets if value]
 
 
+def _endpoints(text):
+    """(cloud, graph root URL, authority host URL): the cloud's, or the overrides. CloudError is an OptionError."""
+    cloud = resolve_cloud(text("cloud") or "global")
+    graph_endpoint = text("graph_endpoint")
+    check_restart_available(cloud, graph_endpoint is not None)
+    graph_root = _root_url("graph_endpoint", graph_endpoint) if graph_endpoint else cloud.graph_root
+    authority = text("authority_host")
+    authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host
+    return cloud, graph_root, authority_host
+
+
+def _tls(validate_certs, ca_path):
+    """(validate_certs, requests' verify=): the CA bundle to trust, True for the system's, False for none."""
+    validate_certs = True if validate_certs is None else bool(validate_certs)
+    if ca_path is not None and not os.access(ca_path, os.R_OK):
+        raise OptionError("ca_path %r cannot be read: give a readable PEM bundle of the CAs to trust." % ca_path)
+    return validate_certs, (ca_path or True) if validate_certs else False
+
+
 def settings_from_options(get_option, environ=None):
     """Build ConnectionSettings from a callable name -> value (AnsibleModule.params.get or a plugin's get_option).
 
@@ -155,25 +174,10 @@ def settings_from_options(get_option, environ=None):
             value = value.strip()
         return value or None
 
-    # CloudError is an OptionError: it reaches the caller as is.
-    cloud = resolve_cloud(text("cloud") or "global")
-    graph_endpoint = text("graph_endpoint")
-    check_restart_available(cloud, graph_endpoint is not None)
-    graph_root = _root_url("graph_endpoint", graph_endpoint) if graph_endpoint else cloud.graph_root
-    authority = text("authority_host")
-    authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host
-
+    cloud, graph_root, authority_host = _endpoints(text)
     timeout, max_retries = _limits(get_option)
-
     tenant_id = _tenant_id(text("tenant_id"))
-
-    validate_certs = get_option("validate_certs")
-    validate_certs = True if validate_certs is None else bool(validate_certs)
-    ca_path = text("ca_path")
-    if ca_path is not None and not os.access(ca_path, os.R_OK):
-        raise OptionError("ca_path %r cannot be read: give a readable PEM bundle of the CAs to trust." % ca_path)
-    verify = (ca_path or True) if validate_certs else False
-
+    validate_certs, verify = _tls(get_option("validate_certs"), text("ca_path"))
     auth_method = text("auth_method") or "auto"
     if auth_method not in AUTH_METHODS:
         raise OptionError("auth_method %r is not known: use one of %s." % (auth_method, ", ".join(AUTH_METHODS)))
