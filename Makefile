@@ -25,6 +25,8 @@ help:  ## list the targets
 $(RUNTIME_STAMP): tests/requirements-demo.txt requirements.txt
 	@echo "venv: creating $(VENV) and installing the runtime set (tests/requirements-demo.txt)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A current pip: the one Python's ensurepip gives (23.x) cannot do the resolver check of `make ee`.
+	$(BIN)/python -m pip install --progress-bar on -U pip
 	$(BIN)/python -m pip install --progress-bar on -r tests/requirements-demo.txt
 	touch $@
 

@@ -21,7 +21,6 @@ CODE_RE = re.compile(r"enter the code ([A-Z0-9]{6,12})")
 NO_APP_CREDENTIAL = {"AZURE_CLIENT_ID": None, "AZURE_CLIENT_SECRET": None, "AZURE_SECRET": None}
 
 
-
 @pytest.fixture
 def delegated(tenant, tmp_path):
     """The fresh sandbox polled once a second, a fleet of two service principals, and a token cache path of the test."""

@@ -91,6 +91,14 @@ Common return values
 
 See `Return Values <https://docs.ansible.com/ansible/latest/reference_appendices/common_return_values.html>`__.
 
+.. _action_plugins:
+
+Action plugins
+--------------
+
+See `Action plugins <https://docs.ansible.com/ansible/latest/plugins/action.html>`__ (a module with an action
+plugin, such as graph_token, runs part of its work on the controller).
+
 .. _ansible_configuration_settings:
 
 Ansible configuration settings
