@@ -346,7 +346,7 @@ throttling:
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, Restarter, RestartPlan, failure_message, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils.fleet import FAILED_ACTIONS, RestartPlan, failure_message, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     RESTART_CONDITIONS,
     JobTarget,
@@ -357,6 +357,8 @@ from ansible_collections.entra.sync.plugins.module_utils.jobs import (
     validate_job_id,
     validate_service_principal_id,
 )
+from ansible_collections.entra.sync.plugins.module_utils.lease import JobLeases
+from ansible_collections.entra.sync.plugins.module_utils.leased_restart import LeasedRestarter
 from ansible_collections.entra.sync.plugins.module_utils.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, WaitPolicy
 
@@ -441,7 +443,8 @@ def main():
         module.warn(warning)
 
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
-    restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
+    # The controller-local job leases (module_utils/lease.py): a self-heal restart and a fleet run never restart one job twice.
+    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), JobLeases.from_env())
     common = {"reset_scope": scope, "auth_method": module.auth_method_used}
     if kind == "one":
         outcomes = [restarter.restart_target(targets[0])]
