@@ -32,9 +32,9 @@ def default_directory(environ=None):
     return environ.get(ENV_DIR) or os.path.join(tempfile.gettempdir(), "entra_sync_leases-%d" % os.getuid())
 
 
-def lease_name(service_principal_id, job_id):
-    """A file name for one job: a hash, so that any job id Graph returns is a safe name."""
-    key = "%s/%s" % ((service_principal_id or "").lower(), job_id or "")
+def lease_name(service_principal_id, job_id, scope=""):
+    """A file name for one job of one service (scope: its Graph root URL): a hash, so any job id Graph returns is safe."""
+    key = "%s %s/%s" % (scope, (service_principal_id or "").lower(), job_id or "")
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".lease"
 
 
@@ -84,25 +84,27 @@ class Held:
 class JobLeases:
     """Where the leases live and how long to wait for one."""
 
-    def __init__(self, directory=None, timeout=DEFAULT_TIMEOUT, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, directory=None, timeout=DEFAULT_TIMEOUT, scope="", clock=time.monotonic, sleep=time.sleep):
         self.directory = directory or default_directory()
+        self.scope = scope
         self.timeout = timeout
         self.clock = clock
         self.sleep = sleep
 
     @classmethod
-    def from_env(cls, environ=None):
+    def from_env(cls, scope="", environ=None):
+        """The leases of one Graph service (scope: its root URL, so that two services' jobs never share a lease)."""
         environ = os.environ if environ is None else environ
         try:
             timeout = float(environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
         except ValueError:
             timeout = DEFAULT_TIMEOUT
-        return cls(default_directory(environ), timeout)
+        return cls(default_directory(environ), timeout, scope)
 
     def _open(self, key):
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        return os.fdopen(os.open(os.path.join(self.directory, lease_name(*key)), flags, 0o600), "r+")
+        return os.fdopen(os.open(os.path.join(self.directory, lease_name(key[0], key[1], self.scope)), flags, 0o600), "r+")
 
     def _lock(self, handle, deadline):
         while True:
@@ -144,9 +146,9 @@ def lease_key(service_principal_id, job_id):
     return ((service_principal_id or "").lower(), job_id or "")
 
 
-# A trusted status (trust_input_status) is at most max_status_age old, and max_status_age is at most a day: a restart
-# stamped within that horizon may be newer than the status, so the job is read again.
-TRUSTED_STATUS_HORIZON = 86400
+# A status read before this run (trust_input_status) is at most max_status_age old (300 s by default): a restart stamped
+# within that horizon may be newer than the status, so the job is read again.
+TRUSTED_STATUS_HORIZON = 300
 # The actions after which a restart may have reached the service.
 SENT_ACTIONS = ("restarted", "unknown")
 

@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """fleet.Restarter under the controller-local job leases (lease.py): what sync_job_restart runs outside check mode.
 
-Each decision is made while the job's lease is held, on a status read under it when any run on this controller sent a
-restart of that job within the day: so a self-heal restart and a fleet run started together never restart one job
-twice. A job whose lease another run holds past the timeout is reported failed, not restarted.
+Each decision is made while the job's lease is held, and on a status read again under it when a run on this controller
+sent a restart of that job after the status in hand was read: so a self-heal restart and a fleet run started together
+never restart one job twice. A job whose lease another run holds past the timeout is reported failed, not restarted.
 """
 
 import time
@@ -16,9 +16,21 @@ from ansible_collections.entra.sync.plugins.module_utils.lease import SENT_ACTIO
 class LeasedRestarter(Restarter):
     """A Restarter that holds each job's lease around read, decide and restart."""
 
-    def __init__(self, api, plan, leases):
+    def __init__(self, api, plan, leases, trusted_max_age=TRUSTED_STATUS_HORIZON):
         super().__init__(api, plan)
         self.leases = leases
+        # A status given to restart_many (trust_input_status) was read at most this many seconds ago.
+        self.trusted_max_age = trusted_max_age
+        self.read_at = {}  # lease key -> epoch just before restart_target read the job
+        self.listed_at = None  # epoch just before restart_service_principal listed the jobs
+
+    def restart_target(self, target):
+        self.read_at[lease_key(target.service_principal_id, target.job_id)] = time.time()
+        return super().restart_target(target)
+
+    def restart_service_principal(self, service_principal_id, template_id=None, concurrency=1):
+        self.listed_at = time.time()
+        return super().restart_service_principal(service_principal_id, template_id, concurrency)
 
     def _busy(self, service_principal_id, job_id):
         return Outcome(_result(self.plan, service_principal_id, job_id, "failed", busy_reason(self.leases)))
@@ -27,11 +39,12 @@ class LeasedRestarter(Restarter):
         if self.plan.check_mode:
             return super().restart_found(job)
         key = lease_key(job.service_principal_id, job.job_id)
+        read_at = self.read_at.pop(key, None) or self.listed_at or time.time() - self.trusted_max_age
         with self.leases.hold([key]) as held:
             if key in held.missed:
                 return self._busy(job.service_principal_id, job.job_id)
-            if held.restarted_since(key, time.time() - TRUSTED_STATUS_HORIZON):
-                # Another run (or an earlier one) restarted this job: decide on its status now, not the one read before.
+            if held.restarted_since(key, read_at):
+                # Another run restarted this job after its status was read: decide on its status now.
                 job, error = _read(self.api, JobTarget(job.service_principal_id, job.job_id))
                 if job is None:
                     return Outcome(_result(self.plan, key[0], key[1], "failed", error))
@@ -45,7 +58,7 @@ class LeasedRestarter(Restarter):
             return super().restart_many(targets, concurrency, given)
         keys = [lease_key(target.service_principal_id, target.job_id) for target in targets]
         with self.leases.hold(keys) as held:
-            since = time.time() - TRUSTED_STATUS_HORIZON
+            since = time.time() - self.trusted_max_age
             # A trusted status may predate a restart another run sent: read those jobs again, under the lease.
             given = {index: job for index, job in (given or {}).items()
                      if not held.restarted_since(lease_key(job.service_principal_id, job.job_id), since)}

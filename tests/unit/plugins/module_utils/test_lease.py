@@ -57,7 +57,7 @@ def test_the_stamp_is_seen_by_the_next_holder(tmp_path):
 def test_lease_files_have_safe_names_and_the_env_picks_directory_and_timeout(tmp_path):
     assert lease_name(SP, "../../etc/passwd") == lease_name(SP.lower(), "../../etc/passwd")
     assert "/" not in lease_name(SP, "../x") and lease_name(SP, "a") != lease_name(SP, "b")
-    store = JobLeases.from_env({ENV_DIR: str(tmp_path), ENV_TIMEOUT: "7"})
+    store = JobLeases.from_env(environ={ENV_DIR: str(tmp_path), ENV_TIMEOUT: "7"})
     assert (store.directory, store.timeout) == (str(tmp_path), 7.0)
 
 
@@ -158,3 +158,19 @@ def test_check_mode_takes_no_lease(tmp_path):
         outcome = LeasedRestarter(api, RestartPlan(("quarantined",), check_mode=True), leases(tmp_path, timeout=0.1)).restart_target(
             JobTarget(SP.lower(), JOB))
     assert outcome.result["action"] == "would_restart"
+
+
+def test_a_restart_stamped_before_the_status_was_read_costs_no_second_read(tmp_path):
+    api = FakeApi()
+    store = leases(tmp_path)
+    with store.hold([KEY]) as held:
+        held.stamp(KEY, when=1.0)  # long before this run read the job
+    outcome = LeasedRestarter(api, PLAN, store).restart_target(JobTarget(SP.lower(), JOB))
+    assert outcome.result["action"] == "restarted" and api.reads == 1 and api.restarts == 1
+
+
+def test_two_services_never_share_a_lease(tmp_path):
+    one = JobLeases(str(tmp_path), 0.1, scope="https://127.0.0.1:8443")
+    other = JobLeases(str(tmp_path), 0.1, scope="https://127.0.0.1:9443")
+    with one.hold([KEY]) as held, other.hold([KEY]) as held_other:
+        assert held.holds(KEY) and held_other.holds(KEY)
