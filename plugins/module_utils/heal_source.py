@@ -154,23 +154,25 @@ class HealSource:
             else:
                 jobs, errors = self._poll()
         except EntraSyncError as exc:
-            return [self._failed("discovery" if discovering else "poll", str(exc), observed_at)], backoff_delay(self.config.interval, self.failures)
+            # Nothing could be read (unreachable, token refused): back off before the next attempt.
+            self.failures += 1
+            delay = backoff_delay(self.config.interval, self.failures)
+            return [self._failed("discovery" if discovering else "poll", str(exc), observed_at, delay)], delay
         initial = self.scans == 0
         self.scans += 1
         extra = {"tenant_id": self.tenant_id, "status_read_at": observed_at}
         events = [event for event in (self.tracker.observe(job, now, observed_at, extra, initial) for job in jobs) if event]
         self.tracker.prune(now)
-        if errors:
-            message = "%d of %d reads failed; the first: %s" % (len(errors), len(errors) + len(jobs), errors[0])
-            events.append(self._failed("discovery" if discovering else "poll", message, observed_at, len(errors)))
-            return events, backoff_delay(self.config.interval, self.failures)
         self.failures = 0
+        if errors:
+            # Some reads failed after the client's retries: those jobs keep their last state until the next poll, which
+            # comes at the usual interval (the service answered; throttling is paced by the client).
+            message = "%d of %d reads failed; the first: %s" % (len(errors), len(errors) + len(jobs), errors[0])
+            events.append(self._failed("discovery" if discovering else "poll", message, observed_at, self.config.interval, len(errors)))
         return events, self.config.interval
 
-    def _failed(self, phase, message, observed_at, failed_reads=None):
-        self.failures += 1
-        retry_in = backoff_delay(self.config.interval, self.failures)
-        return scan_error_event(phase, scrub(message, self.secrets), self.failures, retry_in, observed_at, failed_reads)
+    def _failed(self, phase, message, observed_at, retry_in, failed_reads=None):
+        return scan_error_event(phase, scrub(message, self.secrets), max(self.failures, 1), retry_in, observed_at, failed_reads)
 
     def _discover(self, now):
         """Every job of the tenant; jobs of a service principal that could not be listed stay known as before."""

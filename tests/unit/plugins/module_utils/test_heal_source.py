@@ -154,3 +154,21 @@ def test_a_deleted_job_is_dropped_not_reported_as_an_error():
     del api.jobs[SP1]["b"]
     assert source.step(5.0)[0] == []
     assert [entry[1] for entry in source.known] == ["a"]
+
+
+class PartlyFailingApi(FakeApi):
+    """Every read of job "b" fails; the others answer."""
+
+    def get_jobs_many(self, pairs, concurrency):
+        answers = super().get_jobs_many(pairs, concurrency)
+        return [(None, GraphError("GET failed: 503")) if pair[1] == "b" else answer for pair, answer in zip(pairs, answers, strict=True)]
+
+
+def test_a_partly_failed_poll_reports_one_scan_error_and_keeps_the_interval():
+    api = PartlyFailingApi({SP1: {"a": raw_job("a"), "b": raw_job("b")}})
+    source = HealSource(api, config(), wall_clock=lambda: "now")
+    source.step(0.0)
+    api.jobs[SP1]["a"] = raw_job("a", "Quarantine")
+    events, delay = source.step(5.0)
+    assert types(events) == ["unhealthy", "scan_error"]
+    assert events[1]["entra_sync"]["failed_reads"] == 1 and delay == 5
