@@ -37,6 +37,11 @@ def quarantine(admin, ids):
     admin.set_job(*sp_job["Expired secret"], status_code="Quarantine")
 
 
+def read_lines(path):
+    with open(path, encoding="utf-8") as handle:
+        return [line for line in handle if line.strip()]
+
+
 def show_new_lines(path, seen):
     with open(path, encoding="utf-8", errors="replace") as handle:
         lines = handle.read().splitlines()
@@ -78,7 +83,7 @@ def main():
                     if counters != last and any(counters.values()):
                         print("  sandbox restarts: %s" % ", ".join("%s %d" % item for item in counters.items() if item[1]), flush=True)
                         last = counters
-                    done = os.path.exists(escalations) and sum(1 for _ in open(escalations, encoding="utf-8")) >= 3
+                    done = os.path.exists(escalations) and len(read_lines(escalations)) >= 3
                     if done and sum(counters.values()) >= 4:
                         break
                     time.sleep(1)

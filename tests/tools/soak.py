@@ -108,7 +108,7 @@ def parent(minutes):
         profile = json.load(handle)
     with SandboxProcess(os.path.join(OUT, "sandbox"), service_principals=10) as sandbox:
         admin = sandbox.admin
-        admin.set_fleet(service_principals_list=[{"jobs": [{"template_id": "scim"}, {"template_id": "scim"}]} for _ in range(500)])
+        admin.set_fleet(service_principals_list=[{"jobs": [{"template_id": "scim"}, {"template_id": "scim"}]} for _index in range(500)])
         ids = [(job["service_principal_id"], job["job_id"]) for job in admin.jobs(sandbox.tenant_id)]
         admin.set_token_lifetime(int(profile["token_lifetime"]))
         admin.set_faults(profile)

@@ -101,7 +101,7 @@ def test_first_step_discovers_then_polls_read_only_the_known_jobs():
     assert events[0]["entra_sync"]["job"]["tenant_id"] == "contoso"
     listed = api.listings
     api.jobs[SP1]["a"] = raw_job("a")
-    events, _ = source.step(5.0)
+    events = source.step(5.0)[0]
     assert types(events) == ["recovered"]
     assert api.listings == listed and api.polls == [[(SP1, "a"), (SP2, "b")]]
     assert events[0]["entra_sync"]["job"]["service_principal_name"] == "App 1"
@@ -114,7 +114,7 @@ def test_a_new_service_principal_appears_at_the_next_discovery():
     source.step(0.0)
     api.jobs[SP2] = {"b": raw_job("b", "Quarantine")}
     assert source.step(5.0)[0] == []
-    events, _ = source.step(60.0)
+    events = source.step(60.0)[0]
     assert types(events) == ["unhealthy"] and events[0]["entra_sync"]["job"]["job_id"] == "b"
 
 
@@ -141,7 +141,7 @@ def test_a_failed_discovery_is_retried_and_reported():
     api = FakeApi({SP1: {"a": raw_job("a", "Quarantine")}})
     api.down = True
     source = HealSource(api, config(), wall_clock=lambda: "now")
-    events, _ = source.step(0.0)
+    events = source.step(0.0)[0]
     assert types(events) == ["scan_error"] and events[0]["entra_sync"]["phase"] == "discovery"
     api.down = False
     assert types(source.step(10.0)[0]) == ["unhealthy"]

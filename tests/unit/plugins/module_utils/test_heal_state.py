@@ -71,7 +71,7 @@ def test_emit_initial_false_records_the_first_scan_silently(clock):
 def test_an_unchanged_state_gives_no_event(clock):
     tracker = HealTracker(DAY)
     observe(tracker, quarantined(), clock, initial=True)
-    for _ in range(5):
+    for _poll in range(5):
         clock.tick(300)
         assert observe(tracker, quarantined(), clock) is None
 
