@@ -132,8 +132,11 @@ def _owner(job):
 class HealSource:
     """Discovery, polls and the tracker of one source; step() does one of them and says how long to wait."""
 
-    def __init__(self, api, config, tenant_id=None, secrets=(), wall_clock=utc_now_iso):
+    def __init__(self, api, config, tenant_id=None, secrets=(), wall_clock=utc_now_iso, reconnect=None):
         self.api = api
+        # Called before each discovery after the first for a fresh SyncApi: no state of the HTTP layer (connection pool,
+        # token, a pace learned from 429s, a $batch refusal) outlives one discovery cycle of a source that runs for weeks.
+        self.reconnect = reconnect
         self.config = config
         self.tenant_id = tenant_id
         self.secrets = [secret for secret in secrets if secret]
@@ -176,6 +179,8 @@ class HealSource:
 
     def _discover(self, now):
         """Every job of the tenant; jobs of a service principal that could not be listed stay known as before."""
+        if self.reconnect is not None and self.next_discovery is not None:
+            self.api = self.reconnect()
         job_filter = JobFilter.from_lists(list(self.config.template_ids))
         scan = scan_tenant(self.api, job_filter, self.config.service_principal_filter, self.config.concurrency)
         failed_sps = {(error.get("service_principal_id") or "").lower() for error in scan.errors}

@@ -109,11 +109,22 @@ from ansible_collections.entra.sync.plugins.module_utils.heal_source import Heal
 async def main(queue, args):
     """Poll until cancelled; bad arguments raise one error before anything is sent."""
     config, get_option = parse_source_args(args)
+
+    def new_connection():
+        return connect(get_option, pool_size=config.concurrency, batch="reads" if config.batch else "none", warn=logger.warning)
+
     try:
-        connection = connect(get_option, pool_size=config.concurrency, batch="reads" if config.batch else "none", warn=logger.warning)
+        connections = [new_connection()]
     except EntraSyncError as exc:
         raise EntraSyncError("entra.sync.sync_job_events: %s" % exc) from None
-    source = HealSource(connection.api, config, connection.known_tenant_id(), connection.settings.secret_values())
+
+    def reconnect():
+        connections[0].close()
+        connections[0] = new_connection()
+        return connections[0].api
+
+    first = connections[0]
+    source = HealSource(first.api, config, first.known_tenant_id(), first.settings.secret_values(), reconnect=reconnect)
     try:
         while True:
             # Graph calls block: a thread keeps the loop (and ansible-rulebook's shutdown) responsive.
@@ -122,7 +133,7 @@ async def main(queue, args):
                 await queue.put(event)
             await asyncio.sleep(delay)
     finally:
-        connection.close()
+        connections[0].close()
 
 
 if __name__ == "__main__":

@@ -172,3 +172,15 @@ def test_a_partly_failed_poll_reports_one_scan_error_and_keeps_the_interval():
     events, delay = source.step(5.0)
     assert types(events) == ["unhealthy", "scan_error"]
     assert events[1]["entra_sync"]["failed_reads"] == 1 and delay == 5
+
+
+def test_each_discovery_after_the_first_starts_with_a_fresh_api():
+    first = FakeApi({SP1: {"a": raw_job("a")}})
+    second = FakeApi({SP1: {"a": raw_job("a", "Quarantine")}})
+    source = HealSource(first, config(), wall_clock=lambda: "now", reconnect=lambda: second)
+    source.step(0.0)
+    source.step(5.0)
+    assert source.api is first and not second.listings
+    events, _delay = source.step(60.0)
+    assert source.api is second and second.listings == 1
+    assert types(events) == ["unhealthy"]
