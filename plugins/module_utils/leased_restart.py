@@ -9,18 +9,20 @@ never restart one job twice. A job whose lease another run holds past the timeou
 import time
 
 from ansible_collections.entra.sync.plugins.module_utils.fleet import Outcome, Restarter, _read, _result
-from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget
+from ansible_collections.entra.sync.plugins.module_utils.jobs import JobTarget, parse_datetime
 from ansible_collections.entra.sync.plugins.module_utils.lease import SENT_ACTIONS, TRUSTED_STATUS_HORIZON, busy_reason, lease_key
 
 
 class LeasedRestarter(Restarter):
     """A Restarter that holds each job's lease around read, decide and restart."""
 
-    def __init__(self, api, plan, leases, trusted_max_age=TRUSTED_STATUS_HORIZON):
+    def __init__(self, api, plan, leases, trusted_max_age=TRUSTED_STATUS_HORIZON, items=None):
         super().__init__(api, plan)
         self.leases = leases
-        # A status given to restart_many (trust_input_status) was read at most this many seconds ago.
+        # A status given to restart_many (trust_input_status) was read at most this many seconds ago, or when its item
+        # (the user's jobs list) says: status_read_at.
         self.trusted_max_age = trusted_max_age
+        self.items = items or []
         self.read_at = {}  # lease key -> epoch just before restart_target read the job
         self.listed_at = None  # epoch just before restart_service_principal listed the jobs
 
@@ -31,6 +33,12 @@ class LeasedRestarter(Restarter):
     def restart_service_principal(self, service_principal_id, template_id=None, concurrency=1):
         self.listed_at = time.time()
         return super().restart_service_principal(service_principal_id, template_id, concurrency)
+
+    def _given_read_at(self, index):
+        """When the status given for the item at `index` was read: its status_read_at, else the oldest it may be."""
+        item = self.items[index] if 0 <= index < len(self.items) else None
+        when = parse_datetime(item.get("status_read_at")) if isinstance(item, dict) else None
+        return when.timestamp() if when is not None else time.time() - self.trusted_max_age
 
     def _busy(self, service_principal_id, job_id):
         return Outcome(_result(self.plan, service_principal_id, job_id, "failed", busy_reason(self.leases)))
@@ -58,10 +66,9 @@ class LeasedRestarter(Restarter):
             return super().restart_many(targets, concurrency, given)
         keys = [lease_key(target.service_principal_id, target.job_id) for target in targets]
         with self.leases.hold(keys) as held:
-            since = time.time() - self.trusted_max_age
             # A trusted status may predate a restart another run sent: read those jobs again, under the lease.
             given = {index: job for index, job in (given or {}).items()
-                     if not held.restarted_since(lease_key(job.service_principal_id, job.job_id), since)}
+                     if not held.restarted_since(lease_key(job.service_principal_id, job.job_id), self._given_read_at(index))}
             free = [position for position, key in enumerate(keys) if key not in held.missed]
             outcomes = [None] * len(targets)
             for position, key in enumerate(keys):

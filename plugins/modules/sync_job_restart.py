@@ -445,7 +445,7 @@ def main():
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
     # The controller-local job leases (module_utils/lease.py): a self-heal restart and a fleet run never restart one job twice.
     restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), JobLeases.from_env(api.client.settings.graph_root),
-                                params["max_status_age"])
+                                params["max_status_age"], params["jobs"])
     common = {"reset_scope": scope, "auth_method": module.auth_method_used}
     if kind == "one":
         outcomes = [restarter.restart_target(targets[0])]

@@ -174,3 +174,18 @@ def test_two_services_never_share_a_lease(tmp_path):
     other = JobLeases(str(tmp_path), 0.1, scope="https://127.0.0.1:9443")
     with one.hold([KEY]) as held, other.hold([KEY]) as held_other:
         assert held.holds(KEY) and held_other.holds(KEY)
+
+
+def test_a_trusted_status_read_after_the_last_restart_is_trusted(tmp_path):
+    """A discovery read after an earlier run's restart: its status is used as is, no second read."""
+    api = FakeApi()
+    store = leases(tmp_path)
+    with store.hold([KEY]) as held:
+        held.stamp(KEY, when=1_700_000_000.0)  # 2023-11-14T22:13:20Z
+    items = [{"service_principal_id": SP.lower(), "job_id": JOB, "status_code": "Quarantine", "status_read_at": "2023-11-14T22:20:00Z"}]
+    given = {0: job_from_dict(items[0])}
+    outcome = LeasedRestarter(api, PLAN, store, 10 ** 9, items).restart_many([JobTarget(SP.lower(), JOB, 0)], 4, given)
+    assert outcome[0].result["action"] == "restarted" and api.reads == 0
+    items[0]["status_read_at"] = "2023-11-14T22:00:00Z"  # read before that restart: read again
+    outcome = LeasedRestarter(api, PLAN, store, 10 ** 9, items).restart_many([JobTarget(SP.lower(), JOB, 0)], 4, {0: job_from_dict(items[0])})
+    assert outcome[0].result["action"] == "skipped" and api.reads == 1
