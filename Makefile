@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -63,6 +63,15 @@ integration: build  ## pytest tests/integration against the installed tarball
 
 conformance: build  ## msgraph-sdk + azure-identity against the sandbox, and the collection's requests against the SDK's (own venv in .build/conformance)
 	bash tests/tools/conformance.sh
+
+eda-test: build  ## self-heal end to end: real ansible-rulebook (.build/eda, tests/requirements-eda.txt; needs Java 17), the installed tarball, the sandbox
+	bash tests/tools/eda.sh
+
+heal-demo: venv build  ## self-heal live: the sandbox and the entra.sync.self_heal rulebook, quarantines, restarts and escalations as they happen
+	bash tests/tools/heal_demo.sh
+
+soak: venv build  ## the event source for 30 min (SOAK_MINUTES), 1,000 jobs, 1 poll/s, chaos faults: RSS stays flat, history pruned
+	bash tests/tools/soak.sh
 
 live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name (docs/live-tenant.md); read-only unless ENTRA_SYNC_LIVE_ALLOW_RESTART=1
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration/live -mlive -rs

@@ -15,8 +15,10 @@ from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils.lease import JobLeases
+from ansible_collections.entra.sync.plugins.module_utils.leased_restart import LeasedRestarter
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
-from ansible_collections.entra.sync.plugins.module_utils.restart import Restarter, RestartPlan, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils.restart import RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils.results import (
     ACTIONS,
     FAILED_ACTIONS,
@@ -113,7 +115,9 @@ def run_restart(module):
         module.warn(warning)
     # $batch is for a jobs list only: one job or one service principal's jobs gain nothing from it.
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
-    restarter = Restarter(api, RestartPlan(conditions, scope, module.check_mode))
+    # Controller-local job leases (lease.py): a self-heal restart and a fleet run beside it never restart one job twice.
+    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), JobLeases.from_env(api.client.settings.graph_root),
+                                params["max_status_age"], params["jobs"])
     try:
         if kind == "service_principal":
             outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)

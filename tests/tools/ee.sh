@@ -42,6 +42,14 @@ cp "$tarball" "$out/definition/entra-sync.tar.gz"
     || { echo "ee: ansible-builder create failed:" >&2; cat "$out/create.log" >&2; exit 1; }
 echo "ee: ansible-builder create -f extensions/ee/execution-environment.yml: context in .build/ee/context"
 
+# The decision environment of the self-heal rulebook, made and checked the same way (tests/tools/de_check.py).
+mkdir -p "$out/de"
+cp extensions/eda/decision-environment.yml "$out/de/"
+cp "$tarball" "$out/de/entra-sync.tar.gz"
+"$bin/ansible-builder" create -f "$out/de/decision-environment.yml" -c "$out/de-context" --output-filename Containerfile \
+    > "$out/de-create.log" 2>&1 || { echo "ee: ansible-builder create of the decision environment failed:" >&2; cat "$out/de-create.log" >&2; exit 1; }
+"$bin/python" tests/tools/de_check.py --definition extensions/eda/decision-environment.yml --context "$out/de-context"
+
 # EE_PIP_RESOLVE=0 leaves out the one step that asks the package index (pip's dry run of the image's installs).
 resolve=(--pip-resolve)
 [[ "${EE_PIP_RESOLVE:-1}" == 0 ]] && resolve=()

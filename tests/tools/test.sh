@@ -32,6 +32,7 @@ stage lint bash "$tools/lint.sh"
 stage ruff "$root/.venv/bin/ruff" check
 stage build bash "$tools/build.sh"
 stage ee bash "$tools/ee.sh"
+stage eda bash "$tools/eda.sh"
 stage docs-lint bash "$tools/docs.sh" --lint
 stage docs bash "$tools/docs.sh"
 stage conformance bash "$tools/conformance.sh"

@@ -34,7 +34,8 @@ def _iso(epoch, rng):
 def _error(pair):
     if pair is None:
         return None
-    return {"code": pair[0], "message": pair[1], "tenantActionable": True}
+    # (code, message) or (code, message, tenant_actionable); credential and consent errors are the tenant's to fix.
+    return {"code": pair[0], "message": pair[1], "tenantActionable": pair[2] if len(pair) > 2 else True}
 
 
 def _execution(rng, began, state, error, scale, activity=True):

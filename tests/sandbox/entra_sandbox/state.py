@@ -54,7 +54,7 @@ class Job:
         "job_id", "template_id", "code", "schedule_state", "interval", "quarantine_reason", "quarantine_empty",
         "quarantine_series", "quarantine_error", "last_state", "last_error", "last_time", "failures", "escrows",
         "watermark", "held_deletes", "seed", "troubleshooting_null", "relapse",
-        "restarts", "starts", "pauses", "starts_while_active", "reset_scopes", "quarantine_began",
+        "restarts", "starts", "pauses", "starts_while_active", "reset_scopes", "quarantine_began", "relapse_error",
     )
 
     def __init__(self, job_id, template_id, seed, **fields):
@@ -83,6 +83,7 @@ class Job:
         self.pauses = 0
         self.starts_while_active = 0
         self.reset_scopes = []
+        self.relapse_error = None         # (code, message, tenant_actionable) a relapse carries; None: expired credentials
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -203,7 +204,7 @@ class Job:
         self.code = "Quarantine"
         self.quarantine_began = time.time()
         self.quarantine_reason = "EncounteredQuarantineException"
-        self.quarantine_error = ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
+        self.quarantine_error = self.relapse_error or ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
         self.quarantine_series = 1
         self.last_state = "Failed"
         self.last_error = self.quarantine_error

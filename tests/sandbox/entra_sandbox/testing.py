@@ -63,6 +63,11 @@ class AdminClient:
     def set_job(self, sp_id, job_id, **fields):
         return self._call("PUT", "/jobs/%s/%s" % (sp_id, job_id), fields)
 
+    def set_quarantine_error(self, sp_id, job_id, code, message=None, tenant_actionable=False):
+        """The error the job's quarantine carries, now and after a relapse (admin_heal.py)."""
+        return self._call("PUT", "/jobs/%s/%s/quarantine-error" % (sp_id, job_id),
+                          {"code": code, "message": message or code, "tenant_actionable": tenant_actionable})
+
     def set_fleet(self, seed=None, service_principals=None, tenants=None, service_principals_list=None):
         """Generator: set_fleet(seed=7, service_principals=500). Explicit: set_fleet(service_principals_list=[...])
         (first tenant) or set_fleet(tenants={tenant_id: [...]})."""

@@ -1,0 +1,158 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A controller-local lease per job, so that two runs on one controller never restart one job twice.
+
+sync_job_restart takes the lease of each job it may restart around read, decide and restart: a self-heal restart and
+a fleet run (entra.sync.restart_jobs) started at the same moment take turns on a shared job, and the second one reads
+the job after the first restarted it. The lease is an exclusive flock() on one file per job in a directory both runs
+use (ENTRA_SYNC_LEASE_DIR, else <tmp>/entra_sync_leases-<uid>); the file holds the time of the last restart sent, so a
+run that trusts a status read before it (trust_input_status) reads the job again. Across controllers only the status
+pre-check holds (docs/self-heal.md).
+"""
+
+import errno
+import hashlib
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+
+try:
+    import fcntl
+except ImportError:  # not on Windows controllers, which Ansible does not support
+    fcntl = None
+
+ENV_DIR = "ENTRA_SYNC_LEASE_DIR"
+ENV_TIMEOUT = "ENTRA_SYNC_LEASE_TIMEOUT"
+DEFAULT_TIMEOUT = 300.0
+POLL_SECONDS = 0.05
+
+
+def default_directory(environ=None):
+    environ = os.environ if environ is None else environ
+    return environ.get(ENV_DIR) or os.path.join(tempfile.gettempdir(), "entra_sync_leases-%d" % os.getuid())
+
+
+def lease_name(service_principal_id, job_id, scope=""):
+    """A file name for one job of one service (scope: its Graph root URL): a hash, so any job id Graph returns is safe."""
+    key = "%s %s/%s" % (scope, (service_principal_id or "").lower(), job_id or "")
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".lease"
+
+
+class Held:
+    """The leases one caller holds: which jobs it got, which it could not get in time, and their restart stamps."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.handles = {}  # (sp, job) -> file object
+        self.missed = set()
+
+    def holds(self, key):
+        return key in self.handles
+
+    def last_restart(self, key):
+        """Epoch seconds of the last restart any run on this controller sent for the job, or None."""
+        handle = self.handles.get(key)
+        if handle is None:
+            return None
+        handle.seek(0)
+        text = handle.read().strip()
+        try:
+            return float(text) if text else None
+        except ValueError:
+            return None
+
+    def restarted_since(self, key, since):
+        last = self.last_restart(key)
+        return last is not None and last >= since
+
+    def stamp(self, key, when=None):
+        """Record that a restart of the job was sent (or may have been): later holders read the job again."""
+        handle = self.handles.get(key)
+        if handle is None:
+            return
+        handle.seek(0)
+        handle.truncate()
+        handle.write("%.6f\n" % (time.time() if when is None else when))
+        handle.flush()
+
+    def release(self):
+        for handle in self.handles.values():
+            handle.close()  # closing drops the flock
+        self.handles = {}
+
+
+class JobLeases:
+    """Where the leases live and how long to wait for one."""
+
+    def __init__(self, directory=None, timeout=DEFAULT_TIMEOUT, scope="", clock=time.monotonic, sleep=time.sleep):
+        self.directory = directory or default_directory()
+        self.scope = scope
+        self.timeout = timeout
+        self.clock = clock
+        self.sleep = sleep
+
+    @classmethod
+    def from_env(cls, scope="", environ=None):
+        """The leases of one Graph service (scope: its root URL, so that two services' jobs never share a lease)."""
+        environ = os.environ if environ is None else environ
+        try:
+            timeout = float(environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT)
+        except ValueError:
+            timeout = DEFAULT_TIMEOUT
+        return cls(default_directory(environ), timeout, scope)
+
+    def _open(self, key):
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        return os.fdopen(os.open(os.path.join(self.directory, lease_name(key[0], key[1], self.scope)), flags, 0o600), "r+")
+
+    def _lock(self, handle, deadline):
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            if self.clock() >= deadline:
+                return False
+            self.sleep(POLL_SECONDS)
+
+    @contextmanager
+    def hold(self, keys):
+        """Take the lease of every (service_principal_id, job_id) in `keys`, in one order (no deadlock between runs).
+
+        Waits at most `timeout` seconds in all; a job whose lease is still held by another run then is in
+        `held.missed`, and the caller must not restart it.
+        """
+        held = Held(self.directory)
+        deadline = self.clock() + self.timeout
+        try:
+            for key in sorted({(sp.lower(), job) for sp, job in keys}):
+                if fcntl is None:
+                    break
+                handle = self._open(key)
+                if self._lock(handle, deadline):
+                    held.handles[key] = handle
+                else:
+                    handle.close()
+                    held.missed.add(key)
+            yield held
+        finally:
+            held.release()
+
+
+def lease_key(service_principal_id, job_id):
+    return ((service_principal_id or "").lower(), job_id or "")
+
+
+# A status read before this run (trust_input_status) is at most max_status_age old (300 s by default): a restart stamped
+# within that horizon may be newer than the status, so the job is read again.
+TRUSTED_STATUS_HORIZON = 300
+# The actions after which a restart may have reached the service.
+SENT_ACTIONS = ("restarted", "unknown")
+
+
+def busy_reason(leases):
+    return ("another run on this controller held this job's lease for more than %s s (%s): not restarted; run again "
+            "later, or raise %s" % (int(leases.timeout), leases.directory, ENV_TIMEOUT))

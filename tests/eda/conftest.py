@@ -1,0 +1,192 @@
+"""End-to-end harness for self-heal: real ansible-rulebook (its own venv, .build/eda), the INSTALLED collection, the sandbox.
+
+The sandbox fixture comes from `-p entra_sandbox.pytest_plugin` (tests/tools/pytest.sh). Every count a test asserts
+comes from the sandbox (its restart counters and request log), never from the rulebook's word.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EDA_VENV = os.environ.get("ENTRA_SYNC_EDA_VENV") or os.path.join(ROOT, ".build", "eda")
+EDA_BIN = os.path.join(EDA_VENV, "bin")
+MAIN_BIN = os.path.dirname(sys.executable)
+INVENTORY = """all:
+  hosts:
+    localhost:
+      ansible_connection: local
+      ansible_python_interpreter: "{{ ansible_playbook_python }}"
+"""
+
+
+def collections_path():
+    path = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
+    first = path.split(os.pathsep)[0]
+    if not first or not os.path.isfile(os.path.join(first, "ansible_collections", "entra", "sync", "MANIFEST.json")):
+        pytest.fail("ANSIBLE_COLLECTIONS_PATH holds no installed entra.sync: run `make eda-test` (it builds first).", pytrace=False)
+    return path
+
+
+def eda_executable():
+    path = os.path.join(EDA_BIN, "ansible-rulebook")
+    if not os.access(path, os.X_OK):
+        pytest.fail("%s is missing: run `make eda-test`, which installs tests/requirements-eda.txt there." % path, pytrace=False)
+    return path
+
+
+def base_env(sandbox, tmp_path, **overrides):
+    env = dict(os.environ)
+    env.update(sandbox.env)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collections_path(),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_DEPRECATION_WARNINGS": "false",
+        # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory.
+        "ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases"),
+    })
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = str(value)
+    return env
+
+
+class Rulebook:
+    """ansible-rulebook -r entra.sync.self_heal in a subprocess; its output goes to a file the test reads."""
+
+    def __init__(self, sandbox, tmp_path, variables, name="rulebook"):
+        self.tmp_path = tmp_path
+        self.vars_file = tmp_path / ("%s-vars.json" % name)
+        self.vars_file.write_text(json.dumps(variables))
+        self.inventory = tmp_path / "inventory.yml"
+        self.inventory.write_text(INVENTORY)
+        self.out_path = tmp_path / ("%s.out" % name)
+        self.env = base_env(sandbox, tmp_path, PATH=EDA_BIN + os.pathsep + os.environ.get("PATH", ""))
+        self.process = None
+        self._out = None
+
+    def start(self):
+        # pylint: disable=consider-using-with  # closed in stop()
+        self._out = open(self.out_path, "wb")
+        cmd = [eda_executable(), "-r", "entra.sync.self_heal", "-i", str(self.inventory), "--vars", str(self.vars_file),
+               "--shutdown-delay", "1", "-v"]
+        self.process = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=self.env, cwd=str(self.tmp_path))
+        return self
+
+    def output(self):
+        return self.out_path.read_text(errors="replace")
+
+    def wait_for(self, what, predicate, deadline_s=240, every=0.5):
+        """Poll until predicate() is true; fail (with the output) if the rulebook exits or the deadline passes first."""
+        deadline = time.monotonic() + deadline_s
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if self.process.poll() is not None:
+                pytest.fail("ansible-rulebook exited (%s) while waiting for %s:\n%s" % (self.process.returncode, what, self.output()[-6000:]))
+            if time.monotonic() > deadline:
+                pytest.fail("gave up waiting for %s after %s s:\n%s" % (what, deadline_s, self.output()[-6000:]))
+            time.sleep(every)
+
+    def stop(self, timeout=60):
+        """SIGTERM, then the exit status (None if it had to be killed).
+
+        ansible-rulebook runs the rules engine in an embedded JVM, whose own SIGTERM handler ends the process with the
+        conventional 143 (128 + SIGTERM) when it gets the signal first; ansible-rulebook's handler returns 0.
+        """
+        status = None
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                status = self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        elif self.process is not None:
+            status = self.process.returncode
+        if self._out is not None and not self._out.closed:
+            self._out.close()
+        return status
+
+
+@pytest.fixture
+def rulebooks(fresh_sandbox, tmp_path):
+    """Start rulebooks with rulebooks(variables); every one still running is stopped at the end."""
+    started = []
+
+    def start(variables, name="rulebook"):
+        rulebook = Rulebook(fresh_sandbox, tmp_path, variables, name).start()
+        started.append(rulebook)
+        return rulebook
+
+    yield start
+    for rulebook in started:
+        rulebook.stop()
+
+
+class Fleet:
+    """An explicit fleet in the sandbox's first tenant: one service principal per job, named for what the test does."""
+
+    def __init__(self, sandbox, names):
+        self.sandbox = sandbox
+        specs = [{"displayName": name, "jobs": [{"template_id": "scim"}]} for name in names]
+        sandbox.admin.set_fleet(service_principals_list=specs)
+        sandbox.reload_config()
+        by_name = {job["display_name"]: job for job in sandbox.admin.jobs(sandbox.tenant_id)}
+        self.ids = {name: (by_name[name]["service_principal_id"], by_name[name]["job_id"]) for name in names}
+
+    def quarantine(self, name, reason=None, error=None, tenant_actionable=False, relapse=None):
+        sp_id, job_id = self.ids[name]
+        self.sandbox.admin.set_quarantine_error(sp_id, job_id, error or "ServiceUnavailable", "transient service error", tenant_actionable)
+        fields = {"status_code": "Quarantine"}
+        if reason:
+            fields["quarantine_reason"] = reason
+        if relapse is not None:
+            fields["relapse"] = relapse
+        self.sandbox.admin.set_job(sp_id, job_id, **fields)
+
+    def restarts(self):
+        """{name: restarts} from the sandbox's own counters."""
+        return {name: self.sandbox.admin.job(*ids)["summary"]["restarts"] for name, ids in self.ids.items()}
+
+    def job_reads(self, name, since=0):
+        """Log entries of reads of one job (the source's polls read every known job once)."""
+        sp_id, job_id = self.ids[name]
+        suffix = "/servicePrincipals/%s/synchronization/jobs/%s" % (sp_id, job_id)
+        return [entry for entry in self.sandbox.admin.log(since=since) if entry["method"] == "GET" and entry["path"].endswith(suffix)]
+
+    def restart_posts(self, since=0):
+        """{name: [seq of each restart POST the service accepted]}."""
+        by_path = {"/v1.0/servicePrincipals/%s/synchronization/jobs/%s/restart" % ids: name for name, ids in self.ids.items()}
+        posts = {}
+        for entry in self.sandbox.admin.log(since=since):
+            name = by_path.get(entry["path"]) or by_path.get("/v1.0" + entry["path"])
+            if entry["method"] == "POST" and name and entry["status"] == 204:
+                posts.setdefault(name, []).append(entry["seq"])
+        return posts
+
+
+CLEAN_STOP = (0, 143)
+
+
+def last_seq(sandbox):
+    entries = sandbox.admin.log(since=0)
+    return entries[-1]["seq"] if entries else 0
+
+
+def escalations(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

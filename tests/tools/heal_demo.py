@@ -1,0 +1,104 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""make heal-demo: the sandbox, the entra.sync.self_heal rulebook, and quarantines to heal, shown as they happen.
+
+Starts a sandbox tenant with eight jobs, starts ansible-rulebook (.build/eda) on the installed collection
+(.build/collections), quarantines five jobs: three a restart fixes, one that relapses after each restart, one with
+TooManyDeletes and one whose error is tenant-actionable; prints the rulebook's self-heal lines and the sandbox's
+restart counters as they change, then stops everything. Nothing here is asserted: tests/eda does that.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+
+from entra_sandbox.testing import SandboxProcess  # noqa: E402  pylint: disable=wrong-import-position
+
+STATE = os.path.join(ROOT, ".build", "heal-demo")
+NAMES = ["Payroll SCIM", "Slack", "Zoom", "HR relapsing", "Mass deleter", "Expired secret", "Jira", "Box"]
+INVENTORY = 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+
+
+def quarantine(admin, ids):
+    sp_job = {name: ids[name] for name in NAMES}
+    for name in ("Payroll SCIM", "Slack", "Zoom"):
+        admin.set_quarantine_error(*sp_job[name], "ServiceUnavailable", "transient service error", False)
+        admin.set_job(*sp_job[name], status_code="Quarantine")
+    admin.set_quarantine_error(*sp_job["HR relapsing"], "ServiceUnavailable", "fails again after each restart", False)
+    admin.set_job(*sp_job["HR relapsing"], status_code="Quarantine", relapse=True)
+    admin.set_quarantine_error(*sp_job["Mass deleter"], "TooManyDeletes", "750 deletes held back", False)
+    admin.set_job(*sp_job["Mass deleter"], status_code="Quarantine", quarantine_reason="TooManyDeletes")
+    admin.set_quarantine_error(*sp_job["Expired secret"], "CredentialsExpired", "the job's credentials have expired", True)
+    admin.set_job(*sp_job["Expired secret"], status_code="Quarantine")
+
+
+def read_lines(path):
+    with open(path, encoding="utf-8") as handle:
+        return [line for line in handle if line.strip()]
+
+
+def show_new_lines(path, seen):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        lines = handle.read().splitlines()
+    for line in lines[seen:]:
+        if "entra.sync self-heal" in line:
+            print("  rulebook: " + line.strip().strip('"').replace('\\"', '"')[:300], flush=True)
+    return len(lines)
+
+
+def main():
+    os.makedirs(STATE, exist_ok=True)
+    escalations = os.path.join(STATE, "escalations.jsonl")
+    if os.path.exists(escalations):
+        os.unlink(escalations)
+    with SandboxProcess(os.path.join(STATE, "sandbox"), service_principals=10) as sandbox:
+        sandbox.admin.set_fleet(service_principals_list=[{"displayName": name, "jobs": [{"template_id": "scim"}]} for name in NAMES])
+        ids = {job["display_name"]: (job["service_principal_id"], job["job_id"]) for job in sandbox.admin.jobs(sandbox.tenant_id)}
+        with open(os.path.join(STATE, "inventory.yml"), "w", encoding="utf-8") as handle:
+            handle.write(INVENTORY)
+        with open(os.path.join(STATE, "vars.json"), "w", encoding="utf-8") as handle:
+            json.dump({"entra_sync_heal_interval": 5, "entra_sync_heal_escalation_file": escalations}, handle)
+        env = dict(os.environ, **sandbox.env, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
+                   ENTRA_SYNC_LEASE_DIR=os.path.join(STATE, "leases"), PATH=os.path.join(ROOT, ".build", "eda", "bin") + os.pathsep + os.environ["PATH"])
+        out_path = os.path.join(STATE, "rulebook.out")
+        print("heal-demo: sandbox tenant %s with %d jobs; starting ansible-rulebook -r entra.sync.self_heal (interval 5 s)"
+              % (sandbox.tenant_id, len(NAMES)), flush=True)
+        with open(out_path, "wb") as out:
+            rulebook = subprocess.Popen([os.path.join(ROOT, ".build", "eda", "bin", "ansible-rulebook"), "-r", "entra.sync.self_heal",
+                                         "-i", os.path.join(STATE, "inventory.yml"), "--vars", os.path.join(STATE, "vars.json")],
+                                        stdout=out, stderr=subprocess.STDOUT, env=env, cwd=STATE)
+            try:
+                time.sleep(12)
+                print("heal-demo: quarantining 6 jobs: 3 a restart fixes, 1 that relapses, 1 TooManyDeletes, 1 tenant-actionable", flush=True)
+                quarantine(sandbox.admin, ids)
+                seen, last, deadline = 0, None, time.monotonic() + 180
+                while time.monotonic() < deadline and rulebook.poll() is None:
+                    seen = show_new_lines(out_path, seen)
+                    counters = {name: sandbox.admin.job(*ids[name])["summary"]["restarts"] for name in NAMES}
+                    if counters != last and any(counters.values()):
+                        print("  sandbox restarts: %s" % ", ".join("%s %d" % item for item in counters.items() if item[1]), flush=True)
+                        last = counters
+                    done = os.path.exists(escalations) and len(read_lines(escalations)) >= 3
+                    if done and sum(counters.values()) >= 4:
+                        break
+                    time.sleep(1)
+                show_new_lines(out_path, seen)
+            finally:
+                rulebook.send_signal(signal.SIGTERM)
+                rulebook.wait(60)
+        print("heal-demo: escalations in %s:" % escalations)
+        if os.path.exists(escalations):
+            with open(escalations, encoding="utf-8") as handle:
+                for line in handle:
+                    entry = json.loads(line)
+                    print("  %s: %s" % (entry["service_principal_name"], entry["not_restarted_because"]))
+        print("heal-demo: rulebook output in %s; stopped the rulebook and the sandbox" % out_path)
+
+
+if __name__ == "__main__":
+    main()
