@@ -13,7 +13,10 @@ from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dic
 from ansible_collections.entra.sync.plugins.module_utils.results import summarize
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
-STATUS_KEYS = ("status_code", "schedule_state", "quarantine_reason", "quarantine", "last_execution_state", "count_successive_complete_failures")
+STATUS_KEYS = (
+    "status_code", "schedule_state", "quarantine_reason", "quarantine", "quarantine_error_code", "quarantine_error_message",
+    "quarantine_tenant_actionable", "last_execution_state", "count_successive_complete_failures",
+)
 
 
 def restart_candidates(jobs, restart_if):

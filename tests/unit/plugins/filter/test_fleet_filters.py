@@ -107,3 +107,14 @@ def test_fleet_inputs_checks_with_the_modules_rules():
     ):
         with pytest.raises(AnsibleFilterError, match=words):
             fleet_inputs(inputs)
+
+
+def test_apply_statuses_replaces_the_quarantine_error_keys_too():
+    """A job read again after its restart carries no quarantine error: the report must not keep the old one."""
+    found = [dict(QUARANTINED, service_principal_id="sp", quarantine_error_code="SchemaInvalid",
+                  quarantine_error_message="bad mapping", quarantine_tenant_actionable=True)]
+    after = [{"service_principal_id": "sp", "job_id": "scim.1", "status_code": "Active", "quarantine_reason": None, "quarantine": None,
+              "quarantine_error_code": None, "quarantine_error_message": None, "quarantine_tenant_actionable": None}]
+    (merged,) = apply_statuses(found, after)
+    assert merged["status_code"] == "Active"
+    assert (merged["quarantine_error_code"], merged["quarantine_error_message"], merged["quarantine_tenant_actionable"]) == (None, None, None)
