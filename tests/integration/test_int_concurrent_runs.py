@@ -3,10 +3,10 @@
 What the collection guarantees (docs/reliability.md):
 - within one run, a job is restarted at most once (the run's POSTs, told apart by the app each run signs in as, are
   counted per job in the sandbox's request log);
-- across runs that overlap, only the status pre-check protects: a run reads each job right before its POST, so it
-  skips a job the other run has already restarted, but when both read a job before either POST lands, both restart
-  it. The bound is one restart per job per overlapping run (here: at most 2), and the test measures how often it
-  happens rather than wishing it away;
+- across runs that overlap on one controller, the controller-local job leases (lease.py) make each run decide on a
+  status read after any restart the other sent, so each job is restarted once; across controllers only the status
+  pre-check protects, and the bound is one restart per job per overlapping run. The assertions here keep that
+  cross-controller bound (at most 2), which the leases tighten to 1 on this machine;
 - runs that do not overlap (AWX "allow simultaneous" off, or a lock such as flock(1) around ansible-playbook) never
   restart a job twice: the second run finds it healthy.
 """
@@ -128,7 +128,8 @@ def test_two_runs_serialized_by_a_lock_restart_each_job_once(tenant, tmp_path):
 
 def test_two_tasks_on_the_same_jobs_in_flight_together_measured(tenant, tmp_path):
     """The race at its sharpest: two sync_job_restart tasks, same 80-job list, started together, each POST taking
-    300 ms to land. A job both tasks read before either POST lands is restarted by both: measured, bounded by 2."""
+    300 ms to land. Without the leases (another controller) a job both tasks read before either POST lands would be restarted by
+    both: the bound kept here is 2; on one controller the leases make it 1."""
     quarantined = _fleet(tenant)
     sandbox = tenant.sandbox
     envs = _run_envs(sandbox)
