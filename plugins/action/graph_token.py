@@ -8,9 +8,9 @@ from ansible.errors import AnsiblePromptInterrupt, AnsiblePromptNoninteractive
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import NO_TERMINAL_MESSAGE, DeviceCodeCredential, token_task_problem
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
 

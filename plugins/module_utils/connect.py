@@ -9,7 +9,8 @@ before any request. Nothing here signs in; the first request does.
 
 from dataclasses import dataclass
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options

@@ -8,8 +8,8 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 import datetime
 from dataclasses import replace
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions

@@ -20,7 +20,7 @@ except ImportError:
     HAS_REQUESTS = False
     TRANSIENT = ()
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils._graph import batch
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import Answer, error_for
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import Pacer, spacing_for_rate

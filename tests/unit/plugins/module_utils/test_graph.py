@@ -24,7 +24,7 @@ import trustme
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import AccessToken
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken
 from ansible_collections.entra.sync.plugins.module_utils._graph import client as graph_client
 from ansible_collections.entra.sync.plugins.module_utils._graph import retry
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient, quote_segment

@@ -10,9 +10,9 @@ import contextlib
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils._auth.access_token import AccessTokenCredential, RefreshableAccessToken
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
     NOW,

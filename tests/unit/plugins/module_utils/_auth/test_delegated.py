@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import azure_cli, credential_from_settings, pick_auth_method
+from ansible_collections.entra.sync.plugins.module_utils._auth import azure_cli
 from ansible_collections.entra.sync.plugins.module_utils._auth.azure_cli import account_problem, az_failure, read_token
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import (
     DEFAULT_PUBLIC_CLIENT_ID,
@@ -27,6 +27,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.device_code impor
     silent_failure_message,
     token_task_problem,
 )
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings, pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import (
     TokenCacheFile,
     default_cache_path,

@@ -12,13 +12,13 @@ import json
 import pytest
 import requests
 
-from ansible_collections.entra.sync.plugins.module_utils._auth import credential_from_settings, pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import (
     GithubOidcAssertion,
     assertion_from_answer,
     assertion_request,
 )
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings, pick_auth_method
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import SECRET, FakeApp, app_settings, make_jwt, settings
