@@ -95,8 +95,10 @@ class AzureCliCredential(Credential):
 
     def _run(self, *args):
         try:
-            return subprocess.run([self._az] + list(args), capture_output=True, text=True, timeout=max(self.settings.timeout, 60),
-                                  check=False)
+            # Not AnsibleModule.run_command: this credential also signs in for the inventory plugin and the event source,
+            # which have no module. The command is a list (no shell) and its output never reaches a message as is.
+            return subprocess.run([self._az] + list(args), capture_output=True, text=True,  # pylint: disable=ansible-bad-function
+                                  timeout=max(self.settings.timeout, 60), check=False)
         except subprocess.TimeoutExpired:
             raise AuthError("`az %s` did not answer within %d seconds." % (args[0], max(self.settings.timeout, 60))) from None
         except OSError as exc:
