@@ -160,10 +160,12 @@ def test_managed_identity_system_and_user_assigned(tenant, run_tasks):
 def test_access_token_expiring_mid_run_fails_saying_how_to_let_it_refresh(tenant, run_tasks):
     jobs = _quarantined(tenant, 40)
     sandbox = tenant.sandbox
-    sandbox.admin.set_token_lifetime(8)
+    # The run reads all 40 jobs (10 s at 500 ms and concurrency 2), then restarts them (10 s more): a 20 s token is
+    # still good when the restarts begin, even after a slow ansible-playbook start, and has expired before they end.
+    sandbox.admin.set_token_lifetime(20)
     token = sandbox.token()
     sandbox.admin.set_token_lifetime(3600)
-    sandbox.admin.set_faults({"latency_ms": 250})
+    sandbox.admin.set_faults({"latency_ms": 500})
     tenant.clear()
     run = run_tasks(sandbox, [
         {"module": RESTART, "args": {"jobs": jobs, "restart_if": ["quarantined"], "concurrency": 2, "access_token": token}},
