@@ -158,13 +158,14 @@ def merge_reports(reports, sources):
     one unsliced run apart from its start and finish times (the earliest start, the latest finish)."""
     if not reports:
         raise InputError("entra_sync_merge_reports is empty: give the report.json of each slice")
-    first_source = sources[0]
     parts, seen = [], {}
-    for report, source in zip(reports, sources):
+    for index, report in enumerate(reports):
+        source = sources[index]
+        report_parts = _parts_of(report, source)
         for name in ("restart_if", "reset_scope"):
-            if isinstance(report, Mapping) and report.get(name) != reports[0].get(name):
-                raise InputError("%s and %s are reports of runs with different %s: merge the slices of one run" % (first_source, source, name))
-        for part in _parts_of(report, source):
+            if report.get(name) != reports[0].get(name):
+                raise InputError("%s and %s are reports of runs with different %s: merge the slices of one run" % (sources[0], source, name))
+        for part in report_parts:
             if part["tenant_id"] in seen:
                 raise InputError("tenant %s is in %s and in %s: each tenant belongs to one slice" % (part["tenant_id"], seen[part["tenant_id"]], source))
             seen[part["tenant_id"]] = source
