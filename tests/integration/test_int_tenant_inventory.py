@@ -191,23 +191,40 @@ def test_graph_token_per_tenant_host_reuses_the_inventory_sign_in(sandbox3, runn
     assert no_credential_in(sandbox3, run.output) == []
 
 
-def test_graph_token_without_the_inventory_sign_in_signs_in_itself(sandbox3, runner, tmp_path):
-    """A static inventory of tenants (no sign-in while parsing): each host's graph_token task signs in, as before."""
+def test_static_inventory_with_a_vaulted_secret_signs_in_per_host(sandbox3, runner, tmp_path):
+    """The documented static form (docs/tenants.md): hosts in entra_tenants, the app's secret in a vaulted group_vars
+    file and nowhere else. No sign-in while parsing, so each host's graph_token task signs in itself."""
     first, second, _third = tenant_ids(sandbox3)
-    inventory = tmp_path / "tenants.yml"
-    inventory.write_text(json.dumps({"entra_tenants": {"hosts": {first: {}, "second": {"entra_sync_tenant_id": second}}}}))
+    secret = sandbox3.app("full")["client_secret"]
+    inventory = tmp_path / "tenants"
+    (inventory / "group_vars" / "entra_tenants").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(json.dumps({"entra_tenants": {
+        "vars": {"entra_sync_client_id": sandbox3.app("full")["client_id"]},
+        "hosts": {first: {}, "second": {"entra_sync_tenant_id": second}}}}))
+    vault_pass = tmp_path / "vault-pass"
+    vault_pass.write_text("integration-vault-password\n")
+    encrypted = subprocess.run([os.path.join(HARNESS.BIN_DIR, "ansible-vault"), "encrypt_string", "--vault-password-file", str(vault_pass),
+                                "--stdin-name", "entra_sync_client_secret"],
+                               input=secret, capture_output=True, text=True, check=True, timeout=HARNESS.RUN_TIMEOUT)
+    (inventory / "group_vars" / "entra_tenants" / "vault.yml").write_text(encrypted.stdout)
+    listed = run_inventory(sandbox3, inventory, extra_args=["--vault-password-file", str(vault_pass)])
+    assert listed.returncode == 0 and "$ANSIBLE_VAULT" in listed.stdout, listed.stderr
+    assert no_credential_in(sandbox3, listed.stdout + listed.stderr) == []
+
     results = tmp_path / "results.json"
     playbook = tmp_path / "static.yml"
     playbook.write_text(json.dumps([{
         "name": "per tenant", "hosts": "entra_tenants", "connection": "local", "gather_facts": False, "tasks": [
-            {"name": "Token", "entra.sync.graph_token": {"tenant_id": "{{ entra_sync_tenant_id | default(inventory_hostname) }}"},
+            {"name": "Token", "entra.sync.graph_token": {"tenant_id": "{{ entra_sync_tenant_id | default(inventory_hostname) }}",
+                                                         "client_id": "{{ entra_sync_client_id }}", "client_secret": "{{ entra_sync_client_secret }}"},
              "register": "tok", "no_log": True},
             {"ansible.builtin.set_fact": {"checked": {"tenant_id": "{{ tok.tenant_id }}", "token_source": "{{ tok.token_source }}"}}},
             {"name": HARNESS.SAVE_TASK, "ansible.builtin.debug": {"var": "saved"}, "run_once": True,
              "vars": {"saved": "{{ groups.entra_tenants | map('extract', hostvars, 'checked') | list }}"}},
         ]}]))
     sandbox3.admin.reset_counters()
-    run = runner.run_playbook(sandbox3, playbook, extra_args=["-i", str(inventory), "--forks", "2"], env={"ENTRA_INT_RESULTS_FILE": str(results)})
+    run = runner.run_playbook(sandbox3, playbook, extra_args=["-i", str(inventory), "--forks", "2", "--vault-password-file", str(vault_pass)],
+                              env={"ENTRA_INT_RESULTS_FILE": str(results), "AZURE_CLIENT_SECRET": None})
     assert run.rc == 0, run.describe()
     assert sorted((entry["tenant_id"], entry["token_source"]) for entry in json.loads(results.read_text())) == sorted(
         [(first, "sign_in"), (second, "sign_in")])

@@ -2,18 +2,27 @@
 """The sync_jobs inventory plugin's tenant mode (host_per: tenant): its pure helpers, and parse() over fake tenant scans
 (hosts, group, variables without secrets, an unreadable tenant, filters, constructed groups, cache, the sign-in registry)."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleParserError
 
+from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils import tenant_hosts as th
 from ansible_collections.entra.sync.plugins.module_utils._auth import registry
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, InputError
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
 from ansible_collections.entra.sync.tests.unit.plugins.inventory.test_sync_jobs import T1, T2, Harness, scan_of, sp_id, trust_as_template
 
 SECRETS = ("s3cret", "t2-secret", "pfx-pass")
+REPO = Path(__file__).resolve().parents[4]
+_SPEC = importlib.util.spec_from_file_location("doc_blocks", REPO / "tests" / "tools" / "doc_blocks.py")
+doc_blocks = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(doc_blocks)
 
 
 @pytest.fixture(autouse=True)
@@ -190,3 +199,37 @@ def test_parse_remembers_each_tenant_sign_in_for_graph_token(monkeypatch):
 
 def settings_of(tenant_id):
     return settings_from_options({"tenant_id": tenant_id, "client_id": "app", "graph_endpoint": "https://127.0.0.1:8443"}.get)
+
+
+# ---- the documented inventories -------------------------------------------------------------------------------------
+
+FIXED_HOST_VARS = {"entra_sync_" + name for name in (
+    "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password", "federated_token_file",
+    "managed_identity", "auth_method", "token_cache_path", "tenant_access_token")}
+SECRET_HOST_VARS = {"entra_sync_client_secret", "entra_sync_client_certificate_password", "entra_sync_tenant_access_token"}
+
+
+def doc_yaml_blocks(path, heading):
+    return [yaml.safe_load(body) for language, body in doc_blocks.fenced_blocks((REPO / path).read_text(encoding="utf-8"), heading)
+            if language == "yaml"]
+
+
+def test_the_documented_static_inventory_uses_the_fixed_names_and_holds_no_secret():
+    (inventory,) = doc_yaml_blocks("docs/tenants.md", "A static inventory of tenants")
+    assert set(inventory) == {th.TENANT_GROUP}
+    group = inventory[th.TENANT_GROUP]
+    assert len(group["hosts"]) >= 2
+    for variables in [group["vars"]] + [host or {} for host in group["hosts"].values()]:
+        assert set(variables) <= FIXED_HOST_VARS - SECRET_HOST_VARS, variables
+
+
+def test_the_documented_tenant_mode_sources_parse():
+    sources = doc_yaml_blocks("docs/tenants.md", "The inventory plugin's tenant mode")[:1]
+    sources += doc_yaml_blocks("docs/inventory.md", "Tenant mode (`host_per: tenant`)")
+    sources += [yaml.safe_load(example) for example in sync_jobs.EXAMPLES.split("\n\n") if "host_per: tenant" in example]
+    assert len(sources) == 3
+    for source in sources:
+        assert source["plugin"] == "entra.sync.sync_jobs" and source["host_per"] == "tenant"
+        entries = parse_tenants(source["tenants"], th.INVENTORY_TENANT_KEYS)
+        names = th.tenant_host_names(entries, [entry["tenant_id"] for entry in entries])
+        assert len(set(names)) == len(entries) >= 2
