@@ -45,11 +45,11 @@ description:
     the source before any request."
   - "Secrets (C(client_secret), C(client_certificate_password), C(access_token)) are never host or group variables, in either
     mode: the play gets them from the environment, a vault or an AWX credential."
-  - "The sign-in to each tenant is kept in the memory of the process that parsed the inventory. In C(ansible-playbook), the
-    M(entra.sync.graph_token) tasks that name the same tenant and client (with no other credential) get that sign-in's token,
-    renewed when it nears expiry, instead of signing in again: the per-host form signs in once per tenant per run. Nothing is
-    written to the cache or the inventory for it. (In AWX the inventory update runs in its own process, so each job signs
-    in itself.)"
+  - "With O(host_per=tenant), the sign-in to each tenant is kept in the memory of the process that parsed the inventory. In
+    C(ansible-playbook), the M(entra.sync.graph_token) tasks that name the same tenant and client (with no other credential)
+    get that sign-in's token, renewed when it nears expiry, instead of signing in again: the per-host form signs in once per
+    tenant per run. Nothing is written to the cache or the inventory for it. (In AWX the inventory update runs in its own
+    process, so each job signs in itself.)"
   - With the cache on, the jobs of each tenant (before the template and status filters) are kept in the cache and the
     hosts are built from them, so changing O(compose), O(keyed_groups), O(template_ids) or O(status_codes) needs no new
     read. A tenant where some service principal could not be read is not cached.
@@ -374,7 +374,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise AnsibleParserError(read["error"])
             # In tenant mode a tenant that cannot be read is still a host, with the reason: the play reports it, the others run.
             return read
-        remember(connection.credential)  # so graph_token reuses this sign-in in this run (see _auth/registry.py)
+        if per_tenant:  # the tenant hosts' graph_token tasks reuse this sign-in in this run (see _auth/registry.py)
+            remember(connection.credential)
         if not read["errors"]:
             read["cache_entry"] = {"service_principal_filter": sp_filter, "jobs": read["jobs"],
                                    "service_principals_read": read["service_principals_read"]}

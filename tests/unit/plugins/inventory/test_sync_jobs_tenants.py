@@ -195,6 +195,10 @@ def test_parse_remembers_each_tenant_sign_in_for_graph_token(monkeypatch):
     found = registry.shared_credential(settings_of(T1))
     assert found is not None and found.settings.tenant_id == T1 and found.method == "client_secret"
     assert registry.shared_credential(settings_of(T2)) is None
+    # job mode keeps no sign-in: its plays sign in as they always did
+    registry.forget_all()
+    Harness(monkeypatch, {"tenants": [T1]}, {T1: scan_of((1, "scim.1", "scim", "Active"))}).parse()
+    assert registry.shared_credential(settings_of(T1)) is None
 
 
 def settings_of(tenant_id):
