@@ -75,6 +75,8 @@ options:
         apply to every tenant.
       - An item may also set C(name), the host name of that tenant with O(host_per=tenant) (default its C(tenant_id)).
       - When empty, the one tenant of O(tenant_id) is read.
+      - With O(host_per=tenant), up to 8 tenants are read at the same time, each with O(concurrency) requests (each tenant has
+        its own throttling budget).
       - An O(access_token) is valid for one tenant only, so with several tenants each needs its own C(access_token) in its item,
         or none of them uses a token.
     type: list
@@ -204,7 +206,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import remember
-from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY, run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
@@ -234,6 +236,7 @@ FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
 CACHE_FORMAT = 2  # 2: a tenant's entry also holds service_principals_read
 ERRORS_VAR = "entra_sync_inventory_errors"
 MAX_WARNINGS = 10
+TENANTS_AT_ONCE = 8
 # Connection options a source file may write as a template (string options only).
 TEMPLATED_OPTIONS = tuple(name for name, spec in GRAPH_ARGSPEC.items() if spec.get("type") in ("str", "path"))
 
@@ -287,7 +290,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         cached_tenants = cached.get("tenants", {}) if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT else {}
 
         try:
-            reads = [self._cached_or_read(connection, cached_tenants, sp_filter, concurrency, per_tenant) for connection in connections]
+            # Each tenant has its own throttling budget, so the tenant mode (made for many tenants) reads them side by side,
+            # each with `concurrency` requests; job mode reads them one after another, as it always has.
+            reads = run_bounded(connections, lambda connection: self._cached_or_read(connection, cached_tenants, sp_filter, concurrency, per_tenant),
+                                TENANTS_AT_ONCE if per_tenant else 1)
         finally:
             for connection in connections:
                 connection.close()

@@ -4,6 +4,7 @@
 
 import importlib.util
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,21 @@ def test_parse_tenant_mode_option_errors_before_any_request(monkeypatch, options
     with pytest.raises(AnsibleParserError, match=message):
         harness.parse()
     assert harness.calls == []
+
+
+def test_parse_tenant_mode_reads_tenants_side_by_side(monkeypatch):
+    both_reading = threading.Barrier(2, timeout=30)  # read one after another, the first scan would wait here in vain
+
+    def scan_when_both_read(*jobs):
+        def scan():
+            both_reading.wait()
+            return scan_of(*jobs)()
+        return scan
+
+    harness = Harness(monkeypatch, {"host_per": "tenant", "tenants": [T1, T2]},
+                      {T1: scan_when_both_read((1, "scim.1", "scim", "Active")), T2: scan_when_both_read((2, "scim.2", "scim", "Paused"))})
+    variables = host_vars_of(harness.parse())
+    assert (variables[T1]["entra_sync_jobs_found"], variables[T2]["entra_sync_job_counts"]) == (1, {"scim": {"Paused": 1}})
 
 
 def test_parse_remembers_each_tenant_sign_in_for_graph_token(monkeypatch):
