@@ -21,11 +21,11 @@ from ansible_collections.entra.sync.plugins.module_utils.results import job_resu
 MOST_LEASES_HELD = 200
 
 
-def leases_per_slice(open_file_limit, most=MOST_LEASES_HELD):
+def leases_per_slice(file_limit, most=MOST_LEASES_HELD):
     """How many jobs' leases to hold at once: a quarter of the soft open-file limit (sockets and the rest need the others)."""
-    if open_file_limit is None or open_file_limit < 0:  # RLIM_INFINITY
+    if file_limit is None or file_limit < 0:  # RLIM_INFINITY
         return most
-    return max(1, min(most, open_file_limit // 4))
+    return max(1, min(most, file_limit // 4))
 
 
 def open_file_limit():
