@@ -162,6 +162,18 @@ def _scan(api, params, concurrency):
     return scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
 
 
+def found_jobs(jobs, conditions, read_at, tenant_id):
+    """sync_job_info's keys about the jobs found: jobs_found, job_counts, and every job as `jobs` or, with restart_if
+    (conditions), only the ones decisions.decide_restart picks as `restart_candidates`, each with when its status was
+    read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
+    chosen = jobs if conditions is None else [job for job in jobs if decide_restart(job, conditions).restart]
+    return {
+        "jobs_found": len(jobs),
+        "job_counts": job_counts(jobs),
+        "jobs" if conditions is None else "restart_candidates": [dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in chosen],
+    }
+
+
 def run_info(module):
     """sync_job_info: check the ids, scan (discovery.py), warn about what could not be read, report the jobs (or, with
     restart_if, only the restart candidates) and their counts."""
@@ -189,19 +201,8 @@ def run_info(module):
     if len(scan.errors) > WARNED_ERRORS:
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - WARNED_ERRORS))
     tenant_id = module.tenant_id()
-    # With restart_if only the candidates go back: the playbook never holds (nor templates) every job of a tenant.
-    chosen = scan.jobs if conditions is None else [job for job in scan.jobs if decide_restart(job, conditions).restart]
-    module.exit_json(
-        changed=False,
-        errors=scan.errors,
-        service_principals_read=scan.service_principals_read,
-        jobs_found=len(scan.jobs),
-        job_counts=job_counts(scan.jobs),
-        tenant_id=tenant_id,
-        auth_method=module.auth_method_used,
-        **{"jobs" if conditions is None else "restart_candidates": [
-            dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in chosen]},
-    )
+    module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id,
+                     auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id))
 
 
 def run_token(module):
