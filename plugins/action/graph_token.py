@@ -2,8 +2,10 @@
 """Action plugin of entra.sync.graph_token: a device_code sign-in runs here, on the controller, where the person sees the
 code while the task waits (a module cannot print while it runs). A tenant the sync_jobs inventory plugin signed in to
 earlier in this process (same tenant, client and credential) gets that sign-in's token, so the per-host form signs in
-once per tenant per run. Every other case runs the module as usual."""
+once per tenant per run. A task that runs on the controller anyway (local connection, no task environment) signs in here
+too, which spares a module's start-up per sign-in; a task on another host, or with its own environment, runs the module."""
 
+import importlib.util
 from dataclasses import replace
 
 from ansible.errors import AnsiblePromptInterrupt, AnsiblePromptNoninteractive
@@ -12,7 +14,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import NO_TERMINAL_MESSAGE, DeviceCodeCredential, token_task_problem
-from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_auth_method
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_auth_method, sign_in
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import shared_credential
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
@@ -49,6 +51,33 @@ def inventory_token(params):
     return token_result(credential.settings, credential.method, token, credential.settings.scope, token_source="inventory")
 
 
+LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
+# What a sign-in in this process imports; when the controller's Python lacks one, the module (maybe another Python) signs in.
+SIGN_IN_LIBRARIES = ("msal", "requests")
+
+
+def signs_in_here(connection, task_environment, libraries_present):
+    """Whether graph_token signs in in this controller process instead of running its module (pure).
+
+    Only when the module would run on this machine anyway (a local connection), with this process's environment (the
+    task sets no `environment`, which only the module would get), and with the libraries the sign-in needs.
+    """
+    # A task without `environment` has [{}] (one empty layer per play, block or task that sets none).
+    return connection in LOCAL_CONNECTIONS and not any(task_environment or []) and libraries_present
+
+
+def sign_in_libraries_present():
+    return all(importlib.util.find_spec(name) is not None for name in SIGN_IN_LIBRARIES)
+
+
+def controller_token(params):
+    """graph_token's result, signed in in this process with the task's options."""
+    try:
+        return sign_in(settings_from_options(params.get))
+    except EntraSyncError as exc:
+        return {"failed": True, "msg": str(exc)}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -62,7 +91,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=problem)
             return result
         if params["auth_method"] != "device_code":
-            result.update(inventory_token(params) or self._execute_module(module_name="entra.sync.graph_token", task_vars=task_vars))
+            answer = inventory_token(params)
+            if answer is None and signs_in_here(self._connection.transport, self._task.environment, sign_in_libraries_present()):
+                answer = controller_token(params)
+            result.update(answer or self._execute_module(module_name="entra.sync.graph_token", task_vars=task_vars))
             return result
         try:
             # A token handed down through module_defaults is not a credential: this task always signs in.

@@ -6,16 +6,14 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 """
 
 import datetime
-from dataclasses import replace
 
-from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
-from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.counts import job_counts
 from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.lease import JobLeases
 from ansible_collections.entra.sync.plugins.module_utils.leased_restart import LeasedRestarter
 from ansible_collections.entra.sync.plugins.module_utils.options import settings_from_options
@@ -208,13 +206,7 @@ def run_info(module):
 def run_token(module):
     """graph_token: sign in with the credential the options give (never a given access token) and return the token."""
     try:
-        settings = settings_from_options(module.params.get)
-        if settings.auth_method == "access_token":
-            raise OptionError("graph_token acquires a token: set auth_method to auto or to a credential kind, and give that credential.")
-        # A token handed down through module_defaults is not a credential: this module always signs in.
-        settings = replace(settings, access_token=None)
-        credential = credential_from_settings(settings)
-        token = credential.get_token()
+        answer = sign_in(settings_from_options(module.params.get))
     except EntraSyncError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(**token_result(settings, credential.method, token, settings.scope))
+    module.exit_json(**answer)

@@ -132,3 +132,24 @@ def test_tls_wrong_ca_at_graph_names_ca_path_and_validate_certs_false_works_and_
     log = tenant.log()
     assert tenant.token_requests(log), "validate_certs: false signed in through the sandbox"
     assert tenant.admin.counters()["totals"]["restarts"] == 0
+
+
+def test_graph_token_signs_in_on_the_controller_and_a_task_environment_goes_through_the_module(tenant, run_tasks):
+    sandbox = tenant.sandbox
+    secret = sandbox.env["AZURE_CLIENT_SECRET"]
+    tenant.clear()
+    # Without the secret in the controller's environment: only the task's `environment` carries it, and only the
+    # module gets a task's environment, so that task must run the module (and sign in with it).
+    run = run_tasks(sandbox, [
+        {"module": "entra.sync.graph_token", "args": {"client_secret": secret}, "no_log": True},
+        {"module": "entra.sync.graph_token", "args": {}, "no_log": True, "environment": {"AZURE_CLIENT_SECRET": secret}},
+        {"module": "entra.sync.graph_token", "args": {}, "no_log": True},
+    ], verbosity=3, env={"AZURE_CLIENT_SECRET": None})
+    assert run.rc == 0, run.describe()
+    here, through_module, missing = run.results
+    assert here["token_source"] == "sign_in" and here["auth_method"] == "client_secret", here
+    assert through_module["token_source"] == "sign_in" and through_module["auth_method"] == "client_secret", through_module
+    assert missing["failed"] is True and "No credential was given" in missing["msg"], missing
+    # One module run in all (-vvv shows each AnsiballZ file it puts in place): the task with its own environment.
+    assert len(re.findall(r"PUT \S+ TO \S+/AnsiballZ_graph_token\.py", run.output)) == 1, run.output[-3000:]
+    assert len(tenant.token_requests(tenant.log())) == 2

@@ -5,19 +5,21 @@ Each method is one small file beside this one; base.py holds what they share. Ev
 which only looks at local inputs, and get_token(), which signs in.
 """
 
+from dataclasses import replace
+
 from ansible_collections.entra.sync.plugins.module_utils._auth.access_token import AccessTokenCredential, RefreshableAccessToken
 from ansible_collections.entra.sync.plugins.module_utils._auth.azure_cli import AzureCliCredential
-from ansible_collections.entra.sync.plugins.module_utils._auth.base import MISSING_CREDENTIAL_HELP, AccessToken, jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import MISSING_CREDENTIAL_HELP, AccessToken, jwt_claims, token_result
 from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.client_secret import ClientSecretCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import DeviceCodeCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import uses_github_oidc
 from ansible_collections.entra.sync.plugins.module_utils._auth.managed_identity import ManagedIdentityCredential
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, OptionError
 from ansible_collections.entra.sync.plugins.module_utils.options import DELEGATED_METHODS
 
-__all__ = ["AccessToken", "credential_from_settings", "jwt_claims", "pick_auth_method"]
+__all__ = ["AccessToken", "credential_from_settings", "jwt_claims", "pick_auth_method", "sign_in"]
 
 CREDENTIAL_CLASSES = {
     "client_secret": ClientSecretCredential,
@@ -89,3 +91,16 @@ def credential_from_settings(settings):
         credential = CREDENTIAL_CLASSES[method](settings)
     credential.validate()
     return credential
+
+
+def sign_in(settings):
+    """graph_token's answer: sign in with the credential the settings give, never with a given access token.
+
+    The module runs it where the task runs; its action plugin runs it in the controller process when the task runs there.
+    """
+    if settings.auth_method == "access_token":
+        raise OptionError("graph_token acquires a token: set auth_method to auto or to a credential kind, and give that credential.")
+    # A token handed down through module_defaults is not a credential: graph_token always signs in.
+    settings = replace(settings, access_token=None)
+    credential = credential_from_settings(settings)
+    return token_result(settings, credential.method, credential.get_token(), settings.scope)

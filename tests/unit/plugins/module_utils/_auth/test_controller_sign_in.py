@@ -1,0 +1,61 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""graph_token's action plugin signs in in the controller process only when the module would run there with the same
+environment; pick.sign_in is the one sign-in both take."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.entra.sync.plugins.action import graph_token as action
+from ansible_collections.entra.sync.plugins.module_utils._auth import pick
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import OptionError
+from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
+from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import CLIENT, SECRET, TENANT, CountingCredential, settings
+
+SANDBOX = {"authority_host": "https://127.0.0.1:8443", "graph_endpoint": "https://127.0.0.1:8443"}
+
+
+@pytest.mark.parametrize("connection, environment, libraries, here", [
+    ("local", [], True, True),
+    ("ansible.builtin.local", None, True, True),
+    ("local", [{}, {}], True, True),  # what Ansible gives a task when no play, block or task sets an environment
+    ("ssh", [], True, False),  # the module runs on that host (a managed identity there, its network)
+    ("local", [{"AZURE_CLIENT_SECRET": "{{ vault_secret }}"}], True, False),  # only the module gets a task environment
+    ("local", [], False, False),  # the controller's Python lacks msal or requests: the module's interpreter may have them
+])
+def test_signs_in_here_only_where_and_as_the_module_would(connection, environment, libraries, here):
+    assert action.signs_in_here(connection, environment, libraries) is here
+
+
+def params(**options):
+    values = {name: spec.get("default") for name, spec in GRAPH_ARGSPEC.items()}
+    values.update({name: spec.get("default") for name, spec in GRAPH_TOKEN_ARGSPEC.items()})
+    values.update(SANDBOX, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET)
+    values.update(options)
+    return values
+
+
+def test_controller_token_signs_in_and_never_uses_a_handed_down_token(clock, monkeypatch):
+    built = []
+
+    def credential_from_settings(given):
+        built.append(given)
+        return CountingCredential(given, clock)
+
+    monkeypatch.setattr(pick, "credential_from_settings", credential_from_settings)
+    result = action.controller_token(params(access_token="handed-down"))
+    assert result["access_token"] == "fresh-1" and result["token_source"] == "sign_in"
+    assert (result["tenant_id"], result["auth_method"], result["changed"]) == (TENANT, "client_secret", False)
+    assert built[0].access_token is None
+
+
+def test_controller_token_failures_are_messages_without_secrets():
+    refused = action.controller_token(params(auth_method="access_token", access_token="x.y.z"))
+    assert refused["failed"] and "set auth_method to auto or to a credential kind" in refused["msg"]
+    bad = action.controller_token(params(timeout=0))
+    assert bad["failed"] and SECRET not in bad["msg"]
+
+
+def test_sign_in_refuses_the_access_token_method():
+    with pytest.raises(OptionError):
+        pick.sign_in(settings(tenant_id=TENANT, access_token="x.y.z", auth_method="access_token"))
