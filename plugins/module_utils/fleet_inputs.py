@@ -110,10 +110,12 @@ def check_jobs(value):
 
 
 def check_tenants(value, environ):
-    """The tenants of the run (one parser with the inventory plugin); none given: the one the environment names."""
+    """The tenants of the run (one parser with the inventory plugin) without their secrets, which the playbook reads
+    from entra_sync_tenants where a task needs them (a checked input is a fact, and -v shows facts); none given: the
+    one the environment names."""
     tenants = parse_tenants(_list("tenants", value, '["contoso.onmicrosoft.com"]'))
     if tenants:
-        return tenants
+        return [without_secrets(tenant) for tenant in tenants]
     from_env = next((environ[name] for name in ENV_FALLBACKS["tenant_id"] if environ.get(name)), "")
     return [{"tenant_id": from_env}]
 
@@ -140,6 +142,10 @@ HOST_TENANT_VARS = {
     "token_cache_path": "token_cache_path", "tenant_access_token": "access_token",
 }
 SECRET_TENANT_KEYS = ("client_secret", "client_certificate_password", "access_token")
+
+
+def without_secrets(tenant):
+    return {key: item for key, item in tenant.items() if key not in SECRET_TENANT_KEYS}
 
 
 def check_host_tenant(value):
@@ -187,7 +193,7 @@ def check_tenant_hosts_form(host_tenant, tenants, jobs):
         if isinstance(job, Mapping) and not job.get("tenant_id"):
             raise InputError("%sjobs[%d] needs its tenant_id when the tenants are inventory hosts: each host restarts its own tenant's jobs"
                              % (PREFIX, index))
-    return [{key: item for key, item in tenant.items() if key not in SECRET_TENANT_KEYS}]
+    return [without_secrets(tenant)]
 
 
 # One rule per input, by the input's name without the entra_sync_ prefix. Inputs that depend on another one

@@ -109,3 +109,21 @@ def test_counts_after_come_from_the_results_unless_verify_after_reads_the_jobs_a
     for job in tenant.admin.jobs():
         truth[job["status_code"]] = truth.get(job["status_code"], 0) + 1
     assert report["counts_after"] == {"scim": truth} == {"scim": {"Active": 11, "Quarantine": 1}}
+
+
+def test_list_form_tenant_secrets_never_reach_the_output(tenant, run_playbook, tmp_path):
+    first, second = _fleet_layout()
+    ids = tenant.make_fleet(first, second_tenant=second)
+    sandbox = tenant.sandbox
+    secret = sandbox.env["AZURE_CLIENT_SECRET"]
+    tenants = [{"tenant_id": entry["id"], "client_id": sandbox.env["AZURE_CLIENT_ID"], "client_secret": secret}
+               for entry in sandbox.config["tenants"][:2]]
+    run = run_playbook(sandbox, "entra.sync.restart_jobs", {"entra_sync_tenants": tenants, "entra_sync_report_dir": str(tmp_path / "r")},
+                       verbosity=3, env={"AZURE_CLIENT_SECRET": None})
+    assert run.rc == 0, run.describe()
+    # Each tenant signed in with the secret its entry gives (none is in the environment), and restarted its jobs.
+    quarantined = [key for key, restarts in tenant.restarts().items() if restarts == 1]
+    assert len(quarantined) == 5 + 2 and len(tenant.token_requests(tenant.log())) == 2
+    assert secret not in run.output
+    assert secret not in (tmp_path / "r" / "report.json").read_text()
+    assert ids  # the fleet was made
