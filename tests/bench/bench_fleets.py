@@ -49,6 +49,13 @@ def tenant_inventory(hosts):
     return {"entra_tenants": {"hosts": {name: {"entra_sync_tenant_id": tenant_id} for name, tenant_id in hosts}}}
 
 
+def tenant_plugin_inventory(hosts):
+    """The same tenants as an inventory source of the entra.sync.sync_jobs plugin in its tenant mode (one host per
+    tenant, in the group entra_tenants; the credentials from the environment)."""
+    return {"plugin": "entra.sync.sync_jobs", "host_per": "tenant",
+            "tenants": [{"tenant_id": tenant_id, "name": name} for name, tenant_id in hosts]}
+
+
 def slices(names, count):
     """The hosts of each of `count` slices, the way AWX's job slicing splits an inventory: host i goes to slice i mod count."""
     if count < 1:

@@ -4,6 +4,9 @@ with its own throttle buckets (the sandbox keys its buckets by app and tenant), 
   tenants-per_host  entra.sync.restart_jobs in its per-host form: -i a static inventory of the tenants (group
                     entra_tenants, the credentials from the environment), forks 20
   tenants-list      the same 20 tenants as the entra_sync_tenants list on localhost, one after the other
+  tenants-plugin    the per-host form over the entra.sync.sync_jobs inventory's tenant mode (host_per: tenant): the
+                    plugin signs in to each tenant while it parses, and graph_token reuses that sign-in, so the run
+                    should make one token request per tenant
   tenant-single     one tenant alone in the per-host form (--limit that host): the slowest of the SINGLE_RUNS tenants
                     with the most work; the per-host row's wall time over this one's is the scale-out ratio
   tenants-sliced    the 20 tenants in 4 slices (--limit per slice, host i in slice i mod 4 as AWX splits), the 4 runs at
@@ -16,7 +19,7 @@ import os
 import sys
 import time
 
-from bench_fleets import busiest_tenants, report_differences, slices, stable_report, tenant_hosts, tenant_inventory
+from bench_fleets import busiest_tenants, report_differences, slices, stable_report, tenant_hosts, tenant_inventory, tenant_plugin_inventory
 from bench_measure import DEFAULT_THROTTLE, log_position, measured_row, playbook_env, run_playbooks, task_seconds
 
 from entra_sandbox.testing import SandboxProcess
@@ -41,13 +44,16 @@ class TenantBench:
         self.inventory = os.path.join(workdir, "tenants.yml")
         with open(self.inventory, "w", encoding="utf-8") as handle:
             json.dump(tenant_inventory(self.hosts), handle, indent=2)  # JSON is YAML: the yaml inventory plugin reads it
+        self.plugin_inventory = os.path.join(workdir, "tenants.sync_jobs.yml")
+        with open(self.plugin_inventory, "w", encoding="utf-8") as handle:
+            json.dump(tenant_plugin_inventory(self.hosts), handle, indent=2)
         self.playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
     def report_dir(self, name):
         return os.path.join(self.workdir, "reports", name)
 
-    def per_host_command(self, report_dir, limit=None):
-        cmd = [self.playbook, "-i", self.inventory, "-f", str(FORKS), "entra.sync.restart_jobs", "-e", "entra_sync_report_dir=" + report_dir]
+    def per_host_command(self, report_dir, limit=None, inventory=None):
+        cmd = [self.playbook, "-i", inventory or self.inventory, "-f", str(FORKS), "entra.sync.restart_jobs", "-e", "entra_sync_report_dir=" + report_dir]
         return cmd + (["--limit", ",".join(limit)] if limit else [])
 
     def list_command(self, report_dir):
@@ -62,7 +68,9 @@ class TenantBench:
         runs = []
         for index, cmd in enumerate(commands):
             stem = os.path.join(self.log_dir, name + ("-%d" % (index + 1) if len(commands) > 1 else ""))
-            runs.append((cmd, playbook_env(self.sandbox.env, stem + ".ansible.log", FORKS), stem + ".log"))
+            # A tenant inventory that cannot be parsed fails the run instead of leaving it with no hosts.
+            env = playbook_env(self.sandbox.env, stem + ".ansible.log", FORKS, {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+            runs.append((cmd, env, stem + ".log"))
         execution = run_playbooks(runs, self.workdir)
         # bench.py's floor counts one tenant's requests against one bucket; here they spread over many tenants.
         row, _accepted = measured_row(self.sandbox.admin, since, execution, name, self.latency_ms, DEFAULT_THROTTLE, FORKS, with_floor=False)
@@ -78,6 +86,10 @@ class TenantBench:
     def per_host(self):
         return self.run("tenants-per_host-%s-%dms" % (SIZE, self.latency_ms), [self.per_host_command(self.report_dir("per_host"))],
                         "tenants-per_host", self.tenant_ids)
+
+    def per_host_plugin(self):
+        return self.run("tenants-plugin-%s-%dms" % (SIZE, self.latency_ms),
+                        [self.per_host_command(self.report_dir("plugin"), inventory=self.plugin_inventory)], "tenants-plugin", self.tenant_ids)
 
     def sequential_list(self):
         return self.run("tenants-list-%s-%dms" % (SIZE, self.latency_ms), [self.list_command(self.report_dir("list"))],
@@ -104,11 +116,14 @@ class TenantBench:
                        [self.per_host_command(report_dir, part) for report_dir, part in zip(dirs, parts, strict=True)],
                        "tenants-sliced", self.tenant_ids)
         merged_dir = self.report_dir("merged")
-        extra = {"entra_sync_merge_reports": [os.path.join(report_dir, "report.json") for report_dir in dirs], "entra_sync_report_dir": merged_dir}
+        reports = [os.path.join(report_dir, "report.json") for report_dir in dirs]
+        missing = ["slice %d wrote no report.json (see %s)" % (index + 1, row["log"].replace("-1.log", "-%d.log" % (index + 1)))
+                   for index, path in enumerate(reports) if not os.path.exists(path)]
+        extra = {"entra_sync_merge_reports": reports, "entra_sync_report_dir": merged_dir}
         merge_log = os.path.join(self.log_dir, "merge_reports")
         merge = run_playbooks([([self.playbook, "entra.sync.merge_reports", "-e", json.dumps(extra)],
                                 playbook_env(self.sandbox.env, merge_log + ".ansible.log"), merge_log + ".log")], self.workdir)
-        differences = _compare_reports(os.path.join(self.report_dir("per_host"), "report.json"), os.path.join(merged_dir, "report.json"))
+        differences = missing or _compare_reports(os.path.join(self.report_dir("per_host"), "report.json"), os.path.join(merged_dir, "report.json"))
         row.update({"merge_s": merge.wall_s, "merge_returncode": merge.returncode, "merged_equal": not differences,
                     "merged_differences": differences[:20], "unsliced_restarts": unsliced["restarts"]})
         if merge.returncode:
@@ -132,7 +147,13 @@ def _compare_reports(unsliced_path, merged_path):
     return report_differences(reports[0], reports[1])
 
 
-def tenant_notes(per_host, listed, single, sliced):
+def _token_note(row):
+    counts = sorted(row["token_requests_by_tenant"].values())
+    return "tenants: %s token requests %d for %d tenants (%s)" % (
+        row["name"], row["token_requests"], row["tenants"], "one each" if counts == [1] * row["tenants"] else "by tenant %s" % counts)
+
+
+def tenant_notes(per_host, plugin, listed, single, sliced):
     """The lines the scale-out rows add under the table."""
     notes = []
     if per_host and single:
@@ -143,11 +164,7 @@ def tenant_notes(per_host, listed, single, sliced):
     if per_host and listed:
         notes.append("tenants: the entra_sync_tenants list form %.1f s (one tenant after the other) vs the per-host form %.1f s: %.2fx" % (
             listed["wall_s"], per_host["wall_s"], listed["wall_s"] / per_host["wall_s"]))
-    if per_host:
-        notes.append("tenants: per-host form token requests %d for %d tenants (%s)" % (
-            per_host["token_requests"], per_host["tenants"],
-            "one each" if sorted(per_host["token_requests_by_tenant"].values()) == [1] * per_host["tenants"] else
-            "by tenant %s" % sorted(per_host["token_requests_by_tenant"].values())))
+    notes += [_token_note(row) for row in (per_host, plugin) if row]
     if sliced:
         notes.append("sliced: %d slices at the same time %.1f s, merge %.1f s; merged report %s the unsliced run's (apart from timestamps)%s; "
                      "restarts %d (unsliced %d), restarted twice %d" % (
@@ -158,14 +175,15 @@ def tenant_notes(per_host, listed, single, sliced):
 
 
 def run_tenant_rows(workdir, log_dir, latency_ms, single_runs=SINGLE_RUNS):
-    """The four scale-out rows on their own 20-tenant sandbox: (rows, notes)."""
+    """The five scale-out rows on their own 20-tenant sandbox: (rows, notes)."""
     started = time.monotonic()
     with SandboxProcess(os.path.join(workdir, "sandbox-tenants"), service_principals=TENANT_SERVICE_PRINCIPALS, tenants=TENANTS,
                         ready_timeout=120) as sandbox:
         bench = TenantBench(sandbox, workdir, log_dir, latency_ms)
         per_host = bench.per_host()
+        plugin = bench.per_host_plugin()
         listed = bench.sequential_list()
         single = bench.slowest_single(single_runs)
         sliced = bench.sliced(per_host)
     print("bench: the scale-out rows took %.0f s" % (time.monotonic() - started), flush=True)
-    return [per_host, listed, single, sliced], tenant_notes(per_host, listed, single, sliced)
+    return [per_host, plugin, listed, single, sliced], tenant_notes(per_host, plugin, listed, single, sliced)

@@ -57,6 +57,12 @@ def test_tenant_inventory_is_the_entra_tenants_group():
     assert bench_fleets.tenant_hosts(["x"] * 120)[-1][0] == "tenant120"
 
 
+def test_tenant_plugin_inventory_is_the_tenant_mode():
+    inventory = bench_fleets.tenant_plugin_inventory([("tenant01", "id-a")])
+    assert inventory == {"plugin": "entra.sync.sync_jobs", "host_per": "tenant", "tenants": [{"tenant_id": "id-a", "name": "tenant01"}]}
+    assert "client_secret" not in repr(inventory)
+
+
 def test_slices_split_round_robin_like_awx():
     names = ["t%02d" % number for number in range(1, 21)]
     parts = bench_fleets.slices(names, 4)
