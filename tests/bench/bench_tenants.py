@@ -157,7 +157,8 @@ def _token_note(row):
 
 def tenant_notes(per_host, plugin, listed, single, sliced):
     """The lines the scale-out rows add under the table."""
-    notes = []
+    notes = ["tenants: %s FAILED (rc %s): its figures are not comparable, see %s" % (row["name"], row["returncodes"], row["log"])
+             for row in (per_host, plugin, listed, single, sliced) if row and row["returncode"]]
     if per_host and single:
         notes.append("tenants: per-host form %.1f s for %d tenants (forks %d) vs the slowest single tenant %.1f s: %.2fx (target <= 1.5); "
                      "the run used %.1f s of CPU, %.1f s of wall on %d cores at the least" % (
