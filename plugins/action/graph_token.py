@@ -1,6 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of entra.sync.graph_token: a device_code sign-in runs here, on the controller, where the person sees the
-code while the task waits (a module cannot print while it runs). Every other method runs the module as usual."""
+code while the task waits (a module cannot print while it runs). A tenant the sync_jobs inventory plugin signed in to
+earlier in this process (same tenant, client and credential) gets that sign-in's token, so the per-host form signs in
+once per tenant per run. Every other case runs the module as usual."""
 
 from dataclasses import replace
 
@@ -11,6 +13,7 @@ from ansible.utils.display import Display
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import token_result
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import NO_TERMINAL_MESSAGE, DeviceCodeCredential, token_task_problem
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_auth_method
+from ansible_collections.entra.sync.plugins.module_utils._auth.registry import shared_credential
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
 
@@ -29,6 +32,23 @@ def show_prompt(message):
     display.display("entra.sync.graph_token: %s" % message, color="bright yellow")
 
 
+def inventory_token(params):
+    """graph_token's result from the inventory plugin's sign-in to the task's tenant, or None to run the module.
+
+    None too when the options are not usable or that credential cannot renew the token: the module then signs in
+    with the task's own options and reports any problem the usual way.
+    """
+    try:
+        settings = replace(settings_from_options(params.get), access_token=None)
+        credential = shared_credential(settings)
+        if credential is None:
+            return None
+        token = credential.get_token()  # renewed by the same credential when it nears expiry
+    except EntraSyncError:
+        return None
+    return token_result(credential.settings, credential.method, token, credential.settings.scope, token_source="inventory")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -42,7 +62,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=problem)
             return result
         if params["auth_method"] != "device_code":
-            result.update(self._execute_module(module_name="entra.sync.graph_token", task_vars=task_vars))
+            result.update(inventory_token(params) or self._execute_module(module_name="entra.sync.graph_token", task_vars=task_vars))
             return result
         try:
             # A token handed down through module_defaults is not a credential: this task always signs in.

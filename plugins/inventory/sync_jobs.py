@@ -29,6 +29,27 @@ description:
   - A service principal whose jobs cannot be read (for example a 5xx error after the retries) is named in a warning and in
     the C(entra_sync_inventory_errors) variable of the C(all) group; the other jobs are still listed. A tenant that
     cannot be listed at all (sign-in or permission error) fails the source.
+  - "With O(host_per=tenant), the hosts are the tenants instead: one host per tenant, in the group C(entra_tenants), for the
+    per-host form of the C(entra.sync.restart_jobs) playbook (C(forks) run tenants in parallel, AWX job slicing splits
+    them). Its name is the C(name) of its O(tenants) item, else the tenant id (or domain) as given. Its variables are
+    C(entra_sync_tenant_id), the non-secret sign-in options its item or the source file sets (C(entra_sync_client_id),
+    C(entra_sync_auth_method), C(entra_sync_client_certificate_path), C(entra_sync_federated_token_file),
+    C(entra_sync_managed_identity), C(entra_sync_token_cache_path); the environment's are left out, since the play reads the
+    same environment variables), the counts of the jobs that O(template_ids), O(status_codes) and O(service_principal_filter)
+    keep: C(entra_sync_jobs_found), C(entra_sync_job_counts) (by template id, then status code, the shape of the fleet
+    report's C(counts_before)) and C(entra_sync_service_principals_read), and C(entra_sync_inventory_error) (null when the
+    tenant was read). No host is made per job."
+  - "With O(host_per=tenant), a tenant that cannot be read (its sign-in fails, a permission is missing, the listing fails) is
+    still a host: its counts are null, C(entra_sync_inventory_error) holds the reason, a warning names it, and the other
+    tenants are read as usual. A bad option (a missing credential, an unreadable certificate, a bad tenant id) still fails
+    the source before any request."
+  - "Secrets (C(client_secret), C(client_certificate_password), C(access_token)) are never host or group variables, in either
+    mode: the play gets them from the environment, a vault or an AWX credential."
+  - "With O(host_per=tenant), the sign-in to each tenant is kept in the memory of the process that parsed the inventory. In
+    C(ansible-playbook), the M(entra.sync.graph_token) tasks that name the same tenant and client (with no other credential)
+    get that sign-in's token, renewed when it nears expiry, instead of signing in again: the per-host form signs in once per
+    tenant per run. Nothing is written to the cache or the inventory for it. (In AWX the inventory update runs in its own
+    process, so each job signs in itself.)"
   - With the cache on, the jobs of each tenant (before the template and status filters) are kept in the cache and the
     hosts are built from them, so changing O(compose), O(keyed_groups), O(template_ids) or O(status_codes) needs no new
     read. A tenant where some service principal could not be read is not cached.
@@ -50,8 +71,12 @@ options:
     description:
       - The tenants to read, with the same app credentials. Each item is a tenant id (or verified domain), or a dictionary with
         C(tenant_id) and optionally its own C(client_id), C(client_secret), C(client_certificate_path), C(client_certificate_password),
-        C(federated_token_file), C(managed_identity), C(auth_method) or C(access_token); the other options apply to every tenant.
+        C(federated_token_file), C(managed_identity), C(auth_method), C(token_cache_path) or C(access_token); the other options
+        apply to every tenant.
+      - An item may also set C(name), the host name of that tenant with O(host_per=tenant) (default its C(tenant_id)).
       - When empty, the one tenant of O(tenant_id) is read.
+      - With O(host_per=tenant), up to 8 tenants are read at the same time, each with O(concurrency) requests (each tenant has
+        its own throttling budget).
       - An O(access_token) is valid for one tenant only, so with several tenants each needs its own C(access_token) in its item,
         or none of them uses a token.
     type: list
@@ -88,9 +113,18 @@ options:
     type: str
     default: display_name
     choices: [display_name, id]
+  host_per:
+    description:
+      - V(job) (the default) makes one host per synchronization job.
+      - V(tenant) makes one host per tenant of O(tenants) (or the one tenant of O(tenant_id)), in the group C(entra_tenants),
+        with its discovery counts as variables; see the description above.
+    type: str
+    default: job
+    choices: [job, tenant]
   condition_groups:
     description:
       - Add each host to the groups C(quarantined), C(failed), C(entry_errors) and C(paused) that its status matches.
+      - Not used with O(host_per=tenant).
     type: bool
     default: true
 notes:
@@ -146,13 +180,33 @@ tenants:
 keyed_groups:
   - key: entra_sync_tenant_id
     prefix: tenant
+
+---
+# tenants.sync_jobs.yml: one host per customer tenant (group entra_tenants) for the per-host fleet run, signed in with one
+# multi-tenant app: AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or an AWX credential) in the environment of the inventory
+# update and of the job. The counts count the quarantined jobs only; tenants with some go in the group needs_restart.
+plugin: entra.sync.sync_jobs
+host_per: tenant
+tenants:
+  - tenant_id: 11111111-1111-1111-1111-111111111111
+    name: fabrikam
+  - tenant_id: contoso.onmicrosoft.com
+    name: contoso
+  - tenant_id: 33333333-3333-3333-3333-333333333333
+    client_id: 44444444-4444-4444-4444-444444444444
+    client_certificate_path: /etc/entra/northwind.pem
+status_codes: [Quarantine]
+groups:
+  needs_restart: entra_sync_jobs_found | default(0, true) > 0
+  unreadable: entra_sync_inventory_error is not none
 """
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils._auth.registry import remember
+from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY, run_bounded
 from ansible_collections.entra.sync.plugins.module_utils.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
@@ -167,11 +221,22 @@ from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import 
     unique_jobs,
 )
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC
+from ansible_collections.entra.sync.plugins.module_utils.tenant_hosts import (
+    INVENTORY_TENANT_KEYS,
+    PUBLIC_SIGN_IN_OPTIONS,
+    TENANT_GROUP,
+    check_host_per,
+    describe_tenant_error,
+    public_sign_in_options,
+    tenant_host_names,
+    tenant_host_vars,
+)
 
 FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: a tenant's entry also holds service_principals_read
 ERRORS_VAR = "entra_sync_inventory_errors"
 MAX_WARNINGS = 10
+TENANTS_AT_ONCE = 8
 # Connection options a source file may write as a template (string options only).
 TEMPLATED_OPTIONS = tuple(name for name, spec in GRAPH_ARGSPEC.items() if spec.get("type") in ("str", "path"))
 
@@ -191,7 +256,7 @@ def make_unsafe(value):
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
-    """One host per Microsoft Entra synchronization job."""
+    """One host per Microsoft Entra synchronization job, or per tenant (host_per: tenant)."""
 
     NAME = "entra.sync.sync_jobs"
     _source_options = frozenset()  # the keys of the source file being parsed
@@ -204,7 +269,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._source_options = set(self._read_config_data(path) or ())
 
         concurrency = self._concurrency()
-        connections = self._tenants(concurrency)
+        per_tenant = self._per_tenant()
+        entries, connections = self._tenants(concurrency)
+        try:
+            names = tenant_host_names(entries, [connection.known_tenant_id() for connection in connections]) if per_tenant else None
+        except InputError as exc:
+            for connection in connections:
+                connection.close()
+            raise AnsibleParserError(str(exc)) from None
         sp_filter = self._text_option("service_principal_filter")
 
         use_cache = bool(self.get_option("cache"))
@@ -217,25 +289,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 cached = {}
         cached_tenants = cached.get("tenants", {}) if isinstance(cached, dict) and cached.get("format") == CACHE_FORMAT else {}
 
-        jobs, errors, fresh = [], [], {}
         try:
-            for connection in connections:
-                label = connection.known_tenant_id() or ""
-                entry = cached_tenants.get(label)
-                if isinstance(entry, dict) and entry.get("service_principal_filter") == sp_filter and isinstance(entry.get("jobs"), list):
-                    jobs.extend(entry["jobs"])
-                    continue
-                tenant_jobs, tenant_errors = self._read_tenant(connection, sp_filter, concurrency)
-                jobs.extend(tenant_jobs)
-                errors.extend(tenant_errors)
-                if not tenant_errors:
-                    fresh[label] = {"service_principal_filter": sp_filter, "jobs": tenant_jobs}
+            # Each tenant has its own throttling budget, so the tenant mode (made for many tenants) reads them side by side,
+            # each with `concurrency` requests; job mode reads them one after another, as it always has.
+            reads = run_bounded(connections, lambda connection: self._cached_or_read(connection, cached_tenants, sp_filter, concurrency, per_tenant),
+                                TENANTS_AT_ONCE if per_tenant else 1)
         finally:
             for connection in connections:
                 connection.close()
 
-        self._populate(jobs, errors)
+        if per_tenant:
+            self._populate_tenants(entries, names, connections, reads)
+        else:
+            self._populate([job for read in reads for job in read["jobs"]], [error for read in reads for error in read["errors"]])
 
+        fresh = {read["label"]: read["cache_entry"] for read in reads if read.get("cache_entry")}
         if use_cache and fresh:
             kept = dict(cached_tenants)
             kept.update(fresh)
@@ -269,17 +337,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError("concurrency %s is out of range: use 1 to %d." % (value, MAX_CONCURRENCY))
         return value
 
-    def _tenants(self, concurrency):
-        """A Connection for each tenant; every local check of every tenant is made before any request."""
+    def _per_tenant(self):
         try:
-            entries = parse_tenants(self.get_option("tenants")) or [{}]
+            return check_host_per(self.get_option("host_per")) == "tenant"
+        except InputError as exc:
+            raise AnsibleParserError(str(exc)) from None
+
+    def _tenants(self, concurrency):
+        """(tenant items, templated; a Connection for each); every local check of every tenant is made before any request."""
+        try:
+            entries = parse_tenants(self.get_option("tenants"), INVENTORY_TENANT_KEYS) or [{}]
             check_shared_access_token(entries, self._option("access_token"))
         except InputError as exc:
             raise AnsibleParserError(str(exc)) from None
-        connections, warnings = [], set()
+        templated, connections, warnings = [], [], set()
         for entry in entries:
             try:
                 overrides = {key: self._template(value) for key, value in entry.items()}
+                templated.append(overrides)
                 connections.append(connect(tenant_get_option(self._option, overrides), pool_size=concurrency, warn=warnings.add))
             except EntraSyncError as exc:
                 for connection in connections:
@@ -288,58 +363,111 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise AnsibleParserError(where + str(exc)) from None
         for warning in sorted(warnings):
             self.display.warning(warning)
-        return connections
+        return templated, connections
 
     # ---- reading -----------------------------------------------------------------------------------------------------
 
-    def _read_tenant(self, connection, sp_filter, concurrency):
-        """(job dicts, read errors) of one tenant, unfiltered; a tenant-wide failure raises AnsibleParserError."""
+    def _cached_or_read(self, connection, cached_tenants, sp_filter, concurrency, per_tenant):
+        """One tenant's read: {label, jobs (unfiltered), errors, service_principals_read, error, cache_entry}."""
         label = connection.known_tenant_id() or ""
+        entry = cached_tenants.get(label)
+        if isinstance(entry, dict) and entry.get("service_principal_filter") == sp_filter and isinstance(entry.get("jobs"), list):
+            return {"label": label, "jobs": entry["jobs"], "errors": [], "error": None,
+                    "service_principals_read": entry.get("service_principals_read")}
+        read = self._read_tenant(connection, sp_filter, concurrency)
+        if read["error"] is not None:
+            if not per_tenant:
+                raise AnsibleParserError(read["error"])
+            # In tenant mode a tenant that cannot be read is still a host, with the reason: the play reports it, the others run.
+            return read
+        if per_tenant:  # the tenant hosts' graph_token tasks reuse this sign-in in this run (see _auth/registry.py)
+            remember(connection.credential)
+        if not read["errors"]:
+            read["cache_entry"] = {"service_principal_filter": sp_filter, "jobs": read["jobs"],
+                                   "service_principals_read": read["service_principals_read"]}
+        return read
+
+    @staticmethod
+    def _read_tenant(connection, sp_filter, concurrency):
+        """{label, jobs (unfiltered), errors, service_principals_read, error}: error is the message of a tenant-wide
+        failure (sign-in, permission, listing), None when the jobs were read."""
+        label = connection.known_tenant_id() or ""
+        where = " of tenant %s" % label if label else ""
+        failed = {"label": label, "jobs": [], "errors": [], "service_principals_read": None}
         try:
             scan = scan_tenant(connection.api, JobFilter(), sp_filter, concurrency)
         except EntraSyncError as exc:
-            where = " of tenant %s" % label if label else ""
-            raise AnsibleParserError("The synchronization jobs%s could not be listed: %s" % (where, exc)) from None
+            return dict(failed, error="The synchronization jobs%s could not be listed: %s" % (where, exc))
         if scan.errors and len(scan.errors) >= scan.service_principals_read:
             # Nothing could be read (typically a missing permission): an empty inventory would hide it.
-            where = " of tenant %s" % label if label else ""
-            raise AnsibleParserError("No service principal's jobs%s could be read (%d tried); the first error: %s"
-                                     % (where, scan.service_principals_read, scan.errors[0]["message"]))
+            return dict(failed, error="No service principal's jobs%s could be read (%d tried); the first error: %s"
+                        % (where, scan.service_principals_read, scan.errors[0]["message"]))
         jobs = []
         for job in scan.jobs:
             data = job.to_dict()
             data["tenant_id"] = label or None
             jobs.append(data)
         errors = [dict(error, tenant_id=label or None) for error in scan.errors]
-        return jobs, errors
+        return {"label": label, "jobs": jobs, "errors": errors, "error": None, "service_principals_read": scan.service_principals_read}
 
     # ---- hosts -------------------------------------------------------------------------------------------------------
+
+    def _add_constructed(self, name, variables):
+        strict = self.get_option("strict")
+        self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
+        self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
+        self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+
+    def _set_host(self, name, variables):
+        self.inventory.add_host(name)
+        for key, value in variables.items():
+            self.inventory.set_variable(name, key, value)
 
     def _populate(self, jobs, errors):
         jobs = JobFilter.from_lists(self.get_option("template_ids"), self.get_option("status_codes")).select(unique_jobs(jobs))
         jobs.sort(key=lambda job: tuple((job.get(name) or "") for name in ("tenant_id", "service_principal_id", "job_id")))
         names = host_names(jobs, self.get_option("hostnames"))
-        strict = self.get_option("strict")
         with_condition_groups = self.get_option("condition_groups")
 
         for name, job in zip(names, jobs, strict=True):
             variables = make_unsafe(host_vars(job))
-            self.inventory.add_host(name)
-            for key, value in variables.items():
-                self.inventory.set_variable(name, key, value)
+            self._set_host(name, variables)
             if with_condition_groups:
                 for group in condition_groups(job):
                     self.inventory.add_group(group)
                     self.inventory.add_child(group, name)
-            self._set_composite_vars(self.get_option("compose"), variables, name, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict)
+            self._add_constructed(name, variables)
+        self._report_read_errors(errors)
 
-        for error in errors[:MAX_WARNINGS]:
+    def _populate_tenants(self, entries, names, connections, reads):
+        """host_per: tenant: one host per tenant in the group entra_tenants, with its sign-in options (never a secret)
+        and the counts of the jobs the filters keep."""
+        job_filter = JobFilter.from_lists(self.get_option("template_ids"), self.get_option("status_codes"))
+        source_options = {name: self._option(name) for name in PUBLIC_SIGN_IN_OPTIONS if name in self._source_options}
+        self.inventory.add_group(TENANT_GROUP)
+        errors = []
+        for entry, name, connection, read in zip(entries, names, connections, reads, strict=True):
+            tenant_id = connection.known_tenant_id()
+            if read["error"] is not None:
+                self.display.warning(describe_tenant_error(tenant_id, read["error"]))
+                errors.append({"tenant_id": tenant_id, "service_principal_id": None, "message": read["error"]})
+            jobs = job_filter.select(unique_jobs(read["jobs"]))
+            variables = make_unsafe(tenant_host_vars(tenant_id, public_sign_in_options(entry, source_options), jobs,
+                                                     read["service_principals_read"], read["error"]))
+            self._set_host(name, variables)
+            self.inventory.add_child(TENANT_GROUP, name)
+            self._add_constructed(name, variables)
+            errors.extend(read["errors"])
+        self._report_read_errors(errors)
+
+    def _report_read_errors(self, errors):
+        """Warn about the service principals whose jobs could not be read, and list them in the all group's ERRORS_VAR."""
+        sp_errors = [error for error in errors if error.get("service_principal_id")]
+        for error in sp_errors[:MAX_WARNINGS]:
             self.display.warning(describe_read_error(error, error.get("tenant_id")))
-        if len(errors) > MAX_WARNINGS:
+        if len(sp_errors) > MAX_WARNINGS:
             self.display.warning("entra.sync.sync_jobs: %d more service principals could not be read: see the %s variable of the all group."
-                                 % (len(errors) - MAX_WARNINGS, ERRORS_VAR))
+                                 % (len(sp_errors) - MAX_WARNINGS, ERRORS_VAR))
         # Kept beside what an earlier sync_jobs source of the same inventory reported.
         earlier = self.inventory.groups["all"].get_vars().get(ERRORS_VAR) or []
         self.inventory.set_variable("all", ERRORS_VAR, list(earlier) + make_unsafe([

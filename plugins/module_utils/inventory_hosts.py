@@ -29,8 +29,8 @@ _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 # ---- tenants ---------------------------------------------------------------------------------------------------
 
-def parse_tenants(value):
-    """The tenants option as a list of dicts of TENANT_KEYS (each with tenant_id); [] when not given.
+def parse_tenants(value, keys=TENANT_KEYS):
+    """The tenants option as a list of dicts of `keys` (each with tenant_id); [] when not given.
 
     Each item is a tenant id (a string) or a dict with tenant_id and optional per-tenant sign-in options.
     Duplicates are refused: they would list the same jobs twice.
@@ -46,16 +46,16 @@ def parse_tenants(value):
             item = {"tenant_id": item}
         if not isinstance(item, dict):
             raise InputError("tenants[%d] must be a tenant id or a dict with tenant_id, got %s." % (index, type(item).__name__))
-        unknown = sorted(str(key) for key in item if key not in TENANT_KEYS)
+        unknown = sorted(str(key) for key in item if key not in keys)
         if unknown:
             raise InputError(
                 "tenants[%d] has unknown keys %s: use %s (other options are shared by every tenant)."
-                % (index, ", ".join(unknown), ", ".join(TENANT_KEYS))
+                % (index, ", ".join(unknown), ", ".join(keys))
             )
         tenant_id = item.get("tenant_id")
         if not isinstance(tenant_id, str) or not tenant_id.strip():
             raise InputError("tenants[%d] needs a tenant_id (the directory id or a verified domain)." % index)
-        entry = {key: item[key] for key in TENANT_KEYS if item.get(key) is not None}
+        entry = {key: item[key] for key in keys if item.get(key) is not None}
         entry["tenant_id"] = tenant_id.strip()
         if entry["tenant_id"].lower() in seen:
             raise InputError("tenants lists %s twice." % entry["tenant_id"])

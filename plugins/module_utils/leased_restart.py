@@ -8,6 +8,7 @@ job is read again under the lease. So a self-heal restart and a fleet run starte
 twice. A job whose lease another run holds past the timeout is reported failed, not restarted.
 """
 
+import resource
 import time
 
 from ansible_collections.entra.sync.plugins.module_utils.job import parse_datetime
@@ -15,9 +16,24 @@ from ansible_collections.entra.sync.plugins.module_utils.lease import SENT_ACTIO
 from ansible_collections.entra.sync.plugins.module_utils.restart import Outcome, Restarter
 from ansible_collections.entra.sync.plugins.module_utils.results import job_result
 
+# At most this many leases (one open file each) are held at once: a jobs list is decided and sent a slice at a time, so a
+# list of any length stays far below the open-file limit.
+MOST_LEASES_HELD = 200
+
+
+def leases_per_slice(file_limit, most=MOST_LEASES_HELD):
+    """How many jobs' leases to hold at once: a quarter of the soft open-file limit (sockets and the rest need the others)."""
+    if file_limit is None or file_limit < 0:  # RLIM_INFINITY
+        return most
+    return max(1, min(most, file_limit // 4))
+
+
+def open_file_limit():
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
 
 class LeasedRestarter(Restarter):
-    """A Restarter that holds each job's lease around read, decide and restart."""
+    """A Restarter that holds each job's lease around read, decide and restart, a slice of a list at a time."""
 
     def __init__(self, api, plan, leases, trusted_max_age=TRUSTED_STATUS_HORIZON, items=None):
         super().__init__(api, plan)
@@ -47,6 +63,13 @@ class LeasedRestarter(Restarter):
         if self.plan.check_mode:
             return super().restart_many(targets, concurrency, given)
         given = given or {}
+        size = leases_per_slice(open_file_limit())
+        outcomes = []
+        for start in range(0, len(targets), size):
+            outcomes.extend(self._restart_slice(targets[start:start + size], concurrency, given))
+        return outcomes
+
+    def _restart_slice(self, targets, concurrency, given):
         keys = [lease_key(target.service_principal_id, target.job_id) for target in targets]
         with self.leases.hold(keys) as held:
             # A status in hand that predates a restart another run sent is dropped: that job is read again, under the lease.

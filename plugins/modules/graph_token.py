@@ -14,6 +14,11 @@ description:
     verification URL and the code while the task waits. It needs a terminal (interactive standard input); without one it fails at
     once, before a code is asked for. The sign-in is kept in the token cache (O(token_cache_path)); later runs sign in silently
     with its refresh token until that expires.
+  - When the P(entra.sync.sync_jobs#inventory) inventory plugin, in its O(entra.sync.sync_jobs#inventory:host_per=tenant)
+    mode, has signed in to the same tenant with the same client earlier in this C(ansible-playbook) run, and the task gives
+    no other credential (nor another O(auth_method)), the task returns that sign-in's token (renewed when it nears expiry)
+    instead of signing in again, and RV(token_source) is V(inventory). So a play over the inventory's tenant hosts signs in
+    once per tenant per run, whatever the C(forks). The token is kept in that process's memory only.
 version_added: 0.1.0
 author:
   - entra.sync maintainers (@entra-sync)
@@ -124,6 +129,13 @@ auth_method:
   returned: success
   type: str
   sample: certificate
+token_source:
+  description:
+    - V(inventory) when the token is the one the C(entra.sync.sync_jobs) inventory plugin signed in for, earlier in this run;
+      V(sign_in) when this task signed in.
+  returned: success
+  type: str
+  sample: inventory
 account:
   description: The user who signed in, with O(auth_method=device_code) (null when the identity provider did not name one).
   returned: success, with O(auth_method=device_code)

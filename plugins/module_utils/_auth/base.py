@@ -10,6 +10,7 @@ import binascii
 import contextlib
 import datetime
 import json
+import os
 import re
 import threading
 import time
@@ -122,19 +123,30 @@ class RequestsForMsal:
     """The http_client MSAL uses: passes verify= on each request, since REQUESTS_CA_BUNDLE overrides Session.verify."""
 
     def __init__(self, verify, timeout):
-        import requests  # pylint: disable=import-outside-toplevel
-
-        self._session = requests.Session()
         self._verify = verify
         self._timeout = timeout
+        self._session, self._pid = self._new_session(), os.getpid()
+
+    @staticmethod
+    def _new_session():
+        import requests  # pylint: disable=import-outside-toplevel
+
+        return requests.Session()
+
+    def _own_session(self):
+        # A forked worker (ansible-playbook forks after the inventory signed in) gets its own connections: sharing the
+        # parent's pooled sockets between processes would mix their requests.
+        if self._pid != os.getpid():
+            self._session, self._pid = self._new_session(), os.getpid()
+        return self._session
 
     def get(self, url, params=None, headers=None, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
-        return self._session.get(url, params=params, headers=headers, verify=self._verify, **kwargs)
+        return self._own_session().get(url, params=params, headers=headers, verify=self._verify, **kwargs)
 
     def post(self, url, params=None, data=None, headers=None, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
-        return self._session.post(url, params=params, data=data, headers=headers, verify=self._verify, **kwargs)
+        return self._own_session().post(url, params=params, data=data, headers=headers, verify=self._verify, **kwargs)
 
     def close(self):
         self._session.close()
@@ -208,8 +220,12 @@ class Credential:
         return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, scrub(str(exc), self._secrets())))
 
 
-def token_result(settings, method, token, scope):
-    """What graph_token returns for a token (the module and its action plugin alike); the token is a secret."""
+def token_result(settings, method, token, scope, token_source="sign_in"):
+    """What graph_token returns for a token (the module and its action plugin alike); the token is a secret.
+
+    token_source: sign_in (this task signed in, or MSAL's cache of this process answered), or inventory (the sync_jobs
+    inventory plugin's sign-in to the tenant, earlier in this run).
+    """
     expires_on = int(token.expires_on)
     return {
         "changed": False,
@@ -221,4 +237,5 @@ def token_result(settings, method, token, scope):
         "graph_endpoint": settings.graph_root,
         "tenant_id": settings.tenant_id,
         "auth_method": method,
+        "token_source": token_source,
     }

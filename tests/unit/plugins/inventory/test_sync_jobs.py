@@ -267,7 +267,7 @@ class Harness:
         self.calls = []
         self.plugin = sync_jobs.InventoryModule()
         defaults = {"tenants": [], "template_ids": [], "status_codes": [], "service_principal_filter": None, "concurrency": 10,
-                    "hostnames": "display_name", "condition_groups": True, "strict": False, "compose": {}, "groups": {},
+                    "hostnames": "display_name", "condition_groups": True, "strict": False, "host_per": "job", "compose": {}, "groups": {},
                     "keyed_groups": [], "cache": False, "leading_separator": True, "use_extra_vars": False,
                     "tenant_id": T1, "client_id": "app", "client_secret": "s3cret", "auth_method": "auto", "cloud": "global",
                     "graph_endpoint": "https://127.0.0.1:8443", "validate_certs": True, "timeout": 30, "max_retries": 0}

@@ -1,12 +1,13 @@
 """The controller-local job leases and the Restarter that holds them: never one job restarted twice by two runs."""
 
+import resource
 import subprocess
 import sys
 import textwrap
 
 from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict
 from ansible_collections.entra.sync.plugins.module_utils.lease import ENV_DIR, ENV_TIMEOUT, JobLeases, lease_key, lease_name
-from ansible_collections.entra.sync.plugins.module_utils.leased_restart import LeasedRestarter
+from ansible_collections.entra.sync.plugins.module_utils.leased_restart import LeasedRestarter, leases_per_slice
 from ansible_collections.entra.sync.plugins.module_utils.restart import RestartPlan
 from ansible_collections.entra.sync.plugins.module_utils.targets import JobTarget
 
@@ -190,3 +191,36 @@ def test_a_trusted_status_read_after_the_last_restart_is_trusted(tmp_path):
     items[0]["status_read_at"] = "2023-11-14T22:00:00Z"  # read before that restart: read again
     outcome = LeasedRestarter(api, PLAN, store, 10 ** 9, items).restart_many([JobTarget(SP.lower(), JOB, 0)], 4, {0: job_from_dict(items[0])})
     assert outcome[0].result["action"] == "skipped" and api.reads == 1
+
+
+class ManyJobsApi(FakeApi):
+    """Any number of quarantined jobs, each its own; counts reads and restarts."""
+
+    def get_job(self, service_principal_id, job_id):
+        self.reads += 1
+        return dict(raw("Quarantine"), id=job_id)
+
+    def restart(self, service_principal_id, job_id, body):
+        self.restarts += 1
+
+
+def test_leases_per_slice_stays_a_quarter_of_the_open_file_limit():
+    assert leases_per_slice(1024) == 200
+    assert leases_per_slice(64) == 16
+    assert leases_per_slice(2) == 1
+    assert leases_per_slice(resource.RLIM_INFINITY) == 200
+
+
+def test_a_jobs_list_longer_than_the_open_file_limit_is_restarted_a_slice_at_a_time(tmp_path):
+    api = ManyJobsApi()
+    targets = [JobTarget(SP.lower(), "scim.%032x" % number, number) for number in range(600)]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(128, hard), hard))
+    try:
+        outcomes = LeasedRestarter(api, PLAN, leases(tmp_path)).restart_many(targets, 4)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert [outcome.result["action"] for outcome in outcomes] == ["restarted"] * 600
+    assert [outcome.result["job_id"] for outcome in outcomes] == [target.job_id for target in targets]
+    assert api.reads == 600 and api.restarts == 600
+    assert len(list((tmp_path / "leases").iterdir())) == 600  # one lease file per job
