@@ -213,8 +213,8 @@ COLUMNS = [
     ("HTTP", lambda r: str(r["http_total"])), ("by kind (items)", _kinds),
     ("tok", lambda r: str(r["token_requests"])), ("429", lambda r: str(r["status_429"])),
     ("ctl MB", lambda r: "%.0f" % r["controller_peak_mb"]), ("mod MB", lambda r: "%.0f" % r["module_peak_mb"]),
-    ("floor s", lambda r: "%.1f" % r["floor_s"]), ("eff", lambda r: "%.0f%%" % (100 * r["efficiency"]) if r["efficiency"] else "-"),
-    ("rc", lambda r: str(r["returncode"])),
+    ("floor s", lambda r: "%.1f" % r["floor_s"] if r["floor_bounds"] else "-"),
+    ("eff", lambda r: "%.0f%%" % (100 * r["efficiency"]) if r["efficiency"] else "-"), ("rc", lambda r: str(r["returncode"])),
 ]
 SHORT = {"list_sps": "sp", "list_jobs": "ls", "get_job": "get", "restart": "rst", "batch": "batch", "get_sp": "getsp"}
 

@@ -160,9 +160,10 @@ def tenant_notes(per_host, plugin, listed, single, sliced):
     notes = ["tenants: %s FAILED (rc %s): its figures are not comparable, see %s" % (row["name"], row["returncodes"], row["log"])
              for row in (per_host, plugin, listed, single, sliced) if row and row["returncode"]]
     if per_host and single:
-        notes.append("tenants: per-host form %.1f s for %d tenants (forks %d) vs the slowest single tenant %.1f s: %.2fx (target <= 1.5); "
+        notes.append("tenants: per-host form %.1f s for %d tenants (forks %d) vs the slowest single tenant %.1f s (of %s): %.2fx (target <= 1.5); "
                      "the run used %.1f s of CPU, %.1f s of wall on %d cores at the least" % (
-                         per_host["wall_s"], per_host["tenants"], FORKS, single["wall_s"], per_host["wall_s"] / single["wall_s"],
+                         per_host["wall_s"], per_host["tenants"], FORKS, single["wall_s"],
+                         ", ".join("%.1f s" % wall for wall in single["single_walls"].values()), per_host["wall_s"] / single["wall_s"],
                          per_host["cpu_s"], per_host["cpu_s"] / (os.cpu_count() or 1), os.cpu_count() or 1))
     if per_host and listed:
         notes.append("tenants: the entra_sync_tenants list form %.1f s (one tenant after the other) vs the per-host form %.1f s: %.2fx" % (
