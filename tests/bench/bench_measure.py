@@ -135,6 +135,22 @@ def request_counts(admin, since):
     return http, items, statuses, spans, throttled, sorted(accepted)
 
 
+def tenant_spans(admin, since, started_epoch):
+    """{tenant_id: [first, last]}: seconds from the start of the run to each tenant's first and last request (token
+    requests included), from the sandbox's log after `since`."""
+    spans = {}
+    while True:
+        entries = admin._call("GET", "/log", params={"since": since, "limit": 20000})["entries"]  # pylint: disable=protected-access
+        for entry in entries:
+            if entry["tenant_id"] and entry["kind"] in ("graph", "batch_item", "token"):
+                first, last = spans.get(entry["tenant_id"], (entry["time"], entry["time"]))
+                spans[entry["tenant_id"]] = (min(first, entry["time"]), max(last, entry["time"]))
+        if not entries:
+            break
+        since = entries[-1]["seq"]
+    return {tenant_id: [round(first - started_epoch, 2), round(last - started_epoch, 2)] for tenant_id, (first, last) in spans.items()}
+
+
 def floor_seconds(http, items, latency_s, concurrency, throttle):
     """The least wall time for these requests: latency over the concurrency allowed, or the throttle's permit.
 

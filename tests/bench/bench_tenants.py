@@ -20,7 +20,7 @@ import sys
 import time
 
 from bench_fleets import busiest_tenants, report_differences, slices, stable_report, tenant_hosts, tenant_inventory, tenant_plugin_inventory
-from bench_measure import DEFAULT_THROTTLE, log_position, measured_row, playbook_env, run_playbooks, task_seconds
+from bench_measure import DEFAULT_THROTTLE, log_position, measured_row, playbook_env, run_playbooks, task_seconds, tenant_spans
 
 from entra_sandbox.testing import SandboxProcess
 
@@ -79,7 +79,8 @@ class TenantBench:
         row.update({"contender": contender, "size": SIZE, "throttle": "default", "extra_vars": {}, "tenants": len(tenant_ids),
                     "service_principals": TENANT_SERVICE_PRINCIPALS * len(tenant_ids), "jobs": len(jobs),
                     "quarantined": sum(1 for job in jobs if job["status_code"] == "Quarantine"), "log": runs[0][2],
-                    "task_seconds": task_seconds(runs[0][1]["ANSIBLE_LOG_PATH"])})
+                    "task_seconds": task_seconds(runs[0][1]["ANSIBLE_LOG_PATH"]),
+                    "tenant_spans": tenant_spans(self.sandbox.admin, since, execution.started_epoch)})
         print("bench: %-26s wall %7.1f s  cpu %6.1f s  http %6d  restarts %4d  429s %4d  tokens %d  rc %s" % (
             name, row["wall_s"], row["cpu_s"], row["http_total"], row["restarts"], row["status_429"], row["token_requests"],
             ",".join(str(code) for code in execution.returncodes)), flush=True)
@@ -165,6 +166,12 @@ def tenant_notes(per_host, plugin, listed, single, sliced):
                          per_host["wall_s"], per_host["tenants"], FORKS, single["wall_s"],
                          ", ".join("%.1f s" % wall for wall in single["single_walls"].values()), per_host["wall_s"] / single["wall_s"],
                          per_host["cpu_s"], per_host["cpu_s"] / (os.cpu_count() or 1), os.cpu_count() or 1))
+    if per_host and per_host["tenant_spans"]:
+        starts = sorted(first for first, _last in per_host["tenant_spans"].values())
+        lengths = sorted(last - first for first, last in per_host["tenant_spans"].values())
+        notes.append("tenants: per-host form, each tenant's requests from its first to its last: %.1f s (median), %.1f s (longest); "
+                     "the first tenant's first request at %.1f s, the last tenant's first at %.1f s" % (
+                         lengths[len(lengths) // 2], lengths[-1], starts[0], starts[-1]))
     if per_host and listed:
         notes.append("tenants: the entra_sync_tenants list form %.1f s (one tenant after the other) vs the per-host form %.1f s: %.2fx" % (
             listed["wall_s"], per_host["wall_s"], listed["wall_s"] / per_host["wall_s"]))
