@@ -54,7 +54,8 @@ options:
         O(federated_token_file) and O(managed_identity) is set.
       - With V(auto) and none of them set, a GitHub Actions job's E(ACTIONS_ID_TOKEN_REQUEST_URL) and E(ACTIONS_ID_TOKEN_REQUEST_TOKEN)
         select V(federated_token).
-      - With V(auto), an O(access_token) is used first; if a credential is given too, it is used to refresh the token.
+      - An O(access_token) is used first; if a credential is given too (with V(auto)), or the method named here needs
+        one, it is used to refresh the token.
       - V(device_code) signs in as a person (delegated permissions), like C(Connect-MgGraph -UseDeviceCode). The code is shown
         on the controller by P(entra.sync.graph_token#module) (and so by the P(entra.sync.graph_auth#role) role), which needs a
         terminal; the sign-in is kept in the token cache (O(token_cache_path)), from which the modules and the inventory plugin

@@ -2,9 +2,7 @@
 """Filters for what a fleet run shows: the jobs it touched, for the console and report.md."""
 
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import job_key, report_entry
-
-# The jobs a run touched, in the order the console and report.md list them.
-TOUCHED_ACTIONS = ("restarted", "failed", "unknown")
+from ansible_collections.entra.sync.plugins.module_utils.fleet_report import TOUCHED_ACTIONS
 
 
 def touched_jobs(results, found=None):

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import parse_tenants
-from ansible_collections.entra.sync.plugins.module_utils.options import ENV_FALLBACKS
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import TENANT_KEYS, parse_tenants
+from ansible_collections.entra.sync.plugins.module_utils.options import AUTH_METHODS, ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import BATCH_MODES
 from ansible_collections.entra.sync.plugins.module_utils.targets import normalize_job_targets
@@ -131,6 +131,65 @@ def check_retry_report(value, jobs):
     return path
 
 
+# A tenant host's variables (entra_sync_ + the name): the module options each tenant may set for itself. The ready
+# token is entra_sync_tenant_access_token, as entra_sync_access_token is the graph_auth role's fact.
+HOST_TENANT_VARS = {
+    "tenant_id": "tenant_id", "client_id": "client_id", "client_secret": "client_secret",
+    "client_certificate_path": "client_certificate_path", "client_certificate_password": "client_certificate_password",
+    "federated_token_file": "federated_token_file", "managed_identity": "managed_identity", "auth_method": "auth_method",
+    "token_cache_path": "token_cache_path", "tenant_access_token": "access_token",
+}
+SECRET_TENANT_KEYS = ("client_secret", "client_certificate_password", "access_token")
+
+
+def check_host_tenant(value):
+    """The tenant of a tenant host, from its variables: {host, vars: {name without the prefix: value}}.
+
+    An unset or empty variable is left out (the modules then read their environment variable); tenant_id defaults to
+    the host name. Returns the tenant as an entra_sync_tenants item (access_token for entra_sync_tenant_access_token).
+    """
+    if not isinstance(value, Mapping) or not isinstance(value.get("vars"), Mapping):
+        raise InputError("a tenant host's inputs must be {host, vars}")
+    host = value.get("host")
+    tenant = {}
+    for name, key in HOST_TENANT_VARS.items():
+        given = value["vars"].get(name)
+        if given is None or given == "":
+            continue
+        if not isinstance(given, str) or not given.strip():
+            raise InputError(
+                "host %s: %s%s must be a string, got %s: set it in the host's variables (inventory, host_vars or group_vars)"
+                % (host, PREFIX, name, type(given).__name__)
+            )
+        tenant[key] = given.strip()
+    tenant.setdefault("tenant_id", str(host))
+    if tenant.get("auth_method", "auto") not in AUTH_METHODS:
+        raise InputError("host %s: %sauth_method must be one of %s, got %r" % (host, PREFIX, ", ".join(AUTH_METHODS), tenant["auth_method"]))
+    listed = {key: item for key, item in tenant.items() if key in TENANT_KEYS}
+    try:
+        checked = parse_tenants([listed])[0]
+    except InputError as exc:
+        raise InputError("host %s: %s" % (host, str(exc).replace("tenants[0]", "its tenant"))) from None
+    checked.update({key: item for key, item in tenant.items() if key not in TENANT_KEYS})
+    return checked
+
+
+def check_tenant_hosts_form(host_tenant, tenants, jobs):
+    """The run's tenant on a tenant host: its own, without its secrets (they stay in the host's variables and reach
+    the modules from there), and neither entra_sync_tenants nor a job without its tenant_id."""
+    if tenants:
+        raise InputError(
+            "host %s is a tenant host: give the tenants as inventory hosts or as %stenants on localhost, not both "
+            "(-e %shosts=localhost runs the list)" % (host_tenant.get("host"), PREFIX, PREFIX)
+        )
+    tenant = check_host_tenant(host_tenant)
+    for index, job in enumerate(jobs or []):
+        if isinstance(job, Mapping) and not job.get("tenant_id"):
+            raise InputError("%sjobs[%d] needs its tenant_id when the tenants are inventory hosts: each host restarts its own tenant's jobs"
+                             % (PREFIX, index))
+    return [{key: item for key, item in tenant.items() if key not in SECRET_TENANT_KEYS}]
+
+
 # One rule per input, by the input's name without the entra_sync_ prefix. Inputs that depend on another one
 # (reset_scope, jobs, tenants, retry_report) are checked in check_fleet_inputs.
 _RULES = {
@@ -148,8 +207,9 @@ _RULES = {
     "report_dir": lambda value: _text("report_dir", value),
     "verify_after": lambda value: _boolean("verify_after", value),
     "allow_connector_data_store": lambda value: _boolean("allow_connector_data_store", value),
+    "stop_on_tenant_failure": lambda value: _boolean("stop_on_tenant_failure", value),
 }
-_DEPENDENT = ("reset_scope", "jobs", "tenants", "retry_report")
+_DEPENDENT = ("reset_scope", "jobs", "tenants", "retry_report", "host_tenant")
 
 
 def _apply(name, rule, *args, problems):
@@ -185,6 +245,9 @@ def check_fleet_inputs(inputs, environ):
         notes += duplicates
     if "tenants" in inputs:
         checked["tenants"] = _apply("tenants", check_tenants, inputs["tenants"], environ, problems=problems)
+    if inputs.get("host_tenant") is not None:
+        checked["tenants"] = _apply("tenants", check_tenant_hosts_form, inputs["host_tenant"], inputs.get("tenants"), inputs.get("jobs"),
+                                    problems=problems)
     if "retry_report" in inputs:
         checked["retry_report"] = _apply("retry_report", check_retry_report, inputs["retry_report"], inputs.get("jobs"), problems=problems)
     if problems:

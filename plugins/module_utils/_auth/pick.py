@@ -52,9 +52,9 @@ def pick_auth_method(settings):
             raise AuthError("auth_method access_token needs access_token (env ENTRA_SYNC_ACCESS_TOKEN).")
         if method in DELEGATED_METHODS:
             _refuse_app_credentials(method, given)
-            # A token the role got by this method is used first; the method refreshes it (the cache, or az).
-            return ("access_token", method) if has_token else (method, None)
-        return method, None
+        # A token in hand (the graph_auth role's, got by this method) is used first; the method refreshes it. Without
+        # this, every module of a tenant with a named method would sign in again.
+        return ("access_token", method) if has_token and method != "access_token" else (method, None)
     if len(given) > 1:
         options = [option for method, option in METHOD_INPUTS if method in given]
         raise AuthError(

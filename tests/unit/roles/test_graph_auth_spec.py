@@ -20,7 +20,7 @@ def _load(*parts):
 SPEC = _load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
 DEFAULTS = _load("defaults", "main.yml")
 # Role inputs that are not shared module options (graph_token's own options, for device_code, are role inputs too).
-ROLE_ONLY = {"graph_auth_min_valid_seconds"} | {"graph_auth_" + name for name in GRAPH_TOKEN_ARGSPEC}
+ROLE_ONLY = {"graph_auth_min_valid_seconds", "graph_auth_run_once"} | {"graph_auth_" + name for name in GRAPH_TOKEN_ARGSPEC}
 # Module options the role does not take: the role acquires a token, it is not given one; retries are per Graph call.
 NOT_IN_ROLE = {"access_token", "max_retries"}
 

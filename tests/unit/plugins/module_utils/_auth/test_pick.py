@@ -43,6 +43,10 @@ from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helper
         ({"auth_method": "certificate", "client_secret": SECRET, "client_certificate_path": "/x.pem"}, ("certificate", None)),
         ({"auth_method": "client_secret"}, ("client_secret", None)),
         ({"auth_method": "access_token", "access_token": "tok", "client_secret": SECRET}, ("access_token", None)),
+        # A named method with a token in hand (the graph_auth role's): the token first, the method refreshes it.
+        ({"auth_method": "certificate", "access_token": "tok", "client_certificate_path": "/x.pem", "client_secret": SECRET},
+         ("access_token", "certificate")),
+        ({"auth_method": "client_secret", "access_token": "tok"}, ("access_token", "client_secret")),
     ],
 )
 def test_pick_auth_method(options, expected):

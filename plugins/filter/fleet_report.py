@@ -1,0 +1,69 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the fleet run over tenant hosts: each host's tenant, a failed tenant, the report, merging slices."""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.entra.sync.plugins.module_utils import fleet_report as report
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_host_tenant
+
+
+def host_tenant(host_vars, host):
+    """The tenant of a tenant host (with its credentials) from its entra_sync_* variables, by name without the prefix."""
+    try:
+        return check_host_tenant({"host": host, "vars": host_vars})
+    except InputError as exc:
+        raise AnsibleFilterError("entra.sync.restart_jobs: bad input, nothing was sent:\n%s" % exc) from None
+
+
+def tenant_failure(state):
+    """Why a tenant failed ('' when it has not), from {error, stopped, stopped_by, results}."""
+    if not isinstance(state, Mapping):
+        raise AnsibleFilterError("tenant_failure expects a dictionary with error, stopped, stopped_by and results")
+    return report.tenant_failure(state)
+
+
+def first_failed_tenant(others, results, tenant_id):
+    """'tenant X failed: why' for the first other tenant of the run that has failed, or ''."""
+    return report.first_failed_tenant(others, results, tenant_id)
+
+
+def _part(host, host_vars):
+    """A host's part of the run; a host that left no part (its play failed outside the tenant's tasks) gets an error."""
+    part = host_vars.get("entra_sync_tenant_part")
+    if isinstance(part, Mapping):
+        return dict(part)
+    label = host_vars.get("entra_sync_tenant_label") or host
+    return {"tenant_id": label, "host": host, "error": "the tenant's run did not finish: see host %s in the output" % host,
+            "stopped": "", "stopped_by": "", "jobs_found": 0, "summary": {}, "counts_before": {}, "counts_after": {}}
+
+
+def fleet_report(hosts, hostvars, run):
+    """report.json of the run from the part each host of the run left in its facts (entra_sync_tenant_part)."""
+    if not isinstance(run, Mapping):
+        raise AnsibleFilterError("fleet_report expects the run's details (form, started_at, finished_at, restart_if, reset_scope)")
+    return report.assemble_report([_part(host, hostvars[host]) for host in hosts or []], run)
+
+
+def merge_reports(reports, sources=None):
+    """One report from the report.json of each slice of a run, equal to an unsliced run's apart from its times."""
+    if not isinstance(reports, list):
+        raise AnsibleFilterError("merge_reports expects a list of reports")
+    sources = list(sources or []) + ["report %d" % (index + 1) for index in range(len(sources or []), len(reports))]
+    try:
+        return report.merge_reports(reports, sources)
+    except InputError as exc:
+        raise AnsibleFilterError("entra.sync.merge_reports: %s" % exc) from None
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "host_tenant": host_tenant,
+            "tenant_failure": tenant_failure,
+            "first_failed_tenant": first_failed_tenant,
+            "fleet_report": fleet_report,
+            "merge_reports": merge_reports,
+        }

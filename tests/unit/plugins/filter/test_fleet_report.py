@@ -1,0 +1,253 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet run over tenant hosts: each host's tenant, a failed tenant, the report with a section per tenant, and
+merging the reports of sliced runs into the report of one unsliced run."""
+
+import copy
+import os
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.entra.sync.plugins.filter import fleet_report as filters
+from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import HOST_TENANT_VARS, check_fleet_inputs, check_host_tenant
+from ansible_collections.entra.sync.plugins.module_utils.fleet_report import (
+    assemble_report,
+    first_failed_tenant,
+    merge_reports,
+    tenant_failure,
+)
+from ansible_collections.entra.sync.plugins.module_utils.options import graph_argspec
+
+PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "playbooks")
+# Options every tenant of a run shares (the cloud, the endpoints, TLS and retries): read from the environment.
+RUN_WIDE_OPTIONS = {"cloud", "graph_endpoint", "authority_host", "ca_path", "validate_certs", "timeout", "max_retries"}
+SUMMARY = {"restarted": 0, "would_restart": 0, "skipped": 0, "failed": 0, "unknown": 0, "total": 0}
+
+
+def _job(tenant, number, action):
+    return {"tenant_id": tenant, "service_principal_id": "sp-%s" % number, "job_id": "scim.%s" % number, "action": action,
+            "reason": "why %s" % number}
+
+
+def _part(tenant, actions, host=None, **fields):
+    results = [_job(tenant, "%s%d" % (tenant, index), action) for index, action in enumerate(actions)]
+    summary = dict(SUMMARY)
+    for result in results:
+        summary[result["action"]] += 1
+        summary["total"] += 1
+    part = {
+        "tenant_id": tenant, "host": host or "host-" + tenant, "error": "", "stopped": "", "stopped_by": "",
+        "jobs_found": len(results), "summary": summary,
+        "counts_before": {"scim": {"Quarantine": len(results)}}, "counts_after": {"scim": {"Active": len(results)}},
+        "failed_or_unknown": [result for result in results if result["action"] in ("failed", "unknown")],
+        "touched": [result for action in ("restarted", "failed", "unknown") for result in results if result["action"] == action],
+        "results": results,
+    }
+    part.update(fields)
+    return part
+
+
+RUN = {"form": "tenant_hosts", "started_at": "2026-01-01T00:00:00Z", "finished_at": "2026-01-01T00:05:00Z",
+       "restart_if": ["quarantined"], "reset_scope": []}
+
+
+# ---- which tenant failed ----------------------------------------------------------------------------------------
+
+def test_tenant_failure_is_an_error_its_own_stop_or_failed_jobs_never_a_stop_by_another():
+    assert tenant_failure({"error": "Sign in: invalid_client", "results": []}) == "Sign in: invalid_client"
+    assert tenant_failure({"stopped": "canary in tenant a did not recover"}) == "canary in tenant a did not recover"
+    assert tenant_failure({"stopped": "stopped before its canary: tenant b failed", "stopped_by": "tenant b failed"}) == ""
+    assert tenant_failure({"results": [_job("a", 1, "restarted"), _job("a", 2, "unknown"), _job("a", 3, "failed")]}) == \
+        "2 jobs failed or have an unknown outcome"
+    assert tenant_failure({"results": [_job("a", 1, "restarted"), "junk"]}) == ""
+    with pytest.raises(AnsibleFilterError):
+        filters.tenant_failure("a")
+
+
+def test_first_failed_tenant_reads_the_other_hosts_and_in_the_list_form_the_earlier_tenants():
+    others = [{"tenant_id": "c", "failure": "boom"}, {"tenant_id": "b", "failure": "Sign in failed"}, {"tenant_id": "d", "failure": ""}]
+    assert first_failed_tenant(others, [], "a") == "tenant b failed: Sign in failed"
+    assert first_failed_tenant([{"tenant_id": "a", "failure": "own"}], [], "a") == "", "its own failure stops no one here"
+    assert first_failed_tenant([], [_job("a", 1, "failed"), _job("b", 2, "restarted")], "b") == \
+        "tenant a failed: 1 jobs failed or have an unknown outcome"
+    assert first_failed_tenant([], [_job("b", 1, "failed")], "b") == ""
+    assert filters.first_failed_tenant(None, None, "a") == ""
+
+
+# ---- the report ---------------------------------------------------------------------------------------------------
+
+def test_per_host_report_has_a_section_per_tenant_sorted_and_the_totals():
+    parts = [_part("c", ["restarted", "skipped"]), _part("a", ["restarted", "failed", "unknown"]),
+             _part("b", [], error="Report a sign-in failure: invalid_client", jobs_found="0")]
+    report = assemble_report(parts, RUN)
+    assert report["form"] == "tenant_hosts"
+    assert [section["tenant_id"] for section in report["tenants"]] == ["a", "b", "c"]
+    a, b, c = report["tenants"]
+    assert (a["outcome"], a["failure"]) == ("failed", "2 jobs failed or have an unknown outcome")
+    assert (b["outcome"], b["failure"], b["jobs_found"], b["summary"]) == ("failed", b["error"], 0, SUMMARY)
+    assert (c["outcome"], c["failure"], c["host"]) == ("succeeded", "", "host-c")
+    assert [entry["job_id"] for entry in a["failed_or_unknown"]] == ["scim.a1", "scim.a2"]
+    assert report["failed_tenants"] == ["a", "b"] and report["stopped_tenants"] == []
+    assert report["stopped"] == "b: Report a sign-in failure: invalid_client"
+    assert report["jobs_found"] == 5
+    assert report["summary"] == {"restarted": 2, "would_restart": 0, "skipped": 1, "failed": 1, "unknown": 1, "total": 5}
+    assert report["counts_before"] == {"scim": {"Quarantine": 5}} and report["counts_after"] == {"scim": {"Active": 5}}
+    # touched: restarted first (tenant by tenant), then failed, then unknown
+    assert [(entry["tenant_id"], entry["action"]) for entry in report["touched"]] == [
+        ("a", "restarted"), ("c", "restarted"), ("a", "failed"), ("a", "unknown")]
+    assert [result["job_id"] for result in report["results"]] == ["scim.a0", "scim.a1", "scim.a2", "scim.c0", "scim.c1"]
+    assert [entry["job_id"] for entry in report["failed_or_unknown"]] == ["scim.a1", "scim.a2"]
+
+
+def test_a_tenant_stopped_by_another_is_stopped_not_failed():
+    stop = "stopped before its canary: tenant a failed: boom (entra_sync_stop_on_tenant_failure)"
+    report = assemble_report([_part("a", [], error="boom"), _part("b", [], stopped=stop, stopped_by="tenant a failed: boom")], RUN)
+    assert [section["outcome"] for section in report["tenants"]] == ["failed", "stopped"]
+    assert report["failed_tenants"] == ["a"] and report["stopped_tenants"] == ["b"]
+    assert report["stopped"] == "a: boom; b: " + stop
+
+
+def test_list_form_keeps_its_shape():
+    part = _part("", ["restarted", "restarted"], host="localhost", stopped="canary in tenant t2 did not recover")
+    report = assemble_report([part], dict(RUN, form="tenant_list", tenant_ids=["t1", "t2"]))
+    assert report["form"] == "tenant_list" and report["tenants"] == ["t1", "t2"]
+    assert report["stopped"] == "canary in tenant t2 did not recover"
+    assert "failed_tenants" not in report and "stopped_tenants" not in report
+    assert report["summary"]["restarted"] == 2 and len(report["touched"]) == 2
+    errored = assemble_report([_part("", [], host="localhost", error="Find the jobs in the tenant: HTTP 500")], dict(RUN, form="tenant_list"))
+    assert errored["stopped"] == "Find the jobs in the tenant: HTTP 500"
+
+
+def test_fleet_report_filter_reads_each_host_and_names_a_host_that_left_no_part():
+    hostvars = {"h1": {"entra_sync_tenant_part": _part("t1", ["restarted"], host="h1")}, "h2": {"entra_sync_tenant_label": "t2"}, "h3": {}}
+    report = filters.fleet_report(["h1", "h2", "h3"], hostvars, RUN)
+    assert [(section["tenant_id"], section["outcome"]) for section in report["tenants"]] == [("h3", "failed"), ("t1", "succeeded"), ("t2", "failed")]
+    assert "host h2" in report["tenants"][2]["error"]
+    with pytest.raises(AnsibleFilterError):
+        filters.fleet_report([], {}, None)
+
+
+# ---- merging slices -------------------------------------------------------------------------------------------------
+
+def _sliced(groups):
+    """The report of each slice, each with its own times."""
+    return [assemble_report([copy.deepcopy(part) for part in group], dict(RUN, started_at="2026-01-01T00:0%dZ" % index,
+                                                                          finished_at="2026-01-01T01:0%dZ" % index))
+            for index, group in enumerate(groups)]
+
+
+def test_merged_slices_equal_the_unsliced_report_apart_from_times():
+    a, b, c, d = (_part("a", ["restarted", "failed"]), _part("b", ["skipped"], error="boom"),
+                  _part("c", ["unknown", "restarted"]), _part("d", ["restarted"]))
+    whole = assemble_report([c, a, d, b], RUN)
+    merged = merge_reports(_sliced([[d, a], [c], [b]]), ["s1", "s2", "s3"])
+    times = ("started_at", "finished_at")
+    assert {k: v for k, v in merged.items() if k not in times} == {k: v for k, v in whole.items() if k not in times}
+    assert (merged["started_at"], merged["finished_at"]) == ("2026-01-01T00:00Z", "2026-01-01T01:02Z")
+    assert merge_reports(_sliced([[a, b, c, d]]), ["one"])["tenants"] == whole["tenants"]
+
+
+@pytest.mark.parametrize("reports, words", [
+    ([], "entra_sync_merge_reports is empty"),
+    (["junk"], "s1 is not the report of a run over tenant hosts"),
+    ([assemble_report([_part("", [])], dict(RUN, form="tenant_list"))], "entra_sync_tenants list"),
+    (_sliced([[_part("a", [])], [_part("a", ["restarted"])]]), "tenant a is in s1 and in s2"),
+    (_sliced([[_part("a", [])]]) + [assemble_report([_part("b", [])], dict(RUN, restart_if=["always"]))], "different restart_if"),
+])
+def test_merge_refuses_what_is_not_the_slices_of_one_run(reports, words):
+    with pytest.raises(InputError) as info:
+        merge_reports(reports, ["s1", "s2"])
+    assert words in str(info.value)
+
+
+def test_merge_refuses_an_entry_of_a_tenant_without_a_section_and_the_filter_names_itself():
+    report = _sliced([[_part("a", ["restarted"])]])[0]
+    report["results"].append(_job("zz", 1, "restarted"))
+    with pytest.raises(AnsibleFilterError) as info:
+        filters.merge_reports([report], ["r.json"])
+    assert "entra.sync.merge_reports: r.json: an entry of results names tenant zz" in str(info.value)
+    with pytest.raises(AnsibleFilterError):
+        filters.merge_reports("r.json")
+    assert filters.merge_reports(_sliced([[_part("a", [])]]))["tenants"][0]["tenant_id"] == "a"
+
+
+# ---- a tenant host's tenant --------------------------------------------------------------------------------------------
+
+def _vars(**given):
+    values = dict.fromkeys(HOST_TENANT_VARS, "")
+    values.update(given)
+    return values
+
+
+def test_host_tenant_from_its_variables_tenant_id_defaults_to_the_host_name():
+    assert check_host_tenant({"host": "contoso.onmicrosoft.com", "vars": _vars()}) == {"tenant_id": "contoso.onmicrosoft.com"}
+    tenant = check_host_tenant({"host": "fabrikam", "vars": _vars(
+        tenant_id=" 11111111-1111-1111-1111-111111111111 ", client_id="app", client_certificate_path="/c.pem",
+        client_certificate_password="pw", auth_method="certificate", token_cache_path="/cache.json", tenant_access_token="tok")})
+    assert tenant == {"tenant_id": "11111111-1111-1111-1111-111111111111", "client_id": "app", "client_certificate_path": "/c.pem",
+                      "client_certificate_password": "pw", "auth_method": "certificate", "token_cache_path": "/cache.json",
+                      "access_token": "tok"}
+    assert filters.host_tenant(_vars(client_secret="s"), "t")["client_secret"] == "s"
+
+
+@pytest.mark.parametrize("given, words", [
+    ({"client_id": 5}, "host t1: entra_sync_client_id must be a string, got int"),
+    ({"managed_identity": True}, "host t1: entra_sync_managed_identity must be a string, got bool"),
+    ({"client_secret": "   "}, "host t1: entra_sync_client_secret must be a string"),
+    ({"auth_method": "password"}, "host t1: entra_sync_auth_method must be one of auto, client_secret"),
+])
+def test_bad_host_variables_name_the_host_and_the_variable(given, words):
+    with pytest.raises(InputError) as info:
+        check_host_tenant({"host": "t1", "vars": _vars(**given)})
+    assert words in str(info.value)
+    with pytest.raises(AnsibleFilterError) as filtered:
+        filters.host_tenant(_vars(**given), "t1")
+    assert "nothing was sent" in str(filtered.value)
+    with pytest.raises(InputError):
+        check_host_tenant({"host": "t1"})
+
+
+def test_fleet_inputs_of_a_tenant_host_keep_no_secret_and_refuse_a_list_or_jobs_without_tenant():
+    host = {"host": "t1", "vars": _vars(client_secret="s3cret", tenant_access_token="tok", client_id="app")}
+    checked = check_fleet_inputs({"host_tenant": host, "tenants": [], "stop_on_tenant_failure": "yes"}, {})
+    assert checked["tenants"] == [{"tenant_id": "t1", "client_id": "app"}]
+    assert checked["stop_on_tenant_failure"] is True
+    assert check_fleet_inputs({"host_tenant": None, "tenants": []}, {"AZURE_TENANT_ID": "env-t"})["tenants"] == [{"tenant_id": "env-t"}]
+    jobs = [{"service_principal_id": "00000000-0000-4000-8000-000000000001", "job_id": "scim.1"}]
+    for inputs, words in (
+        ({"host_tenant": host, "tenants": ["other"]}, "host t1 is a tenant host: give the tenants as inventory hosts or as entra_sync_tenants"),
+        ({"host_tenant": host, "jobs": jobs}, "entra_sync_jobs[0] needs its tenant_id when the tenants are inventory hosts"),
+        ({"stop_on_tenant_failure": "maybe"}, "entra_sync_stop_on_tenant_failure must be true or false"),
+        ({"host_tenant": {"host": "t1", "vars": _vars(client_id=3)}}, "host t1: entra_sync_client_id"),
+    ):
+        with pytest.raises(InputError) as info:
+            check_fleet_inputs(inputs, {})
+        assert words in str(info.value), inputs
+    assert check_fleet_inputs({"host_tenant": host, "jobs": [dict(jobs[0], tenant_id="t1")]}, {})["jobs"][0]["tenant_id"] == "t1"
+
+
+# ---- every credential of a tenant reaches every module -------------------------------------------------------------------
+
+def _tenant_block():
+    with open(os.path.join(PLAYBOOKS, "tasks", "restart_tenant.yml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)[0]
+
+
+def test_every_per_tenant_option_of_the_modules_is_set_once_for_the_tenant_block():
+    defaults = _tenant_block()["module_defaults"]["group/entra.sync.graph"]
+    assert set(defaults) == set(graph_argspec()) - RUN_WIDE_OPTIONS
+    # each one from the tenant's own entry (the host tenant or the list item), the token from the role when it has none
+    for option in defaults:
+        assert "entra_sync_tenant.%s" % option in defaults[option], option
+    assert set(HOST_TENANT_VARS.values()) == set(defaults), "a tenant host can set each of them, and only them"
+
+
+def test_the_tenants_sign_in_gets_every_credential_and_signs_in_on_each_host():
+    sign_in = _tenant_block()["block"][0]
+    assert sign_in["ansible.builtin.include_role"]["name"] == "entra.sync.graph_auth"
+    role_vars = sign_in["vars"]
+    credentials = set(HOST_TENANT_VARS.values()) - {"access_token"}
+    assert {name for name in credentials if "graph_auth_%s" % name in role_vars} == credentials
+    assert role_vars["graph_auth_run_once"] is False
