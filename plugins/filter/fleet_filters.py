@@ -5,6 +5,7 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.entra.sync.plugins.module_utils.counts import job_counts, job_key
 from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_fleet_inputs
@@ -33,19 +34,6 @@ def restart_candidates(jobs, restart_if):
     return [job for job in jobs if isinstance(job, dict) and decide_restart(job_from_dict(job), conditions).restart]
 
 
-def job_counts(jobs):
-    """{template_id: {status_code: count}} over the jobs, sorted, unknown values as 'unknown'."""
-    counts = {}
-    for job in jobs or []:
-        if not isinstance(job, dict):
-            continue
-        template = str(job.get("template_id") or "unknown")
-        status = str(job.get("status_code") or "unknown")
-        by_status = counts.setdefault(template, {})
-        by_status[status] = by_status.get(status, 0) + 1
-    return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
-
-
 def action_counts(results, also_skipped=0):
     """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included.
 
@@ -55,10 +43,6 @@ def action_counts(results, also_skipped=0):
     counts["skipped"] += int(also_skipped)
     counts["total"] += int(also_skipped)
     return counts
-
-
-def job_key(job):
-    return (job.get("tenant_id"), job.get("service_principal_id"), job.get("job_id"))
 
 
 def apply_statuses(jobs, updates):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils.job import Job, describe_status, last_run_phrase, parse_job, schedule_phrase, status_phrase
+from ansible_collections.entra.sync.plugins.module_utils.scope import parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils.targets import show_value
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "decide_state",
     "expected_status",
     "matching_conditions",
+    "status_after_restart",
     "validate_conditions",
     "validate_state",
 ]
@@ -96,6 +98,24 @@ def decide_restart(job: Job | Mapping, conditions: object) -> Decision:
         return Decision(False, f"{describe_status(job)}: matches none of restart_if [{', '.join(wanted)}]")
     reasons = [f"{_MATCHED_FACT[condition](job)} matches restart_if {condition}" for condition in matched]
     return Decision(True, "; ".join(reasons), matched)
+
+
+# The scopes that lift a quarantine (graph-facts.md); empty criteria do too (the admin center's restart).
+_LIFTING_SCOPES = ("QuarantineState", "Full")
+
+
+def status_after_restart(job: Job, reset_scope: str | None) -> str | None:
+    """The status code an accepted restart leaves the job in, as expected (not read back): the fleet report's counts
+    after a run that does not read the restarted jobs again. Pure.
+
+    A restart makes the job run a full cycle again, so it is Active, unless the job is quarantined and the scope
+    does not lift the quarantine (QuarantineState, Full, or empty criteria), or it is not configured (nothing to run).
+    """
+    names = parse_reset_scope(reset_scope)
+    lifts = not names or any(name in _LIFTING_SCOPES for name in names)
+    if job.status_code == "NotConfigured" or (job.quarantined and not lifts):
+        return job.status_code
+    return "Active"
 
 
 # ---------------------------------------------------------------------------------------------------

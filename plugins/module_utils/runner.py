@@ -12,7 +12,8 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.base import token
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils.connect import DEFAULT_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils.counts import job_counts
+from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError, OptionError
 from ansible_collections.entra.sync.plugins.module_utils.lease import JobLeases
@@ -161,8 +162,21 @@ def _scan(api, params, concurrency):
     return scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
 
 
+def found_jobs(jobs, conditions, read_at, tenant_id):
+    """sync_job_info's keys about the jobs found: jobs_found, job_counts, and every job as `jobs` or, with restart_if
+    (conditions), only the ones decisions.decide_restart picks as `restart_candidates`, each with when its status was
+    read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
+    chosen = jobs if conditions is None else [job for job in jobs if decide_restart(job, conditions).restart]
+    return {
+        "jobs_found": len(jobs),
+        "job_counts": job_counts(jobs),
+        "jobs" if conditions is None else "restart_candidates": [dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in chosen],
+    }
+
+
 def run_info(module):
-    """sync_job_info: check the ids, scan (discovery.py), warn about what could not be read, report the jobs."""
+    """sync_job_info: check the ids, scan (discovery.py), warn about what could not be read, report the jobs (or, with
+    restart_if, only the restart candidates) and their counts."""
     params = dict(module.params)
     try:
         if params["service_principal_id"] is not None:
@@ -170,6 +184,7 @@ def run_info(module):
         if params["job_id"] is not None:
             params["job_id"] = validate_job_id(params["job_id"])
         params["jobs"], notes = normalize_job_targets(params["jobs"]) if params["jobs"] is not None else (None, [])
+        conditions = validate_conditions(params["restart_if"]) if params["restart_if"] is not None else None
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
@@ -186,14 +201,8 @@ def run_info(module):
     if len(scan.errors) > WARNED_ERRORS:
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - WARNED_ERRORS))
     tenant_id = module.tenant_id()
-    module.exit_json(
-        changed=False,
-        jobs=[dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in scan.jobs],
-        errors=scan.errors,
-        service_principals_read=scan.service_principals_read,
-        tenant_id=tenant_id,
-        auth_method=module.auth_method_used,
-    )
+    module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id,
+                     auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id))
 
 
 def run_token(module):

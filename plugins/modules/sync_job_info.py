@@ -9,6 +9,8 @@ description:
   - For the whole tenant it pages through C(/servicePrincipals) and lists each one's jobs concurrently
     (Graph has no filter for "service principals that have jobs").
   - Never changes anything. The returned RV(jobs) can be passed to M(entra.sync.sync_job_restart) as its O(entra.sync.sync_job_restart#module:jobs).
+  - With O(restart_if), it returns only the jobs to restart (RV(restart_candidates)) with the counts of everything found
+    (RV(job_counts)), so that a playbook never holds every job of a large tenant.
 version_added: 0.1.0
 author:
   - entra.sync maintainers (@entra-sync)
@@ -38,6 +40,18 @@ options:
         concurrently. Useful to read the status of jobs just restarted.
     type: list
     elements: dict
+  restart_if:
+    description:
+      - Return the jobs whose status matches any of these conditions as RV(restart_candidates), instead of every job
+        found as RV(jobs). The same conditions, and the same decision, as O(entra.sync.sync_job_restart#module:restart_if)
+        (V(always), V(quarantined) (status code C(Quarantine)), V(failed) (the last run failed), V(entry_errors) (the last
+        run had entry-level errors), V(paused) (status or schedule C(Paused))).
+      - Applied after O(template_id) and O(status_code). RV(jobs_found) and RV(job_counts) still count every job found.
+      - Pass RV(restart_candidates) to M(entra.sync.sync_job_restart) with O(entra.sync.sync_job_restart#module:trust_input_status=true)
+        to restart them from the status read here, without reading them again.
+    type: list
+    elements: str
+    choices: [always, quarantined, failed, entry_errors, paused]
   service_principal_filter:
     description:
       - An OData C($filter) for the service principals to read when the whole tenant is read,
@@ -113,12 +127,23 @@ EXAMPLES = r"""
   entra.sync.sync_job_restart:
     jobs: "{{ quarantined.jobs }}"
     restart_if: [quarantined]
+
+- name: Only the jobs to restart, and the counts of every job found
+  entra.sync.sync_job_info:
+    restart_if: [quarantined, failed]
+  register: found
+
+- name: Restart them from the status just read
+  entra.sync.sync_job_restart:
+    jobs: "{{ found.restart_candidates }}"
+    restart_if: [quarantined, failed]
+    trust_input_status: true
 """
 
 RETURN = r"""
 jobs:
   description: The jobs found, after the filters.
-  returned: always
+  returned: when O(restart_if) is not given
   type: list
   elements: dict
   contains:
@@ -186,6 +211,23 @@ jobs:
       quarantine_reason: EncounteredEscrowProportionThreshold
       last_execution_state: Failed
       count_successive_complete_failures: 4
+restart_candidates:
+  description:
+    - The jobs found whose status matches O(restart_if), in the order found, each with the keys of RV(jobs).
+  returned: when O(restart_if) is given
+  type: list
+  elements: dict
+jobs_found:
+  description: How many jobs were found, after O(template_id) and O(status_code) (before O(restart_if)).
+  returned: always
+  type: int
+  sample: 2451
+job_counts:
+  description:
+    - The jobs found (after O(template_id) and O(status_code), before O(restart_if)) counted by template, then by status code.
+  returned: always
+  type: dict
+  sample: {"AD2AADProvisioning": {"Active": 12}, "scim": {"Active": 40, "Quarantine": 3}}
 errors:
   description: Service principals whose jobs could not be read; the other jobs are still returned.
   returned: always
@@ -216,6 +258,7 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS
 from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_info
 
 
@@ -225,6 +268,7 @@ def main():
             "template_id": {"type": "list", "elements": "str"},
             "status_code": {"type": "list", "elements": "str"},
             "service_principal_filter": {"type": "str"},
+            "restart_if": {"type": "list", "elements": "str", "choices": list(RESTART_CONDITIONS)},
             "batch": {"type": "str", "default": "reads", "choices": ["none", "reads"]},
         }),
         required_by={"job_id": "service_principal_id"},

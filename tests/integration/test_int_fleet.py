@@ -86,3 +86,26 @@ def test_fleet_playbook_restarts_quarantined_once_reports_and_converges(tenant, 
     report = json.loads((report_dir / "report.json").read_text())
     assert report["summary"]["restarted"] == 0
     assert report["summary"]["skipped"] == jobs_in_tenant
+
+
+def test_counts_after_come_from_the_results_unless_verify_after_reads_the_jobs_again(tenant, run_playbook, tmp_path):
+    layout = {sp: [("Quarantine", {"relapse": True}) if sp == 3 else "Quarantine", "Active"] for sp in range(1, 7)}
+    tenant.make_fleet(layout)
+    run = run_playbook(tenant.sandbox, "entra.sync.restart_jobs", {"entra_sync_report_dir": str(tmp_path / "a"), "entra_sync_canary_size": 0})
+    assert run.rc == 0, run.describe()
+    # No job is read after discovery (a $batch of job lists is the only read): the counts come from the restart results,
+    # so the job that fell back into quarantine right after its restart is counted in the status a restart leads to.
+    assert [e for e in tenant.log() if e["method"] == "GET" and "/synchronization/jobs/" in e["path"]] == []
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert report["counts_before"] == {"scim": {"Active": 6, "Quarantine": 6}}
+    assert report["counts_after"] == {"scim": {"Active": 12}}
+
+    tenant.make_fleet(layout)
+    run = run_playbook(tenant.sandbox, "entra.sync.restart_jobs", {
+        "entra_sync_report_dir": str(tmp_path / "b"), "entra_sync_canary_size": 0, "entra_sync_verify_after": True})
+    assert run.rc == 0, run.describe()
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    truth = {}
+    for job in tenant.admin.jobs():
+        truth[job["status_code"]] = truth.get(job["status_code"], 0) + 1
+    assert report["counts_after"] == {"scim": truth} == {"scim": {"Active": 11, "Quarantine": 1}}
