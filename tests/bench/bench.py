@@ -45,12 +45,13 @@ TIGHT_WRITES = {"reads": DEFAULT_THROTTLE["reads"], "writes": {"rate": 20.0, "bu
 
 PLANS = {
     # (contender, size, latency_ms[, throttle[, fleet extra vars]]); ("tenants", "20x500", 80) is the five scale-out rows
-    # of bench_tenants.py on their own 20-tenant sandbox (about 8 minutes on 2 shared cores). The default plan keeps
-    # under 25 minutes on 2 cores: the uri loop at "small" takes about 9 of them (0.8 s per loop item). "full" adds the
-    # uri loop at S (about 16 minutes), XL, the 0 ms pass, per_host at L, and the batch=none and chunk_size comparisons.
+    # of bench_tenants.py on their own 20-tenant sandbox (about 7 minutes on 2 shared cores). The default plan takes
+    # about 19 minutes on 2 cores, the uri loop at "small" about 6 to 9 of them (0.6 to 0.8 s per loop item). "full" adds
+    # the uri loop at S (about 16 minutes), the 0 ms pass of uri, per_host, fleet S and XL, per_host at L, and the
+    # batch=none and chunk_size=200 comparisons.
     "default": [
         ("tenants", "20x500", 80), ("uri", "small", 80), ("fleet", "small", 80), ("per_host", "S", 80), ("fleet", "S", 80),
-        ("fleet", "L", 80), ("fleet", "L", 80, "tight"),
+        ("fleet", "L", 80), ("fleet", "XL", 80), ("fleet", "L", 80, "tight"), ("fleet", "L", 0),
     ],
     "quick": [("fleet", "small", 80), ("fleet", "L", 80), ("fleet", "L", 80, "tight")],
     "full": [
@@ -263,7 +264,7 @@ def comparisons(rows):
         if row["contender"] == "fleet" and not row["extra_vars"] and row["throttle"] == "default" and row["size"] != "S":
             needed = row["items"].get("list_sps", 0) + row["items"].get("list_jobs", 0) - row["throttled_by_kind"].get("list_jobs", 0) + row["restarts"]
             notes.append("%s: %d Graph request items in %d HTTP requests; discovery + one restart per job needs %d; beyond that %d job "
-                         "reads (canary polls + the report's re-read) and %d resent after a 429" % (
+                         "reads (canary polls, and the report's re-read with entra_sync_verify_after) and %d resent after a 429" % (
                              row["name"], row["items_total"], row["http_total"], needed, row["items"].get("get_job", 0),
                              sum(row["throttled_by_kind"].values())))
     return notes
