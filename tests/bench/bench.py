@@ -7,8 +7,9 @@ Contenders (see docs/performance.md):
   uri       tests/bench/baseline/restart_uri.yml: the ansible.builtin.uri loop a user writes today (the comparison)
   per_host  the entra.sync.sync_jobs inventory + playbooks/restart_per_job.yml, forks 20
   fleet     playbooks/restart_jobs.yml with its defaults
-  tenants   bench_tenants.py: 20 tenants of 500 service principals, the per-host form (forks 20) vs the entra_sync_tenants
-            list vs the slowest single tenant, and the same 20 tenants in 4 slices merged with entra.sync.merge_reports
+  tenants   bench_tenants.py: 20 tenants of 500 service principals, the per-host form (forks 20; a static inventory and
+            the sync_jobs inventory's tenant mode) vs the entra_sync_tenants list vs the slowest single tenant, and the
+            same 20 tenants in 4 slices merged with entra.sync.merge_reports
 Sizes: small (the explicit fleet of bench_fleets.small_fleet_spec: 500 service principals, 100 jobs, 50 quarantined),
 S, L, XL (the sandbox's seeded generator: 1,000, 10,000, 50,000 service principals, about a quarter with jobs).
 Each run starts from the same seeded fleet (the sandbox is reset before every run), so every contender restarts the
