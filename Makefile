@@ -89,7 +89,7 @@ demo: venv-runtime  ## build and install the tarball, then run entra.sync.restar
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
 	bash tests/chaos/run.sh
 
-bench: venv build  ## the fleet benchmark (tests/bench/bench.py, about 26 min): prints the table, writes tests/bench/results/latest.json; BENCH_ARGS=--plan quick|full
+bench: venv build  ## the fleet benchmark (tests/bench/bench.py, about 19 min): prints the table, writes tests/bench/results/latest.json; BENCH_ARGS=--plan quick|full
 	PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python tests/bench/bench.py $(BENCH_ARGS)
 
 changelog-lint: venv  ## antsibull-changelog lint

@@ -1,59 +1,65 @@
 """`make bench`: the fleet restart side by side with the hand-written uri loop, on one sandbox, with the floor.
 
     PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=.build/collections .venv/bin/python tests/bench/bench.py \
-        [--plan default|quick|full] [--only fleet,uri,per_host] [--out tests/bench/results/latest.json]
+        [--plan default|quick|full] [--only fleet,uri,per_host,tenants] [--out tests/bench/results/latest.json]
 
 Contenders (see docs/performance.md):
   uri       tests/bench/baseline/restart_uri.yml: the ansible.builtin.uri loop a user writes today (the comparison)
   per_host  the entra.sync.sync_jobs inventory + playbooks/restart_per_job.yml, forks 20
   fleet     playbooks/restart_jobs.yml with its defaults
+  tenants   bench_tenants.py: 20 tenants of 500 service principals, the per-host form (forks 20; a static inventory and
+            the sync_jobs inventory's tenant mode) vs the entra_sync_tenants list vs the slowest single tenant, and the
+            same 20 tenants in 4 slices merged with entra.sync.merge_reports
+Sizes: small (the explicit fleet of bench_fleets.small_fleet_spec: 500 service principals, 100 jobs, 50 quarantined),
+S, L, XL (the sandbox's seeded generator: 1,000, 10,000, 50,000 service principals, about a quarter with jobs).
 Each run starts from the same seeded fleet (the sandbox is reset before every run), so every contender restarts the
 same quarantined jobs. Numbers come from the sandbox's request log and counters, from getrusage for CPU, and from
 /proc (VmHWM) for peak memory.
 """
 
 import argparse
-import itertools
 import json
-import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
+
+from bench_fleets import small_fleet_spec
+from bench_measure import DEFAULT_THROTTLE, log_position, measured_row, playbook_env, run_playbooks, task_seconds
+from bench_tenants import run_tenant_rows
 
 from entra_sandbox.testing import SandboxProcess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SIZES = {"S": 1000, "L": 10000, "XL": 50000}
+# "small" is the explicit fleet of bench_fleets.small_fleet_spec: 500 service principals, 100 jobs, 50 quarantined.
+SIZES = {"small": 500, "S": 1000, "L": 10000, "XL": 50000}
 FLEET_CONCURRENCY = 20      # entra_sync_concurrency default
 PER_HOST_FORKS = 20
 BATCH_ITEMS = 20            # Graph's $batch limit
-# Sandbox default throttle (graph-facts.md): reads 350/s burst 3500, writes 20/s burst 3000 per app and tenant.
-DEFAULT_THROTTLE = {"reads": {"rate": 350.0, "burst": 3500}, "writes": {"rate": 20.0, "burst": 3000}}
 # The fleet playbook's default canary size (entra_sync_canary_size).
 CANARY = 5
 # The throttled pass: 20 writes per second, no burst (a bucket of 1).
 TIGHT_WRITES = {"reads": DEFAULT_THROTTLE["reads"], "writes": {"rate": 20.0, "burst": 1}}
 
 PLANS = {
-    # (contender, size, latency_ms[, throttle[, fleet extra vars]]). The default takes about 26 minutes on 2 cores, the
-    # uri loop at S alone about 17 of them (0.8 s per loop item); "full" adds the 0 ms pass of uri, per_host and fleet at
-    # S and XL, per_host at L, and the batch=none and chunk_size=500 comparisons (about an hour).
+    # (contender, size, latency_ms[, throttle[, fleet extra vars]]); ("tenants", "20x500", 80) is the five scale-out rows
+    # of bench_tenants.py on their own 20-tenant sandbox (about 7 minutes on 2 shared cores). The default plan takes
+    # about 19 minutes on 2 cores, the uri loop at "small" about 6 to 9 of them (0.6 to 0.8 s per loop item). "full" adds
+    # the uri loop at S (about 16 minutes), the 0 ms pass of uri, per_host, fleet S and XL, per_host at L, and the
+    # batch=none and chunk_size=200 comparisons.
     "default": [
-        ("uri", "S", 80), ("per_host", "S", 80), ("fleet", "S", 80), ("fleet", "L", 80), ("fleet", "XL", 80),
-        ("fleet", "L", 80, "tight"), ("fleet", "L", 0),
+        ("tenants", "20x500", 80), ("uri", "small", 80), ("fleet", "small", 80), ("per_host", "S", 80), ("fleet", "S", 80),
+        ("fleet", "L", 80), ("fleet", "XL", 80), ("fleet", "L", 80, "tight"), ("fleet", "L", 0),
     ],
-    "quick": [("fleet", "S", 80), ("fleet", "L", 80), ("fleet", "L", 80, "tight")],
+    "quick": [("fleet", "small", 80), ("fleet", "L", 80), ("fleet", "L", 80, "tight")],
     "full": [
+        ("tenants", "20x500", 80), ("uri", "small", 80), ("fleet", "small", 80),
         ("uri", "S", 80), ("per_host", "S", 80), ("fleet", "S", 80), ("per_host", "L", 80), ("fleet", "L", 80),
-        ("fleet", "L", 80, "default", {"entra_sync_batch": "none"}), ("fleet", "L", 80, "default", {"entra_sync_chunk_size": 500}),
-        ("fleet", "XL", 80), ("fleet", "L", 80, "tight"), ("fleet", "L", 80, "tight", {"entra_sync_chunk_size": 500}),
+        ("fleet", "L", 80, "default", {"entra_sync_batch": "none"}), ("fleet", "L", 80, "default", {"entra_sync_chunk_size": 200}),
+        ("fleet", "XL", 80), ("fleet", "L", 80, "tight"), ("fleet", "L", 80, "tight", {"entra_sync_chunk_size": 200}),
         ("uri", "S", 0), ("per_host", "S", 0), ("fleet", "S", 0), ("fleet", "L", 0), ("fleet", "XL", 0),
     ],
 }
@@ -66,165 +72,6 @@ compose:
   # a job host runs its module on the controller, with the controller's Python (no interpreter discovery per host)
   ansible_python_interpreter: "'%s'"
 """
-
-
-# ---- measuring ----------------------------------------------------------------------------------------------------
-
-def _proc_tree(root_pid):
-    """{pid: (ppid, cmdline)} of root_pid and its descendants, from /proc."""
-    parents, cmdlines = {}, {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name, "rb") as handle:
-                stat = handle.read()
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        parents[int(name)] = ppid
-    tree = {root_pid}
-    changed = True
-    while changed:
-        changed = False
-        for pid, ppid in parents.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                changed = True
-    for pid in tree:
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as handle:
-                cmdlines[pid] = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            cmdlines[pid] = ""
-    return cmdlines
-
-
-def _hwm_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid, encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-class MemorySampler(threading.Thread):
-    """Peak RSS (VmHWM) of the ansible-playbook process and of the module processes (AnsiballZ_*), sampled."""
-
-    def __init__(self, root_pid, interval=0.25):
-        super().__init__(daemon=True)
-        self.root_pid = root_pid
-        self.interval = interval
-        self.controller_kib = 0
-        self.module_kib = 0
-        self.module_name = ""
-        self._done = threading.Event()
-
-    def run(self):
-        while not self._done.is_set():
-            self.sample()
-            self._done.wait(self.interval)
-
-    def sample(self):
-        for pid, cmdline in _proc_tree(self.root_pid).items():
-            hwm = _hwm_kib(pid)
-            if pid == self.root_pid:
-                self.controller_kib = max(self.controller_kib, hwm)
-            elif "AnsiballZ_" in cmdline and hwm > self.module_kib:
-                self.module_kib = hwm
-                self.module_name = cmdline.rsplit("AnsiballZ_", 1)[1].split(".py")[0]
-
-    def stop(self):
-        self._done.set()
-        self.join()
-
-
-def classify(entry):
-    """What one logged Graph call was."""
-    path, method = entry["path"], entry["method"]
-    if entry["kind"] == "batch":
-        return "batch"
-    tail = path.split("/synchronization/jobs", 1)
-    if len(tail) == 1:
-        return "list_sps" if path.rstrip("/").lower().endswith("/serviceprincipals") else "get_sp"
-    rest = tail[1].strip("/")
-    if not rest:
-        return "list_jobs"
-    if method == "POST":
-        return rest.rsplit("/", 1)[-1]  # restart / start / pause
-    return "get_job"
-
-
-def request_counts(admin, since):
-    """Counts by kind of everything the sandbox served after log sequence `since`, and the times of accepted restarts."""
-    http, items, statuses, throttled = Counter(), Counter(), Counter(), Counter()
-    spans, accepted = {}, []
-    while True:
-        page = admin._call("GET", "/log", params={"since": since, "limit": 20000})  # pylint: disable=protected-access
-        entries = page["entries"]
-        for entry in entries:
-            kind = classify(entry)
-            if entry["kind"] == "batch_item":
-                items[kind] += 1
-            else:
-                http[kind] += 1
-                if entry["kind"] == "graph":
-                    items[kind] += 1
-            statuses[entry["status"]] += 1
-            if entry["status"] == 429 and entry["kind"] != "batch":
-                throttled[kind] += 1
-            if kind == "restart" and 200 <= entry["status"] < 300:
-                accepted.append(entry["time"])
-            if entry["kind"] in ("graph", "batch_item", "token"):
-                key = "token" if entry["kind"] == "token" else kind
-                first, last = spans.get(key, (entry["time"], entry["time"]))
-                spans[key] = (min(first, entry["time"]), max(last, entry["time"]))
-        if not entries:
-            break
-        since = entries[-1]["seq"]
-    return http, items, statuses, spans, throttled, sorted(accepted)
-
-
-def floor_seconds(http, items, latency_s, concurrency, throttle):
-    """The least wall time for these requests: latency over the concurrency allowed, or the throttle's permit.
-
-    Pages of /servicePrincipals follow one another (each holds the next link); every other request can overlap up
-    to `concurrency`. Reads and writes refill their own bucket; a request is a read or a write on its own, also
-    inside $batch (graph-facts.md). The floor is the largest of the three bounds.
-    """
-    pages = http.get("list_sps", 0)
-    others = sum(count for kind, count in http.items() if kind != "list_sps")
-    latency_floor = pages * latency_s + math.ceil(others / max(concurrency, 1)) * latency_s
-    writes = sum(count for kind, count in items.items() if kind in ("restart", "start", "pause"))
-    reads = sum(count for kind, count in items.items() if kind not in ("restart", "start", "pause", "batch"))
-    read_floor = max(0.0, reads - throttle["reads"]["burst"]) / throttle["reads"]["rate"]
-    write_floor = max(0.0, writes - throttle["writes"]["burst"]) / throttle["writes"]["rate"]
-    return max(latency_floor, read_floor, write_floor), {"latency": latency_floor, "reads": read_floor, "writes": write_floor}
-
-
-def task_seconds(path, top=8):
-    """The slowest tasks of a run, from the time stamps of Ansible's log: [[task, seconds], ...]."""
-    stamps = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if " TASK [" not in line:
-                    continue
-                stamp = line[:23]
-                try:
-                    when = time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S")) + int(stamp[20:23]) / 1000.0
-                except ValueError:
-                    continue
-                stamps.append((when, line.split("TASK [", 1)[1].split("]", 1)[0]))
-    except OSError:
-        return []
-    durations = Counter()
-    for (when, task), (after, _next) in itertools.pairwise(stamps):
-        durations[task] += after - when
-    return [[task, round(seconds, 1)] for task, seconds in durations.most_common(top)]
 
 
 # ---- contenders ---------------------------------------------------------------------------------------------------
@@ -246,63 +93,32 @@ def playbook_command(bin_dir, contender, workdir, extra):
     raise ValueError(contender)
 
 
+def reset_fleet(admin, size, latency_ms, throttle):
+    """The sandbox back to the row's seeded fleet: the generator at S/L/XL, the explicit small fleet at `small`."""
+    fleet = {"service_principals_list": small_fleet_spec()} if size == "small" else None
+    admin.reset(service_principals=SIZES[size], fleet=fleet, faults={"latency_ms": latency_ms}, throttle=throttle)
+    jobs = admin.jobs()
+    return len(jobs), sum(1 for job in jobs if job["status_code"] == "Quarantine")
+
+
 def run_one(sandbox, contender, size, latency_ms, throttle_name, workdir, extra, log_dir):
-    service_principals = SIZES[size]
     throttle = TIGHT_WRITES if throttle_name == "tight" else DEFAULT_THROTTLE
-    sandbox.admin.reset(service_principals=service_principals, faults={"latency_ms": latency_ms}, throttle=throttle)
-    quarantined = sum(1 for job in sandbox.admin.jobs() if job["status_code"] == "Quarantine")
-    jobs_total = len(sandbox.admin.jobs())
-    since = sandbox.admin._call("GET", "/log", params={"since": 0, "limit": 1})["last_seq"]  # pylint: disable=protected-access
-    bin_dir = os.path.dirname(sys.executable)
-    cmd, env_extra = playbook_command(bin_dir, contender, workdir, extra)
-    env = dict(os.environ, **sandbox.env)
-    env.update(env_extra)
-    env.setdefault("ANSIBLE_NOCOLOR", "1")
-    env["ANSIBLE_FORKS"] = str(PER_HOST_FORKS if contender == "per_host" else env.get("ANSIBLE_FORKS", "5"))
+    jobs_total, quarantined = reset_fleet(sandbox.admin, size, latency_ms, throttle)
+    since = log_position(sandbox.admin)
+    cmd, env_extra = playbook_command(os.path.dirname(sys.executable), contender, workdir, extra)
     name = "%s-%s-%dms%s" % (contender, size, latency_ms, "-throttled" if throttle_name == "tight" else "")
     if extra:
         name += " " + ",".join("%s=%s" % (key.replace("entra_sync_", ""), value) for key, value in sorted(extra.items()))
     file_name = name.replace(" ", "_").replace(",", "_").replace("=", "-")
     log_path = os.path.join(log_dir, file_name + ".log")
-    # Ansible's own log has a time stamp per line: task durations for "where the time goes".
-    env["ANSIBLE_LOG_PATH"] = os.path.join(log_dir, file_name + ".ansible.log")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    started_epoch = time.time()
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)  # pylint: disable=consider-using-with
-        sampler = MemorySampler(process.pid)
-        sampler.start()
-        returncode = process.wait()
-        sampler.stop()
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    counters = sandbox.admin.counters()
-    http, items, statuses, spans, throttled, accepted = request_counts(sandbox.admin, since)
+    ansible_log = os.path.join(log_dir, file_name + ".ansible.log")
+    env = playbook_env(sandbox.env, ansible_log, PER_HOST_FORKS if contender == "per_host" else None, env_extra)
+    execution = run_playbooks([(cmd, env, log_path)], workdir)
     concurrency = 1 if contender == "uri" else FLEET_CONCURRENCY if contender == "fleet" else PER_HOST_FORKS
-    floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle)
-    restarts = counters["totals"].get("restarts", 0)
-    tokens = sum(sum(per_app.values()) for per_app in counters["token_requests"].values())
-    row = {
-        "name": name, "extra_vars": extra, "contender": contender, "size": size, "service_principals": service_principals, "jobs": jobs_total,
-        "quarantined": quarantined, "latency_ms": latency_ms, "throttle": throttle_name, "returncode": returncode,
-        "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-        "http_requests": dict(http), "http_total": sum(http.values()), "items": dict(items), "items_total": sum(items.values()),
-        "token_requests": tokens, "status_429": counters["status_429"], "throttled_by_kind": dict(throttled),
-        "restart_429": throttled.get("restart", 0), "statuses": {str(k): v for k, v in statuses.items()},
-        "restarts": restarts, "restarted_twice": counters["totals"].get("jobs_restarted_more_than_once", 0),
-        "controller_peak_mb": round(sampler.controller_kib / 1024.0, 1), "module_peak_mb": round(sampler.module_kib / 1024.0, 1),
-        "module_peak_of": sampler.module_name, "floor_s": round(floor, 2), "floor_bounds": {k: round(v, 2) for k, v in bounds.items()},
-        "efficiency": round(floor / wall, 3) if floor > 0 and wall > 0 else None, "concurrency": concurrency,
-        "log": log_path,
-        "task_seconds": task_seconds(env["ANSIBLE_LOG_PATH"]),
-        # Seconds from the start of ansible-playbook to the first and the last request of each kind.
-        "phases": {
-            kind: [round(first - started_epoch, 2), round(last - started_epoch, 2)]
-            for kind, (first, last) in sorted(spans.items(), key=lambda kv: kv[1])
-        },
-    }
+    row, accepted = measured_row(sandbox.admin, since, execution, name, latency_ms, throttle, concurrency)
+    row.update({"extra_vars": extra, "contender": contender, "size": size, "service_principals": SIZES[size], "jobs": jobs_total,
+                "quarantined": quarantined, "throttle": throttle_name, "log": log_path, "task_seconds": task_seconds(ansible_log)})
+    restarts = row["restarts"]
     if throttle_name == "tight":
         # The time the write limit forces: every restart at 20 per second, the first one free.
         row["write_limit_s"] = round(max(0, restarts - 1) / TIGHT_WRITES["writes"]["rate"], 2)
@@ -399,8 +215,8 @@ COLUMNS = [
     ("HTTP", lambda r: str(r["http_total"])), ("by kind (items)", _kinds),
     ("tok", lambda r: str(r["token_requests"])), ("429", lambda r: str(r["status_429"])),
     ("ctl MB", lambda r: "%.0f" % r["controller_peak_mb"]), ("mod MB", lambda r: "%.0f" % r["module_peak_mb"]),
-    ("floor s", lambda r: "%.1f" % r["floor_s"]), ("eff", lambda r: "%.0f%%" % (100 * r["efficiency"]) if r["efficiency"] else "-"),
-    ("rc", lambda r: str(r["returncode"])),
+    ("floor s", lambda r: "%.1f" % r["floor_s"] if r["floor_bounds"] else "-"),
+    ("eff", lambda r: "%.0f%%" % (100 * r["efficiency"]) if r["efficiency"] else "-"), ("rc", lambda r: str(r["returncode"])),
 ]
 SHORT = {"list_sps": "sp", "list_jobs": "ls", "get_job": "get", "restart": "rst", "batch": "batch", "get_sp": "getsp"}
 
@@ -416,6 +232,14 @@ def table(rows):
 def comparisons(rows):
     by = {(r["contender"], r["size"], r["latency_ms"], r["throttle"]): r for r in rows if not r["extra_vars"]}
     notes = []
+    small_uri, small = by.get(("uri", "small", 80, "default")), by.get(("fleet", "small", 80, "default"))
+    if small:
+        notes.append("small/80ms (%d service principals, %d jobs, %d quarantined): fleet %.1f s end to end (target <= 5 s)%s" % (
+            small["service_principals"], small["jobs"], small["quarantined"], small["wall_s"],
+            "; the uri loop %.1f s: %.1fx faster" % (small_uri["wall_s"], small_uri["wall_s"] / small["wall_s"]) if small_uri else ""))
+    large = by.get(("fleet", "L", 80, "default"))
+    if large and large["efficiency"]:
+        notes.append("L/80ms: efficiency %.0f%% (%.1f s vs a %.1f s floor; target >= 75%%)" % (100 * large["efficiency"], large["wall_s"], large["floor_s"]))
     for latency in (80, 0):
         uri, fleet = by.get(("uri", "S", latency, "default")), by.get(("fleet", "S", latency, "default"))
         if uri and fleet:
@@ -441,7 +265,7 @@ def comparisons(rows):
         if row["contender"] == "fleet" and not row["extra_vars"] and row["throttle"] == "default" and row["size"] != "S":
             needed = row["items"].get("list_sps", 0) + row["items"].get("list_jobs", 0) - row["throttled_by_kind"].get("list_jobs", 0) + row["restarts"]
             notes.append("%s: %d Graph request items in %d HTTP requests; discovery + one restart per job needs %d; beyond that %d job "
-                         "reads (canary polls + the report's re-read) and %d resent after a 429" % (
+                         "reads (canary polls, and the report's re-read with entra_sync_verify_after) and %d resent after a 429" % (
                              row["name"], row["items_total"], row["http_total"], needed, row["items"].get("get_job", 0),
                              sum(row["throttled_by_kind"].values())))
     return notes
@@ -462,7 +286,7 @@ def machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", choices=sorted(PLANS), default="default")
-    parser.add_argument("--only", default="", help="comma-separated contenders to keep (uri, per_host, fleet)")
+    parser.add_argument("--only", default="", help="comma-separated contenders to keep (uri, per_host, fleet, tenants)")
     parser.add_argument("--sizes", default="", help="comma-separated sizes to keep (S, L, XL)")
     parser.add_argument("--latencies", default="", help="comma-separated latencies to keep (80, 0)")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], help="JSON extra vars for the fleet contender")
@@ -485,10 +309,14 @@ def main():
     os.makedirs(log_dir)
     info = machine()
     print("bench: %d runs, work dir %s, load average %s" % (len(plan), workdir, " ".join("%.2f" % v for v in info["loadavg_start"])), flush=True)
-    rows = []
+    rows, scale_notes = [], []
     started = time.monotonic()
     with SandboxProcess(os.path.join(workdir, "sandbox"), service_principals=1000, tenants=1, ready_timeout=120) as sandbox:
         for contender, size, latency_ms, throttle_name, step_vars in plan:
+            if contender == "tenants":
+                tenant_rows, scale_notes = run_tenant_rows(workdir, log_dir, latency_ms)
+                rows += tenant_rows
+                continue
             row = run_one(sandbox, contender, size, latency_ms, throttle_name, workdir,
                           dict(extra, **step_vars) if contender == "fleet" else {}, log_dir)
             rows.append(row)
@@ -501,7 +329,7 @@ def main():
     print()
     print(table(rows))
     print()
-    notes = comparisons(rows)
+    notes = comparisons(rows) + scale_notes
     if single:
         notes.append("single job with a ready token: sync_job_restart %.2f s vs two uri tasks %.2f s (%.2fx, median of %d); heavy imports on "
                      "the access_token path: %s" % (single["module_median_s"], single["uri_median_s"], single["ratio"], single["repeat"],
