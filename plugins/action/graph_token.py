@@ -18,6 +18,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import shared_credential
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
+from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_on_controller
 
 display = Display()
 
@@ -51,7 +52,6 @@ def inventory_token(params):
     return token_result(credential.settings, credential.method, token, credential.settings.scope, token_source="inventory")
 
 
-LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 # What a sign-in in this process imports; when the controller's Python lacks one, the module (maybe another Python) signs in.
 SIGN_IN_LIBRARIES = ("msal", "requests")
 
@@ -62,8 +62,7 @@ def signs_in_here(connection, task_environment, libraries_present):
     Only when the module would run on this machine anyway (a local connection), with this process's environment (the
     task sets no `environment`, which only the module would get), and with the libraries the sign-in needs.
     """
-    # A task without `environment` has [{}] (one empty layer per play, block or task that sets none).
-    return connection in LOCAL_CONNECTIONS and not any(task_environment or []) and libraries_present
+    return runs_on_controller(connection, task_environment) and libraries_present
 
 
 def sign_in_libraries_present():

@@ -21,7 +21,7 @@ description:
     once per tenant per run, whatever the C(forks). The token is kept in that process's memory only.
   - A task that runs on the controller (a local connection, as with C(delegate_to=localhost)) and sets no task
     C(environment) signs in in the controller's process, through the action plugin, with the same options and environment
-    variables: no module is sent, which spares a module start-up per sign-in. A task on another host, or with its own
+    variables; no module is sent, which spares a module start-up per sign-in. A task on another host, or with its own
     C(environment), runs the module there; so does a controller whose Python lacks C(msal) or C(requests).
 version_added: 0.1.0
 author:
