@@ -190,7 +190,6 @@ def task_seconds(path, top=8):
     return [[task, round(seconds, 1)] for task, seconds in durations.most_common(top)]
 
 
-
 class Execution:
     """What running one or more playbooks at the same time took: wall time until the last ended, CPU of every process
     they started (the sandbox is not counted), peak memory over all of them."""
