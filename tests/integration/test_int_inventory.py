@@ -14,69 +14,10 @@ import entra_int_harness as HARNESS  # tests/integration/conftest.py
 from ansible.release import __version__ as ansible_version
 
 BIN_DIR, RUN_TIMEOUT, playbook_env, sp_guid = HARNESS.BIN_DIR, HARNESS.RUN_TIMEOUT, HARNESS.playbook_env, HARNESS.sp_guid
-ANSIBLE_INVENTORY = os.path.join(BIN_DIR, "ansible-inventory")
+write_source, run_inventory, list_ok = HARNESS.write_inventory_source, HARNESS.run_inventory, HARNESS.list_inventory
 ANSIBLE_CORE = tuple(int(part) for part in ansible_version.split(".")[:2])
 HOST_RE = re.compile(r"^[a-z0-9_]+__[A-Za-z0-9._-]+$")
 TEMPLATED = "{{ lookup('env','HOME') }}"
-
-
-def plain(value):
-    """ansible-core 2.19 shows untrusted inventory strings as {"__ansible_unsafe": text}: read them as text."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
-class Inventory:
-    """The parsed `ansible-inventory --list` output."""
-
-    def __init__(self, proc):
-        self.proc = proc
-        self.data = plain(json.loads(proc.stdout))
-        self.hostvars = self.data["_meta"]["hostvars"]
-
-    def group(self, name):
-        """Every host of a group (not of its children)."""
-        return set(self.data.get(name, {}).get("hosts", []))
-
-    @property
-    def groups(self):
-        return {name for name in self.data if name != "_meta"}
-
-    def by_key(self):
-        return {(v["entra_sync_service_principal_id"], v["entra_sync_job_id"]): name for name, v in self.hostvars.items()}
-
-    @property
-    def read_errors(self):
-        """entra_sync_inventory_errors of the all group (--list shows group variables in each host's variables)."""
-        values = [hostvars.get("entra_sync_inventory_errors") for hostvars in self.hostvars.values()]
-        values.append(self.data.get("all", {}).get("vars", {}).get("entra_sync_inventory_errors"))
-        known = [value for value in values if value is not None]
-        assert known and all(value == known[0] for value in known), values
-        return known[0]
-
-
-def write_source(tmp_path, config, name="test.sync_jobs.yml"):
-    path = tmp_path / name
-    path.write_text(json.dumps(dict({"plugin": "entra.sync.sync_jobs"}, **config)))  # JSON is YAML
-    return path
-
-
-def run_inventory(sandbox, source, env=None, extra_args=()):
-    """`ansible-inventory -i source --list`; a source that fails to parse fails the command (not just a warning)."""
-    run_env = playbook_env(sandbox, dict({"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}, **(env or {})))
-    cmd = [ANSIBLE_INVENTORY, "-i", str(source), "--list"] + list(extra_args)
-    return subprocess.run(cmd, env=run_env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
-
-
-def list_ok(sandbox, source, **kwargs):
-    proc = run_inventory(sandbox, source, **kwargs)
-    assert proc.returncode == 0, "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-4000:])
-    return Inventory(proc)
 
 
 def graph_calls(entries):

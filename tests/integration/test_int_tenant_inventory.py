@@ -15,45 +15,12 @@ import pytest
 
 from entra_sandbox.testing import SandboxProcess
 
-ANSIBLE_INVENTORY = os.path.join(HARNESS.BIN_DIR, "ansible-inventory")
 SEED = 16
 SERVICE_PRINCIPALS = 40  # with SEED, every tenant has quarantined jobs
 
 
 def write_source(tmp_path, config, name="tenants.sync_jobs.yml"):
-    path = tmp_path / name
-    path.write_text(json.dumps(dict({"plugin": "entra.sync.sync_jobs"}, **config)))  # JSON is YAML
-    return path
-
-
-def run_inventory(sandbox, source, extra_args=()):
-    """`ansible-inventory -i source --list`; a source that fails to parse fails the command."""
-    env = HARNESS.playbook_env(sandbox, {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
-    return subprocess.run([ANSIBLE_INVENTORY, "-i", str(source), "--list"] + list(extra_args), env=env, capture_output=True, text=True,
-                          timeout=HARNESS.RUN_TIMEOUT, check=False)
-
-
-class Inventory:
-    """`ansible-inventory --list` output; untrusted strings (ansible-core 2.19's {"__ansible_unsafe": text}) read as text."""
-
-    def __init__(self, proc, listed=None):
-        assert proc.returncode == 0, "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-3000:], proc.stderr[-4000:])
-        self.proc = proc
-        text = proc.stdout if listed is None else listed.read_text()
-        self.data = json.loads(text, object_hook=lambda value: value.get("__ansible_unsafe", value) if len(value) == 1 else value)
-        self.hostvars = self.data["_meta"]["hostvars"]
-
-    def group(self, name):
-        return set(self.data.get(name, {}).get("hosts", []))
-
-    @property
-    def read_errors(self):
-        """entra_sync_inventory_errors of the all group (some releases show it in each host's variables instead)."""
-        values = [hostvars.get("entra_sync_inventory_errors") for hostvars in self.hostvars.values()]
-        values.append(self.data.get("all", {}).get("vars", {}).get("entra_sync_inventory_errors"))
-        known = [value for value in values if value is not None]
-        assert known and all(value == known[0] for value in known), values
-        return known[0]
+    return HARNESS.write_inventory_source(tmp_path, config, name)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +72,7 @@ def test_one_host_per_tenant_with_its_counts_and_no_secret(sandbox3, tmp_path):
     })
     sandbox3.admin.reset_counters()
     listed = tmp_path / "listed.json"  # -vvv writes its own lines to stdout
-    inventory = Inventory(run_inventory(sandbox3, source, extra_args=["-vvv", "--output", str(listed)]), listed)
+    inventory = HARNESS.list_inventory(sandbox3, source, listed, extra_args=["-vvv", "--output", str(listed)])
 
     assert inventory.group("entra_tenants") == {"fabrikam", second, third}
     names = {"fabrikam": first, second: second, third: third}
@@ -133,7 +100,7 @@ def test_a_tenant_whose_sign_in_fails_is_a_host_with_the_reason(sandbox3, tmp_pa
     first, second, third = tenant_ids(sandbox3)
     source = write_source(tmp_path, {"host_per": "tenant",
                                      "tenants": [first, {"tenant_id": second, "client_secret": "wrong-secret-value"}, third]})
-    inventory = Inventory(run_inventory(sandbox3, source))
+    inventory = HARNESS.list_inventory(sandbox3, source)
     assert inventory.group("entra_tenants") == {first, second, third}
     broken = inventory.hostvars[second]
     assert "client secret is wrong" in broken["entra_sync_inventory_error"]
@@ -148,7 +115,7 @@ def test_a_tenant_whose_sign_in_fails_is_a_host_with_the_reason(sandbox3, tmp_pa
 
     # the same source in job mode fails, as it always did
     job_mode = write_source(tmp_path, {"tenants": [first, {"tenant_id": second, "client_secret": "wrong-secret-value"}]}, name="jobs.sync_jobs.yml")
-    proc = run_inventory(sandbox3, job_mode)
+    proc = HARNESS.run_inventory(sandbox3, job_mode)
     assert proc.returncode != 0 and "client secret is wrong" in proc.stderr
 
 
@@ -207,7 +174,7 @@ def test_static_inventory_with_a_vaulted_secret_signs_in_per_host(sandbox3, runn
                                 "--stdin-name", "entra_sync_client_secret"],
                                input=secret, capture_output=True, text=True, check=True, timeout=HARNESS.RUN_TIMEOUT)
     (inventory / "group_vars" / "entra_tenants" / "vault.yml").write_text(encrypted.stdout)
-    listed = run_inventory(sandbox3, inventory, extra_args=["--vault-password-file", str(vault_pass)])
+    listed = HARNESS.run_inventory(sandbox3, inventory, extra_args=["--vault-password-file", str(vault_pass)])
     assert listed.returncode == 0 and "$ANSIBLE_VAULT" in listed.stdout, listed.stderr
     assert no_credential_in(sandbox3, listed.stdout + listed.stderr) == []
 
