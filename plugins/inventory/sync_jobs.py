@@ -211,6 +211,7 @@ from ansible_collections.entra.sync.plugins.module_utils.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
+    PUBLIC_SIGN_IN_OPTIONS,
     check_shared_access_token,
     condition_groups,
     describe_read_error,
@@ -223,7 +224,6 @@ from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import 
 from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC
 from ansible_collections.entra.sync.plugins.module_utils.tenant_hosts import (
     INVENTORY_TENANT_KEYS,
-    PUBLIC_SIGN_IN_OPTIONS,
     TENANT_GROUP,
     check_host_per,
     describe_tenant_error,

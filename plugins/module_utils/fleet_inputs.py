@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import TENANT_KEYS, parse_tenants
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import HOST_TENANT_VARS, SECRET_TENANT_KEYS, TENANT_KEYS, parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils.options import AUTH_METHODS, ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils.scope import build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils.sync_api import BATCH_MODES
@@ -131,17 +131,6 @@ def check_retry_report(value, jobs):
     if path and jobs is not None:
         raise InputError("give %sjobs or %sretry_report, not both: the report names the jobs to retry" % (PREFIX, PREFIX))
     return path
-
-
-# A tenant host's variables (entra_sync_ + the name): the module options each tenant may set for itself. The ready
-# token is entra_sync_tenant_access_token, as entra_sync_access_token is the graph_auth role's fact.
-HOST_TENANT_VARS = {
-    "tenant_id": "tenant_id", "client_id": "client_id", "client_secret": "client_secret",
-    "client_certificate_path": "client_certificate_path", "client_certificate_password": "client_certificate_password",
-    "federated_token_file": "federated_token_file", "managed_identity": "managed_identity", "auth_method": "auth_method",
-    "token_cache_path": "token_cache_path", "tenant_access_token": "access_token",
-}
-SECRET_TENANT_KEYS = ("client_secret", "client_certificate_password", "access_token")
 
 
 def without_secrets(tenant):

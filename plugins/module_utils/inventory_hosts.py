@@ -22,6 +22,17 @@ TENANT_KEYS = (
     "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
     "federated_token_file", "managed_identity", "auth_method", "access_token",
 )
+# A tenant host's variables (entra_sync_ + the name): the module options each tenant may set for itself. The ready
+# token is entra_sync_tenant_access_token, as entra_sync_access_token is the graph_auth role's fact.
+HOST_TENANT_VARS = {
+    "tenant_id": "tenant_id", "client_id": "client_id", "client_secret": "client_secret",
+    "client_certificate_path": "client_certificate_path", "client_certificate_password": "client_certificate_password",
+    "federated_token_file": "federated_token_file", "managed_identity": "managed_identity", "auth_method": "auth_method",
+    "token_cache_path": "token_cache_path", "tenant_access_token": "access_token",
+}
+SECRET_TENANT_KEYS = ("client_secret", "client_certificate_password", "access_token")
+# The sign-in options a tenant host may carry in the inventory (never a secret): what the tenant mode exports as host vars.
+PUBLIC_SIGN_IN_OPTIONS = tuple(option for option in HOST_TENANT_VARS.values() if option not in SECRET_TENANT_KEYS + ("tenant_id",))
 
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")

@@ -7,16 +7,12 @@ access_token) are never among its variables: the play gets them from the environ
 """
 
 from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import HOSTVAR_PREFIX, TENANT_KEYS
+from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import HOSTVAR_PREFIX, PUBLIC_SIGN_IN_OPTIONS, TENANT_KEYS
 
 TENANT_GROUP = "entra_tenants"
 HOST_PER = ("job", "tenant")
 # What a tenants item may set in the inventory plugin: the shared keys, the token cache, and the host name.
 INVENTORY_TENANT_KEYS = TENANT_KEYS + ("token_cache_path", "name")
-# The sign-in options a tenant host carries, as entra_sync_<option>, when its item or the source file sets them.
-PUBLIC_SIGN_IN_OPTIONS = (
-    "client_id", "auth_method", "client_certificate_path", "federated_token_file", "managed_identity", "token_cache_path",
-)
 ERROR_VAR = HOSTVAR_PREFIX + "inventory_error"
 
 
