@@ -190,6 +190,7 @@ def run_tasks(runner):  # pylint: disable=redefined-outer-name
 def run_playbook(runner):  # pylint: disable=redefined-outer-name
     return runner.run_playbook
 
+
 # ---- ansible-inventory --list -------------------------------------------------------------------------------------
 
 def plain(value):
