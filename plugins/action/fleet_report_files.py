@@ -4,7 +4,7 @@ module is sent: two files in one step instead of three modules); on another host
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.entra.sync.plugins.module_utils.report_files import ARGUMENT_SPEC, fleet_report_result
+from ansible_collections.entra.sync.plugins.module_utils._fleet.report_files import ARGUMENT_SPEC, fleet_report_result
 from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_on_controller
 
 

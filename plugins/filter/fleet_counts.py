@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the fleet report's counts: several tenants' counts added up, and the counts after a run computed from
-the counts before and the restart results, without reading the jobs again (module_utils/counts.py)."""
+the counts before and the restart results, without reading the jobs again (module_utils/_jobs/counts.py)."""
 
-from ansible_collections.entra.sync.plugins.module_utils.counts import add_counts, counts_after
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import add_counts, counts_after
 
 
 def add_counts_filter(counts, more):

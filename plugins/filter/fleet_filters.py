@@ -5,19 +5,15 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.entra.sync.plugins.module_utils.counts import job_counts, job_key
-from ansible_collections.entra.sync.plugins.module_utils.decisions import decide_restart, validate_conditions
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_fleet_inputs
-from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import parse_tenants
-from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict
-from ansible_collections.entra.sync.plugins.module_utils.results import summarize
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_fleet_inputs
+from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import parse_tenants
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart, validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import summarize
 
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
-STATUS_KEYS = (
-    "status_code", "schedule_state", "quarantine_reason", "quarantine", "quarantine_error_code", "quarantine_error_message",
-    "quarantine_tenant_actionable", "last_execution_state", "count_successive_complete_failures",
-)
 
 
 def restart_candidates(jobs, restart_if):
@@ -43,23 +39,6 @@ def action_counts(results, also_skipped=0):
     counts["skipped"] += int(also_skipped)
     counts["total"] += int(also_skipped)
     return counts
-
-
-def apply_statuses(jobs, updates):
-    """The jobs with the status fields of any job read again (matched by tenant, service principal and job id)."""
-    latest = {}
-    for update in updates or []:
-        if isinstance(update, dict):
-            latest[job_key(update)] = update
-            latest.setdefault((None,) + job_key(update)[1:], update)
-    merged = []
-    for job in jobs or []:
-        if not isinstance(job, dict):
-            merged.append(job)
-            continue
-        update = latest.get(job_key(job)) or latest.get((None,) + job_key(job)[1:])
-        merged.append(dict(job, **{key: update.get(key) for key in STATUS_KEYS}) if update else job)
-    return merged
 
 
 def report_entry(result):
@@ -98,7 +77,6 @@ class FilterModule:
             "restart_candidates": restart_candidates,
             "job_counts": job_counts,
             "action_counts": action_counts,
-            "apply_statuses": apply_statuses,
             "report_entry": report_entry,
             "tenant_entry": tenant_entry,
             "fleet_inputs": fleet_inputs,

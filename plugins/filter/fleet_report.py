@@ -5,9 +5,9 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.entra.sync.plugins.module_utils import fleet_report as report
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_host_tenant
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._fleet import fleet_report as report
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_host_tenant
 
 
 def host_tenant(host_vars, host):

@@ -1,8 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for what a fleet run shows: the jobs it touched, for the console and report.md."""
 
-from ansible_collections.entra.sync.plugins.filter.fleet_filters import job_key, report_entry
-from ansible_collections.entra.sync.plugins.module_utils.fleet_report import TOUCHED_ACTIONS
+from ansible_collections.entra.sync.plugins.filter.fleet_filters import report_entry
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import TOUCHED_ACTIONS
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_key
 
 
 def touched_jobs(results, found=None):

@@ -206,11 +206,10 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import remember
-from ansible_collections.entra.sync.plugins.module_utils.concurrency import MAX_CONCURRENCY, run_bounded
-from ansible_collections.entra.sync.plugins.module_utils.connect import connect
-from ansible_collections.entra.sync.plugins.module_utils.discovery import JobFilter, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import EntraSyncError, InputError
-from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import (
+from ansible_collections.entra.sync.plugins.module_utils._connection.connect import connect
+from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_ARGSPEC
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
+from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import (
     PUBLIC_SIGN_IN_OPTIONS,
     check_shared_access_token,
     condition_groups,
@@ -221,8 +220,7 @@ from ansible_collections.entra.sync.plugins.module_utils.inventory_hosts import 
     tenant_get_option,
     unique_jobs,
 )
-from ansible_collections.entra.sync.plugins.module_utils.options import GRAPH_ARGSPEC
-from ansible_collections.entra.sync.plugins.module_utils.tenant_hosts import (
+from ansible_collections.entra.sync.plugins.module_utils._fleet.tenant_hosts import (
     INVENTORY_TENANT_KEYS,
     TENANT_GROUP,
     check_host_per,
@@ -231,6 +229,8 @@ from ansible_collections.entra.sync.plugins.module_utils.tenant_hosts import (
     tenant_host_names,
     tenant_host_vars,
 )
+from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY, run_bounded
+from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_tenant
 
 FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
 CACHE_FORMAT = 2  # 2: a tenant's entry also holds service_principals_read

@@ -58,7 +58,7 @@ files:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.entra.sync.plugins.module_utils.report_files import ARGUMENT_SPEC, fleet_report_result
+from ansible_collections.entra.sync.plugins.module_utils._fleet.report_files import ARGUMENT_SPEC, fleet_report_result
 
 
 def main():

@@ -165,9 +165,9 @@ auth_method:
   sample: client_secret
 """
 
-from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.decisions import JOB_STATES
-from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_state
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import JOB_STATES
+from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_state
 
 
 def main():

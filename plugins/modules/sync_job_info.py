@@ -257,9 +257,9 @@ auth_method:
   type: str
 """
 
-from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS
-from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_info
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
+from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_info
 
 
 def main():

@@ -361,10 +361,10 @@ throttling:
   sample: {"write_rate": 19.8, "read_rate": null}
 """
 
-from ansible_collections.entra.sync.plugins.module_utils.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils.decisions import RESTART_CONDITIONS
-from ansible_collections.entra.sync.plugins.module_utils.runner import job_options, run_restart
-from ansible_collections.entra.sync.plugins.module_utils.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
+from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_restart
 
 
 def main():

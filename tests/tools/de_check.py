@@ -22,8 +22,8 @@ IN_TARBALL = (
     "extensions/eda/rulebooks/self_heal.yml",
     "playbooks/heal.yml",
     "playbooks/escalate.yml",
-    "plugins/module_utils/heal_source.py",
-    "plugins/module_utils/heal_state.py",
+    "plugins/module_utils/_heal/heal_source.py",
+    "plugins/module_utils/_heal/heal_state.py",
 )
 
 

@@ -9,7 +9,7 @@ cd "$root"
 
 export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
 # importlib mode: test files in different folders may share a basename (tests/unit/sandbox/test_graph.py and
-# tests/unit/plugins/module_utils/test_graph.py) without __init__.py files.
+# tests/unit/plugins/module_utils/_graph/test_graph.py) without __init__.py files.
 args=(-p no:cacheprovider --import-mode=importlib)
 if [[ -f "$root/tests/sandbox/entra_sandbox/pytest_plugin.py" ]]; then
     args+=(-p entra_sandbox.pytest_plugin)

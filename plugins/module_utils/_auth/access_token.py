@@ -4,7 +4,7 @@
 import time
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken, Credential, claim_time, jwt_claims
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 
 
 class AccessTokenCredential(Credential):

@@ -9,7 +9,7 @@ import hashlib
 import re
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import ConfidentialClientCredential, import_msal
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 
 # From this release on, MSAL computes the SHA-256 thumbprint from public_certificate when no thumbprint is given.
 MSAL_SHA256_RELEASE = (1, 35)

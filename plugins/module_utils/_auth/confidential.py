@@ -6,7 +6,7 @@ import hashlib
 import threading
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 
 
 def import_msal(purpose):

@@ -12,7 +12,7 @@ import threading
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, describe_sign_in_error
 from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import import_msal
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import TokenCacheFile
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 
 # Microsoft Graph Command Line Tools, the first-party public client Connect-MgGraph uses: it may ask for delegated
 # Graph scopes in any tenant whose administrator consented to them, with no app registration of your own.

@@ -4,7 +4,7 @@
 import threading
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, scrub
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 
 
 class ManagedIdentityCredential(Credential):

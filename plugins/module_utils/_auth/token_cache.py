@@ -9,7 +9,7 @@ import json
 import os
 import stat
 
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import OptionError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
 
 CACHE_DIR_NAME = "entra-sync"
 CACHE_FILE_NAME = "msal_token_cache.json"

@@ -9,6 +9,7 @@ the service has throttled writes, and everything goes out singly once the servic
 
 import json
 
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import GraphError
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import Answer, error_for
 from ansible_collections.entra.sync.plugins.module_utils._graph.retry import (
     FIRST_TRY,
@@ -21,7 +22,6 @@ from ansible_collections.entra.sync.plugins.module_utils._graph.retry import (
     resend_is_safe,
     retry_delay,
 )
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 
 # Graph's limit of requests in one $batch envelope.
 BATCH_MAX = 20

@@ -21,11 +21,11 @@ except ImportError:
     TRANSIENT = ()
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import jwt_claims
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils._graph import batch
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import Answer, error_for
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import Pacer, spacing_for_rate
 from ansible_collections.entra.sync.plugins.module_utils._graph.retry import FIRST_TRY, REFRESH, RETRY, is_write, judge, retry_delay
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError, GraphError
 
 
 def quote_segment(value):

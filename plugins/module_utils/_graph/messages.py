@@ -10,8 +10,8 @@ import math
 import time
 from collections import namedtuple
 
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import GraphError
 from ansible_collections.entra.sync.plugins.module_utils._graph.retry import UNKNOWN
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import GraphError
 
 SYNC_WRITE_PERMISSION = "Synchronization.ReadWrite.All"
 SYNC_READ_PERMISSION = "Synchronization.Read.All"

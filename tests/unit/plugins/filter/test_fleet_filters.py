@@ -6,14 +6,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import (
     FilterModule,
     action_counts,
-    apply_statuses,
     fleet_inputs,
     job_counts,
     report_entry,
     restart_candidates,
     tenant_entry,
 )
-from ansible_collections.entra.sync.plugins.module_utils.job import job_from_dict, parse_job
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict, parse_job
 
 QUARANTINED = {"job_id": "scim.1", "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "EncounteredQuarantineException"}
 FAILED = {"job_id": "scim.2", "template_id": "scim", "status_code": "Active", "last_execution_state": "Failed"}
@@ -60,21 +59,14 @@ def test_job_counts_by_template_then_status():
         "unknown": {"unknown": 1},
     }
     assert set(FilterModule().filters()) == {
-        "restart_candidates", "job_counts", "action_counts", "apply_statuses", "report_entry", "tenant_entry", "fleet_inputs",
+        "restart_candidates", "job_counts", "action_counts", "report_entry", "tenant_entry", "fleet_inputs",
     }
 
 
-def test_action_counts_apply_statuses_report_entry_and_tenant_entry():
+def test_action_counts_report_entry_and_tenant_entry():
     results = [{"action": "restarted"}, {"action": "failed"}, {"action": "restarted"}, "junk"]
     counts = action_counts(results)
     assert counts["restarted"] == 2 and counts["failed"] == 1 and counts["skipped"] == 0 and counts["total"] == 3
-
-    found = [dict(QUARANTINED, service_principal_id="sp", tenant_id="t1"), dict(HEALTHY, service_principal_id="sp", tenant_id="t1")]
-    after = [{"service_principal_id": "sp", "job_id": "scim.1", "status_code": "Active", "quarantine_reason": None}]
-    merged = apply_statuses(found, after)
-    assert [job["status_code"] for job in merged] == ["Active", "Active"]
-    assert merged[0]["quarantine_reason"] is None and merged[0]["tenant_id"] == "t1"
-    assert found[0]["status_code"] == "Quarantine", "the input must not change"
 
     entry = report_entry(dict(QUARANTINED, action="failed", reason="boom", extra="dropped"))
     assert entry == {"tenant_id": None, "service_principal_id": None, "job_id": "scim.1", "template_id": "scim",
@@ -107,14 +99,3 @@ def test_fleet_inputs_checks_with_the_modules_rules():
     ):
         with pytest.raises(AnsibleFilterError, match=words):
             fleet_inputs(inputs)
-
-
-def test_apply_statuses_replaces_the_quarantine_error_keys_too():
-    """A job read again after its restart carries no quarantine error: the report must not keep the old one."""
-    found = [dict(QUARANTINED, service_principal_id="sp", quarantine_error_code="SchemaInvalid",
-                  quarantine_error_message="bad mapping", quarantine_tenant_actionable=True)]
-    after = [{"service_principal_id": "sp", "job_id": "scim.1", "status_code": "Active", "quarantine_reason": None, "quarantine": None,
-              "quarantine_error_code": None, "quarantine_error_message": None, "quarantine_tenant_actionable": None}]
-    (merged,) = apply_statuses(found, after)
-    assert merged["status_code"] == "Active"
-    assert (merged["quarantine_error_code"], merged["quarantine_error_message"], merged["quarantine_tenant_actionable"]) == (None, None, None)

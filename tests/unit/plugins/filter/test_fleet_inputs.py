@@ -5,8 +5,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.filter.fleet_filters import fleet_inputs, tenant_entry
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils.fleet_inputs import check_fleet_inputs
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_fleet_inputs
 
 SP = "6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b"
 # The playbook's defaults (playbooks/restart_jobs.yml vars), by name without the entra_sync_ prefix.

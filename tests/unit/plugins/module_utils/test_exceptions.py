@@ -3,7 +3,7 @@
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import (
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import (
     AuthError,
     CloudError,
     EntraSyncError,

@@ -13,7 +13,7 @@ import pytest
 from ansible_collections.entra.sync.plugins.module_utils._auth.access_token import AccessTokenCredential, RefreshableAccessToken
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
     NOW,
     SECRET,

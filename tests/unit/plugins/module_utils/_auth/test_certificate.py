@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.certificate import CertificateCredential, check_msal_release, load_certificate
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
     CLIENT,
     PASSWORD,

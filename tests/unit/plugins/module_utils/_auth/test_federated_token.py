@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
     FakeApp,
     app_settings,

@@ -12,7 +12,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.access_token impo
 from ansible_collections.entra.sync.plugins.module_utils._auth.client_secret import ClientSecretCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.managed_identity import ManagedIdentityCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings, pick_auth_method
-from ansible_collections.entra.sync.plugins.module_utils.exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import (
     CLIENT,
     ENV_NAMES,

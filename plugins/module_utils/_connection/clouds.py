@@ -1,0 +1,67 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The national clouds: where to sign in, where Graph lives, which scope to ask for."""
+
+from dataclasses import dataclass
+
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import CloudError
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    graph_root: str
+    authority_host: str
+    restart_available: bool
+    unavailable_reason: str = ""
+
+    @property
+    def scope(self):
+        return self.graph_root + "/.default"
+
+    @property
+    def resource(self):
+        return self.graph_root
+
+
+CLOUDS = {
+    "global": Cloud("global", "https://graph.microsoft.com", "https://login.microsoftonline.com", True),
+    "usgov": Cloud("usgov", "https://graph.microsoft.us", "https://login.microsoftonline.us", True),
+    "usgovdod": Cloud("usgovdod", "https://dod-graph.microsoft.us", "https://login.microsoftonline.us", True),
+    "china": Cloud(
+        "china", "https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn", False,
+        "Microsoft documents the synchronization job API as unavailable in the China cloud (21Vianet)",
+    ),
+}
+
+# Names used by AWX's built-in Azure credential (AZURE_CLOUD_ENVIRONMENT) and by the Azure CLI.
+CLOUD_ALIASES = {
+    "azurecloud": "global",
+    "azurepubliccloud": "global",
+    "public": "global",
+    "azureusgovernment": "usgov",
+    "azureusgovernmentcloud": "usgov",
+    "usgovl4": "usgov",
+    "usgovl5": "usgovdod",
+    "azureusgovernmentdod": "usgovdod",
+    "azurechinacloud": "china",
+}
+
+
+def resolve_cloud(name):
+    """Return the Cloud for a name from the table or an AWX/Azure alias, case-insensitively."""
+    key = (name or "global").strip().lower()
+    key = CLOUD_ALIASES.get(key, key)
+    if key not in CLOUDS:
+        valid = ", ".join(list(CLOUDS) + ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"])
+        raise CloudError("cloud %r is not known: use one of %s." % (name, valid))
+    return CLOUDS[key]
+
+
+def check_restart_available(cloud, graph_endpoint_overridden):
+    """Refuse a cloud where the API is documented as unavailable, unless the user points graph_endpoint somewhere."""
+    if cloud.restart_available or graph_endpoint_overridden:
+        return
+    raise CloudError(
+        "cloud %r is refused: %s. If you know your endpoint serves it, set graph_endpoint explicitly."
+        % (cloud.name, cloud.unavailable_reason)
+    )

@@ -1,0 +1,180 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet run's report: a section per tenant, the run's totals, merging the reports of sliced runs.
+
+Pure: the playbook hands in each host's part of the run (one tenant per host in the per-host form; every tenant of
+entra_sync_tenants on localhost in the list form) and writes what comes back. Building a report and merging slice
+reports go through one function (assemble_report), so a merged report equals the report of one unsliced run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS
+
+# The jobs a run touched, in the order the console and report.md list them.
+TOUCHED_ACTIONS = ("restarted", "failed", "unknown")
+FAILED_ACTIONS = ("failed", "unknown")
+# report.json's `form`: tenants as inventory hosts, or the entra_sync_tenants list run on localhost.
+HOSTS_FORM = "tenant_hosts"
+LIST_FORM = "tenant_list"
+# What a host's part holds besides the jobs lists; a section is these, the outcome and the failure.
+_PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after")
+_JOB_LISTS = ("failed_or_unknown", "touched", "results")
+
+
+def tenant_failure(state):
+    """Why a tenant failed, or '' when it has not: a task error (sign-in, discovery), its own stop (the canary),
+    or jobs that failed or whose outcome is unknown. A stop caused by another tenant's failure is not a failure."""
+    if state.get("error"):
+        return str(state["error"])
+    if state.get("stopped") and not state.get("stopped_by"):
+        return str(state["stopped"])
+    failed = [job for job in state.get("results") or [] if isinstance(job, Mapping) and job.get("action") in FAILED_ACTIONS]
+    return "%d jobs failed or have an unknown outcome" % len(failed) if failed else ""
+
+
+def first_failed_tenant(others, results, tenant_id):
+    """For entra_sync_stop_on_tenant_failure: 'tenant X failed: why' for the first other tenant of the run that has
+    failed (by tenant id), or ''.
+
+    others: {tenant_id, failure} noted by the other tenant hosts (per-host form); results: this host's job results,
+    where the list form also finds the tenants it ran before this one.
+    """
+    failures = {}
+    for other in others or []:
+        if isinstance(other, Mapping) and other.get("failure") and other.get("tenant_id") != tenant_id:
+            failures[str(other["tenant_id"])] = str(other["failure"])
+    by_tenant = {}
+    for job in results or []:
+        if isinstance(job, Mapping) and job.get("tenant_id") != tenant_id:
+            by_tenant.setdefault(str(job.get("tenant_id")), []).append(job)
+    for other_id, jobs in by_tenant.items():
+        failures.setdefault(other_id, tenant_failure({"results": jobs}))
+    failed = sorted(other_id for other_id, failure in failures.items() if failure)
+    return "tenant %s failed: %s" % (failed[0], failures[failed[0]]) if failed else ""
+
+
+def _no_actions():
+    return dict.fromkeys(ACTIONS + ("total",), 0)
+
+
+def _add_counts(total, counts):
+    for name, value in (counts or {}).items():
+        total[name] = total.get(name, 0) + int(value)
+    return total
+
+
+def _add_job_counts(total, counts):
+    """{template: {status: n}} added into total."""
+    for template, by_status in (counts or {}).items():
+        _add_counts(total.setdefault(template, {}), by_status)
+    return total
+
+
+def _sorted_counts(counts):
+    return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
+
+
+def _section(part):
+    failure = tenant_failure({"error": part.get("error"), "stopped": part.get("stopped"), "stopped_by": part.get("stopped_by"),
+                              "results": part.get("failed_or_unknown")})
+    outcome = "failed" if failure else ("stopped" if part.get("stopped_by") else "succeeded")
+    section = {name: part.get(name) or "" for name in _PART_FIELDS}
+    section.update(jobs_found=int(part.get("jobs_found") or 0), summary=_add_counts(_no_actions(), part.get("summary")),
+                   counts_before=part.get("counts_before") or {}, counts_after=part.get("counts_after") or {},
+                   outcome=outcome, failure=failure, failed_or_unknown=list(part.get("failed_or_unknown") or []))
+    return section
+
+
+def _touched(parts):
+    """Every part's touched jobs, restarted first, then failed, then unknown; tenant by tenant within each."""
+    return [entry for action in TOUCHED_ACTIONS for part in parts for entry in part.get("touched") or [] if entry.get("action") == action]
+
+
+def assemble_report(parts, run):
+    """report.json: run is {form, started_at, finished_at, restart_if, reset_scope, tenant_ids (list form)}.
+
+    Per-host form: `tenants` holds a section per tenant sorted by tenant id (summary, counts, failed_or_unknown,
+    outcome, stop reason or error), then the run's totals. List form: one part for every tenant of the list, and
+    `tenants` stays the list of tenant ids.
+    """
+    parts = sorted(parts, key=lambda part: str(part.get("tenant_id")))
+    sections = [_section(part) for part in parts]
+    summary, before, after = _no_actions(), {}, {}
+    for part in parts:
+        _add_counts(summary, part.get("summary"))
+        _add_job_counts(before, part.get("counts_before"))
+        _add_job_counts(after, part.get("counts_after"))
+    report = {
+        "form": HOSTS_FORM if run.get("form") == HOSTS_FORM else LIST_FORM,
+        "started_at": run.get("started_at"),
+        "finished_at": run.get("finished_at"),
+        "tenants": sections,
+        "restart_if": run.get("restart_if"),
+        "reset_scope": run.get("reset_scope"),
+        "stopped": "; ".join("%s: %s" % (section["tenant_id"], section["error"] or section["stopped"]) for section in sections
+                             if section["error"] or section["stopped"]),
+        "failed_tenants": [section["tenant_id"] for section in sections if section["outcome"] == "failed"],
+        "stopped_tenants": [section["tenant_id"] for section in sections if section["outcome"] == "stopped"],
+        "jobs_found": sum(section["jobs_found"] for section in sections),
+        "summary": summary,
+        "counts_before": _sorted_counts(before),
+        "counts_after": _sorted_counts(after),
+        "failed_or_unknown": [entry for part in parts for entry in part.get("failed_or_unknown") or []],
+        "touched": _touched(parts),
+        "results": [result for part in parts for result in part.get("results") or []],
+    }
+    if report["form"] == LIST_FORM:
+        # The list form's report keeps its shape: the tenant ids, and the one stop reason (or error) of the run.
+        # Which tenant failed is in its entries and in that reason, so no per-tenant lists are made up here.
+        whole = sections[0] if sections else {}
+        report.update(tenants=list(run.get("tenant_ids") or []), stopped=whole.get("stopped") or whole.get("error") or "")
+        del report["failed_tenants"], report["stopped_tenants"]
+    return report
+
+
+def _parts_of(report, source):
+    """The parts a per-host report was assembled from: its sections, each with its tenant's jobs from the lists."""
+    if not isinstance(report, Mapping) or report.get("form") != HOSTS_FORM:
+        raise InputError(
+            "%s is not the report of a run over tenant hosts (form %s): only those can be merged; a run of the "
+            "entra_sync_tenants list is already one report" % (source, report.get("form") if isinstance(report, Mapping) else None)
+        )
+    parts = {}
+    for section in report.get("tenants") or []:
+        parts[section["tenant_id"]] = dict({name: section.get(name) for name in _PART_FIELDS}, **{name: [] for name in _JOB_LISTS})
+    for name in _JOB_LISTS:
+        for entry in report.get(name) or []:
+            if entry.get("tenant_id") not in parts:
+                raise InputError("%s: an entry of %s names tenant %s, which has no section in that report" % (source, name, entry.get("tenant_id")))
+            parts[entry["tenant_id"]][name].append(entry)
+    return list(parts.values())
+
+
+def merge_reports(reports, sources):
+    """One report from the reports of sliced runs (same inputs, each tenant in one slice), equal to the report of
+    one unsliced run apart from its start and finish times (the earliest start, the latest finish)."""
+    if not reports:
+        raise InputError("entra_sync_merge_reports is empty: give the report.json of each slice")
+    parts, seen = [], {}
+    for index, report in enumerate(reports):
+        source = sources[index]
+        report_parts = _parts_of(report, source)
+        for name in ("restart_if", "reset_scope"):
+            if report.get(name) != reports[0].get(name):
+                raise InputError("%s and %s are reports of runs with different %s: merge the slices of one run" % (sources[0], source, name))
+        for part in report_parts:
+            if part["tenant_id"] in seen:
+                raise InputError("tenant %s is in %s and in %s: each tenant belongs to one slice" % (part["tenant_id"], seen[part["tenant_id"]], source))
+            seen[part["tenant_id"]] = source
+            parts.append(part)
+    run = {
+        "form": HOSTS_FORM,
+        "started_at": min(str(report.get("started_at") or "") for report in reports),
+        "finished_at": max(str(report.get("finished_at") or "") for report in reports),
+        "restart_if": reports[0].get("restart_if"),
+        "reset_scope": reports[0].get("reset_scope"),
+    }
+    return assemble_report(parts, run)

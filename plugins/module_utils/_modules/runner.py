@@ -1,0 +1,212 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each module does once Ansible has checked its argspec: one run_* per module, main() is the argspec and that call.
+
+Every run_* checks the inputs locally (fail_json before any request), connects through GraphModule.connect
+(connect.py), hands the work to its domain (restart.py, state.py, discovery.py, _auth) and reports.
+"""
+
+import datetime
+
+from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
+from ansible_collections.entra.sync.plugins.module_utils._connection.connect import DEFAULT_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
+from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart, validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
+    ACTIONS,
+    FAILED_ACTIONS,
+    STATE_ACTIONS,
+    failure_message,
+    restart_diff,
+    state_diff,
+    summarize,
+    unhealthy_jobs,
+)
+from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope
+from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
+from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import WaitPolicy
+from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils._service.lease import JobLeases
+from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter
+from ansible_collections.entra.sync.plugins.module_utils._service.restart import RestartPlan, given_statuses
+from ansible_collections.entra.sync.plugins.module_utils._service.state import StateSetter
+
+# The actions that change a job (a real POST or, in check mode, one that would be sent).
+RESTART_CHANGED = ("restarted", "would_restart")
+STATE_CHANGED = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
+# How many read errors sync_job_info names in warnings; the rest are in `errors`.
+WARNED_ERRORS = 5
+
+
+def job_options(**own):
+    """The argspec of a job module: the options that name jobs (shared by every job module) and the module's own."""
+    spec = {
+        "service_principal_id": {"type": "str"},
+        "job_id": {"type": "str"},
+        "jobs": {"type": "list", "elements": "dict"},
+        "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
+    }
+    spec.update(own)
+    return spec
+
+
+def parse_targets(params):
+    """Validate the target options before anything is sent; returns (kind, targets, notes).
+
+    kind is ``list`` (the jobs option), ``one`` (service_principal_id and job_id) or ``service_principal``
+    (service_principal_id alone: targets is then its id).
+    """
+    if params["jobs"] is not None:
+        targets, notes = normalize_job_targets(params["jobs"])
+        return "list", targets, notes
+    sp_id = validate_service_principal_id(params["service_principal_id"])
+    if params.get("job_id") is None:
+        return "service_principal", sp_id, []
+    return "one", [JobTarget(sp_id, validate_job_id(params["job_id"]))], []
+
+
+def check_restart_ranges(params):
+    """max_status_age and write_rate in range, or an InputError that says which range."""
+    if not 0 <= params["max_status_age"] <= 86400:
+        raise InputError("max_status_age %s is out of range: use 0 to 86400 seconds." % params["max_status_age"])
+    if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
+        raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
+                         "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))
+
+
+def finish(module, kind, outcomes, report):
+    """exit_json, or fail_json when a job failed, has an unknown outcome or (with wait) stayed unhealthy.
+
+    report: actions (for the summary), changed (the actions that change a job), diff (outcomes -> diff), common (the
+    keys of a list's result besides results and summary) and unhealthy (None without wait).
+    """
+    results = [outcome.result for outcome in outcomes]
+    if kind == "one":
+        result = dict(results[0], auth_method=module.auth_method_used)
+    else:
+        result = dict(report["common"], results=results, summary=summarize(results, report["actions"]), auth_method=module.auth_method_used)
+    unhealthy = report.get("unhealthy")
+    if unhealthy is not None:
+        result["unhealthy"] = unhealthy
+    result["changed"] = any(item["action"] in report["changed"] for item in results)
+    if module._diff:
+        result["diff"] = report["diff"](outcomes)
+    if unhealthy or any(item["action"] in FAILED_ACTIONS for item in results):
+        module.fail_json(msg=failure_message(results, unhealthy or ()), **result)
+    module.exit_json(**result)
+
+
+def run_restart(module):
+    """sync_job_restart: check every input, then read -> decide -> restart (restart.py), wait when asked, report."""
+    params = module.params
+    try:
+        kind, targets, notes = parse_targets(params)
+        scope, scope_warnings = build_reset_scope(params["reset_scope"], params["allow_connector_data_store"])
+        conditions = tuple(validate_conditions(params["restart_if"]))
+        policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
+        check_restart_ranges(params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    concurrency = module.concurrency()
+    for warning in scope_warnings + notes:
+        module.warn(warning)
+    # $batch is for a jobs list only: one job or one service principal's jobs gain nothing from it.
+    api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
+    # Controller-local job leases (lease.py): a self-heal restart and a fleet run beside it never restart one job twice.
+    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), JobLeases.from_env(api.client.settings.graph_root),
+                                params["max_status_age"], params["jobs"])
+    try:
+        if kind == "service_principal":
+            outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
+        else:
+            given = given_statuses(params["jobs"], targets, params["max_status_age"]) if kind == "list" and params["trust_input_status"] else {}
+            outcomes = restarter.restart_many(targets, concurrency, given)
+    except EntraSyncError as exc:
+        module.fail_graph(exc, changed=False, reset_scope=scope, auth_method=module.auth_method_used)
+    waited = policy is not None and not module.check_mode
+    if waited:
+        restarter.wait_healthy(outcomes, policy, concurrency)
+    finish(module, kind, outcomes, {
+        "actions": ACTIONS, "changed": RESTART_CHANGED, "diff": restart_diff,
+        "common": {"reset_scope": scope, "throttling": api.client.pace()},
+        "unhealthy": unhealthy_jobs([outcome.result for outcome in outcomes]) if waited else None,
+    })
+
+
+def run_state(module):
+    """sync_job: check the targets, then read -> decide -> start or pause (state.py), report."""
+    try:
+        kind, targets, notes = parse_targets(module.params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    concurrency = module.concurrency()
+    for note in notes:
+        module.warn(note)
+    api = module.connect(pool_size=concurrency)
+    outcomes = StateSetter(api, module.params["state"], module.check_mode).set_targets(targets, concurrency)
+    finish(module, kind, outcomes, {"actions": STATE_ACTIONS, "changed": STATE_CHANGED, "diff": state_diff, "common": {}})
+
+
+def _scan(api, params, concurrency):
+    """The scan the options ask for: named jobs, one job, one service principal's jobs, or the tenant."""
+    job_filter = JobFilter.from_lists(params["template_id"], params["status_code"])
+    if params["jobs"] is not None:
+        return scan_jobs(api, params["jobs"], job_filter, concurrency)
+    sp_id = params["service_principal_id"]
+    if sp_id is not None:
+        return scan_service_principal(api, sp_id, job_filter, job_id=params["job_id"])
+    return scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
+
+
+def found_jobs(jobs, conditions, read_at, tenant_id):
+    """sync_job_info's keys about the jobs found: jobs_found, job_counts, and every job as `jobs` or, with restart_if
+    (conditions), only the ones decisions.decide_restart picks as `restart_candidates`, each with when its status was
+    read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
+    chosen = jobs if conditions is None else [job for job in jobs if decide_restart(job, conditions).restart]
+    return {
+        "jobs_found": len(jobs),
+        "job_counts": job_counts(jobs),
+        "jobs" if conditions is None else "restart_candidates": [dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in chosen],
+    }
+
+
+def run_info(module):
+    """sync_job_info: check the ids, scan (discovery.py), warn about what could not be read, report the jobs (or, with
+    restart_if, only the restart candidates) and their counts."""
+    params = dict(module.params)
+    try:
+        if params["service_principal_id"] is not None:
+            params["service_principal_id"] = validate_service_principal_id(params["service_principal_id"])
+        if params["job_id"] is not None:
+            params["job_id"] = validate_job_id(params["job_id"])
+        params["jobs"], notes = normalize_job_targets(params["jobs"]) if params["jobs"] is not None else (None, [])
+        conditions = validate_conditions(params["restart_if"]) if params["restart_if"] is not None else None
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    concurrency = module.concurrency()
+    for note in notes:
+        module.warn(note)
+    api = module.connect(pool_size=concurrency, batch=params["batch"])
+    read_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        scan = _scan(api, params, concurrency)
+    except EntraSyncError as exc:
+        module.fail_graph(exc, changed=False)
+    for error in scan.errors[:WARNED_ERRORS]:
+        module.warn("Jobs of service principal %s could not be read: %s" % (error["service_principal_id"], error["message"]))
+    if len(scan.errors) > WARNED_ERRORS:
+        module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - WARNED_ERRORS))
+    tenant_id = module.tenant_id()
+    module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id,
+                     auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id))
+
+
+def run_token(module):
+    """graph_token: sign in with the credential the options give (never a given access token) and return the token."""
+    try:
+        answer = sign_in(settings_from_options(module.params.get))
+    except EntraSyncError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**answer)
