@@ -3,6 +3,17 @@
 import time
 
 
+class GraphError(Exception):
+    """A Graph call refused with an HTTP status, an error code and a message (graph_api.py makes the body)."""
+
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
 def error_body(code, message, request_id, client_request_id, inner_extra=None):
     inner = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),

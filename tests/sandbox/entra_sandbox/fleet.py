@@ -51,7 +51,7 @@ APP_SHARE_WITH_JOBS = 0.2
 
 
 class ServicePrincipal:
-    __slots__ = ("sp_id", "app_id", "display_name", "jobs", "owned")
+    __slots__ = ("sp_id", "app_id", "display_name", "jobs", "owned", "credentials")
 
     def __init__(self, sp_id, app_id, display_name, jobs=(), owned=False):
         self.sp_id = sp_id
@@ -59,6 +59,7 @@ class ServicePrincipal:
         self.display_name = display_name
         self.jobs = list(jobs)
         self.owned = owned  # owned by the `ownedby` app
+        self.credentials = None  # credentials.TargetCredentials once secrets are saved or the target is set
 
     def job(self, job_id):
         for job in self.jobs:

@@ -11,17 +11,19 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from . import credentials
 from .delegated import sync_access_denied
-from .errors import error_body, format_retry_after, throttled_body
+from .errors import GraphError, error_body, format_retry_after, throttled_body
 from .identity import APP_OWNEDBY, APP_READ, APP_READWRITE, SYNC_READ, SYNC_READWRITE
 from .job_json import render_job
+from .payload import action_parameters, without_annotations
 from .state import ScopeError, parse_reset_scope
 
 SP_PROPERTIES = ("id", "appId", "displayName", "accountEnabled", "appOwnerOrganizationId", "applicationTemplateId",
                  "servicePrincipalType", "signInAudience", "tags")
 DEFAULT_PAGE = 100
 MAX_PAGE = 999
-JOB_ACTIONS = ("restart", "start", "pause")
+JOB_ACTIONS = ("restart", "start", "pause", "validateCredentials")
 _APPID_SEGMENT = re.compile(r"^servicePrincipals\(appId='([^']*)'\)$", re.IGNORECASE)
 _FILTERS = (
     (re.compile(r"^\s*startswith\(\s*displayName\s*,\s*'((?:[^']|'')*)'\s*\)\s*$", re.IGNORECASE), "prefix", "displayName"),
@@ -76,29 +78,7 @@ class GraphResult:
     fault: str = None
 
 
-class GraphError(Exception):
-    def __init__(self, status, code, message, headers=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-
-
 RESTART_CRITERIA_TYPE = "microsoft.graph.synchronizationJobRestartCriteria"
-
-
-def _without_annotations(payload, odata_type):
-    """The payload without its OData annotations ("@odata.type", "name@odata.type"), which OData services accept.
-
-    A "@odata.type" must name the expected type (`odata_type`; None: an action's parameters, which have none).
-    """
-    named = payload.get("@odata.type")
-    if named is not None:
-        if odata_type is None or not isinstance(named, str) or named.lstrip("#").lower() != odata_type.lower():
-            raise GraphError(400, "BadRequest", "A type named '%s' could not be resolved by the model. When a model is "
-                             "available, each type name must resolve to a valid type." % named)
-    return {name: value for name, value in payload.items() if "@" not in name}
 
 
 def _not_found_segment(segment):
@@ -197,14 +177,15 @@ class GraphService:
             return 200, self._select(call, sp.to_graph(tenant.tenant_id), "servicePrincipals/$entity")
         if rest[0].lower() != "synchronization":
             raise _not_found_segment(rest[0])
+        if len(rest) == 2 and rest[1].lower() == "secrets":
+            self._require_method(call, "GET", "PUT")
+            self._check_access(principal, sp, key, call.method == "PUT")
+            return credentials.secrets(call, sp, self.sandbox.base_url)
         if len(rest) < 2 or rest[1].lower() != "jobs" or len(rest) > 4:
             raise _not_found_segment(rest[-1] if len(rest) < 2 or rest[1].lower() == "jobs" else rest[1])
         write = len(rest) == 4
         self._require_method(call, "POST" if write else "GET")
-        self._check_sync_permission(principal, sp, write)
-        self._check_user_access(principal, sp)
-        if sp is None:
-            raise self._sp_not_found(key[1])
+        self._check_access(principal, sp, key, write)
         context = "%s/v1.0/$metadata#servicePrincipals('%s')/synchronization/jobs" % (self.sandbox.base_url, sp.sp_id)
         if len(rest) == 2:
             value = [render_job(job, tenant.tenant_id) for job in sp.jobs]
@@ -217,19 +198,30 @@ class GraphService:
         action = rest[3]
         if action not in JOB_ACTIONS:
             raise _not_found_segment(action)
+        if action == "validateCredentials":
+            return credentials.validate(call, sp)
         if action == "restart":
             job.restart(self._restart_scope(call.body))
         elif action == "start":
             job.start()
         else:
             job.pause()
+        if action != "pause":
+            credentials.after_cycle(sp, job)
         return 204, None
 
     @staticmethod
-    def _require_method(call, allowed):
-        if call.method != allowed:
+    def _require_method(call, *allowed):
+        if call.method not in allowed:
             raise GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.",
-                             {"Allow": allowed})
+                             {"Allow": ", ".join(allowed)})
+
+    def _check_access(self, principal, sp, key, write):
+        """The app's permission, a user's role or ownership, then the service principal itself (404)."""
+        self._check_sync_permission(principal, sp, write)
+        self._check_user_access(principal, sp)
+        if sp is None:
+            raise self._sp_not_found(key[1])
 
     @staticmethod
     def _check_sync_permission(principal, sp, write):
@@ -258,26 +250,14 @@ class GraphService:
     @staticmethod
     def _restart_scope(body):
         """The resetScope string of a restart body; None for empty criteria (`{}`, `{"criteria": {}}`)."""
-        if not body:
-            raise GraphError(400, "BadRequest", "Empty Payload. JSON content expected.")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise GraphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header "
-                             "is set and payload is of valid JSON format.") from exc
-        if not isinstance(payload, dict):
-            raise GraphError(400, "BadRequest", "The parameter 'criteria' must be an object.")
-        extra = set(_without_annotations(payload, None)) - {"criteria"}
-        if extra:
-            raise GraphError(400, "BadRequest", "The parameter '%s' in the request payload is not a valid parameter for "
-                             "the operation 'restart'." % sorted(extra)[0])
+        payload = action_parameters(body, "restart", ("criteria",), "criteria")
         # Microsoft's docs do not make criteria required: a body without it restarts with empty criteria.
         criteria = payload.get("criteria")
         if criteria is None:
             return None
         if not isinstance(criteria, dict):
             raise GraphError(400, "BadRequest", "The parameter 'criteria' must be an object.")
-        criteria = _without_annotations(criteria, RESTART_CRITERIA_TYPE)
+        criteria = without_annotations(criteria, RESTART_CRITERIA_TYPE)
         extra = set(criteria) - {"resetScope"}
         if extra:
             raise GraphError(400, "BadRequest", "The property '%s' does not exist on type "

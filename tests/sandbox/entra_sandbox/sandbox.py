@@ -9,6 +9,7 @@ import random
 import time
 from collections import Counter
 
+from . import credentials
 from . import fleet as fleet_mod
 from .certs import make_client_certificate
 from .clouds import CLOUDS
@@ -126,6 +127,7 @@ class Sandbox:
         for _tenant, _sp, job in self.fleet.all_jobs():
             job.restarts = job.starts = job.pauses = job.starts_while_active = 0
             job.reset_scopes = []
+        credentials.reset_counters(self.fleet)
 
     # --- files --------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import uuid
 
 from aiohttp import web
 
-from . import admin, admin_heal, delegated, github_oidc, signin
+from . import admin, admin_heal, credentials, delegated, github_oidc, signin
 from .appkeys import GRAPH_KEY, SANDBOX_KEY
 from .batch import run_batch
 from .errors import error_body
@@ -85,6 +85,7 @@ def build_app(sandbox):
     app[GRAPH_KEY] = GraphService(sandbox)
     admin.add_routes(app)
     admin_heal.add_routes(app)
+    credentials.add_routes(app)
     app.router.add_route("*", "/v1.0/{tail:.*}", graph_handler)
     signin.add_routes(app)
     github_oidc.add_routes(app)

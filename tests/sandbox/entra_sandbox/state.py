@@ -200,11 +200,15 @@ class Job:
         self.last_time = time.time()
         self.failures = 0
 
-    def _fall_into_quarantine(self):
+    def quarantine_with(self, error):
+        """A cycle the service ended in a quarantine carrying `error` (code, message, tenant_actionable)."""
+        self._fall_into_quarantine(error)
+
+    def _fall_into_quarantine(self, error=None):
         self.code = "Quarantine"
         self.quarantine_began = time.time()
         self.quarantine_reason = "EncounteredQuarantineException"
-        self.quarantine_error = self.relapse_error or ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
+        self.quarantine_error = error or self.relapse_error or ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
         self.quarantine_series = 1
         self.last_state = "Failed"
         self.last_error = self.quarantine_error

@@ -68,6 +68,15 @@ class AdminClient:
         return self._call("PUT", "/jobs/%s/%s/quarantine-error" % (sp_id, job_id),
                           {"code": code, "message": message or code, "tenant_actionable": tenant_actionable})
 
+    def credentials(self, sp_id):
+        """{"saved" (unmasked), "saved_keys", "accepts", "reachable", "puts", "validations"} of a service principal."""
+        return self._call("GET", "/credentials/%s" % sp_id)
+
+    def set_credentials(self, sp_id, **fields):
+        """accepts={key: value} (what the target accepts; None: anything), saved={...}, reachable=bool, cycle=True (its
+        running jobs run a cycle now with the saved credentials: refused, they are quarantined). credentials.py."""
+        return self._call("PUT", "/credentials/%s" % sp_id, fields)
+
     def set_fleet(self, seed=None, service_principals=None, tenants=None, service_principals_list=None):
         """Generator: set_fleet(seed=7, service_principals=500). Explicit: set_fleet(service_principals_list=[...])
         (first tenant) or set_fleet(tenants={tenant_id: [...]})."""
