@@ -205,6 +205,9 @@ class GraphClient:
     def post(self, path, body=None):
         return self.request("POST", self.url(path), body=body, want_json=False)
 
+    def put(self, path, body):
+        return self.request("PUT", self.url(path), body=body, want_json=False)
+
     def iter_pages(self, path, params=None):
         """Yield every item of a collection, following @odata.nextLink as a whole URL on the same host only."""
         url = self.url(path)

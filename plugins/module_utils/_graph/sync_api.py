@@ -27,6 +27,10 @@ def job_path(service_principal_id, job_id):
     return "%s/%s" % (jobs_path(service_principal_id), quote_segment(job_id))
 
 
+def secrets_path(service_principal_id):
+    return "/servicePrincipals/%s/synchronization/secrets" % quote_segment(service_principal_id)
+
+
 def _chunks(items, size):
     return [items[start:start + size] for start in range(0, len(items), size)]
 
@@ -71,6 +75,14 @@ class SyncApi:
 
     def pause(self, service_principal_id, job_id):
         self.client.post(job_path(service_principal_id, job_id) + "/pause")
+
+    def validate_credentials(self, service_principal_id, job_id, body):
+        """POST .../jobs/{jobId}/validateCredentials: returns when the target accepts them, raises GraphError if not."""
+        self.client.post(job_path(service_principal_id, job_id) + "/validateCredentials", body)
+
+    def save_secrets(self, service_principal_id, body):
+        """PUT .../synchronization/secrets: the whole set of the service principal's credentials."""
+        self.client.put(secrets_path(service_principal_id), body)
 
     # ---- many at once ------------------------------------------------------------------------------------------------
     def list_jobs_batch(self, service_principal_ids):

@@ -25,8 +25,10 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     unhealthy_jobs,
 )
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope
+from ansible_collections.entra.sync.plugins.module_utils._jobs.secrets import check_credentials, credentials_diff, credentials_result, plan_credentials
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import WaitPolicy
+from ansible_collections.entra.sync.plugins.module_utils._service.credentials import CredentialCheck
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils._service.lease import JobLeases
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter
@@ -147,6 +149,24 @@ def run_state(module):
     api = module.connect(pool_size=concurrency)
     outcomes = StateSetter(api, module.params["state"], module.check_mode).set_targets(targets, concurrency)
     finish(module, kind, outcomes, {"actions": STATE_ACTIONS, "changed": STATE_CHANGED, "diff": state_diff, "common": {}})
+
+
+def run_credentials(module):
+    """sync_job_credentials: check the ids and the credentials, then read the job, test, save (_service/credentials.py)."""
+    params = module.params
+    try:
+        target = JobTarget(validate_service_principal_id(params["service_principal_id"]), validate_job_id(params["job_id"]))
+        pairs = check_credentials(params["credentials"]) if params["credentials"] is not None else ()
+        plan = plan_credentials(pairs, params["use_saved_credentials"], params["test_only"], module.check_mode)
+    except InputError as exc:
+        module.fail_json(msg=str(exc))
+    outcome = CredentialCheck(module.connect(), plan).run(target)
+    result = credentials_result(target.service_principal_id, target.job_id, plan, outcome, {"auth_method": module.auth_method_used})
+    if module._diff:
+        result["diff"] = credentials_diff(target.service_principal_id, plan, outcome)
+    if outcome.message:
+        module.fail_json(msg=outcome.message, **result)
+    module.exit_json(**result)
 
 
 def _scan(api, params, concurrency):
