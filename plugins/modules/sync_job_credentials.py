@@ -5,8 +5,8 @@ DOCUMENTATION = r"""
 module: sync_job_credentials
 short_description: Test, then save, the credentials of a Microsoft Entra provisioning job
 description:
-  - Does what a person does in the admin center's Provisioning page after a token expired, in Microsoft's order: test
-    the new credentials (C(Test Connection)), and save them only if the target accepted them.
+  - Does what a person does in the admin center's Provisioning page after a token expired, in Microsoft's order. It tests
+    the new credentials (C(Test Connection)), and saves them only if the target accepted them.
   - Reads the job first (C(GET /servicePrincipals/{id}/synchronization/jobs/{jobId})), so a job that does not exist
     fails before anything is sent, and the result says the job's status as found.
   - Tests the credentials with C(POST .../jobs/{jobId}/validateCredentials) (C(useSavedCredentials=false)). When Graph
@@ -14,14 +14,14 @@ description:
     C(SystemForCrossDomainIdentityManagementCredentialValidationFailure)) and message, and nothing is saved.
   - Then saves them with one C(PUT /servicePrincipals/{id}/synchronization/secrets) holding the whole set given. The set is
     never read, merged and written back (Graph reads saved values back masked as C(*), and does not document whether a PUT
-    merges or replaces): give every key the job needs.
+    merges or replaces), so give every key the job needs.
   - The credentials belong to the service principal's synchronization, so the save applies to every job of that
     service principal; O(job_id) names the job whose target tests them.
-  - A save does not lift a quarantine: restart the job afterwards (M(entra.sync.sync_job_restart) with
+  - A save does not lift a quarantine. Restart the job afterwards (M(entra.sync.sync_job_restart) with
     C(reset_scope=[QuarantineState]) and C(restart_if=[quarantined])), or run the C(entra.sync.rotate_credentials)
     playbook, which tests, saves, restarts and waits for each job of a list.
-  - O(use_saved_credentials=true) tests the credentials already saved (C(useSavedCredentials=true)) and saves nothing:
-    "is this job's target reachable with what it has now".
+  - O(use_saved_credentials=true) tests the credentials already saved (C(useSavedCredentials=true)) and saves nothing,
+    to learn whether the job's target accepts what is saved now.
 version_added: 0.3.0
 author:
   - entra.sync maintainers (@entra-sync)
@@ -45,7 +45,7 @@ options:
       - Values are strings; C(true)/C(false) and numbers are sent as text, and C(SyncNotificationSettings) may be a
         dictionary (sent as its JSON). Surrounding whitespace (the newline at the end of a file or vault value) is
         removed. An empty value fails the task before any request.
-      - Every value is kept out of the output (C(no_log)); take them from a vault lookup or an AWX credential.
+      - Every value is kept out of the output (C(no_log)). Take them from a vault lookup or an AWX credential.
       - Required unless O(use_saved_credentials=true).
     type: dict
   use_saved_credentials:
@@ -167,7 +167,7 @@ accepted:
 saved:
   description:
     - The credentials were saved. Null when the save's answer was lost, so they may have been (running the task again
-      is safe: the save replaces the whole set).
+      is safe, since the save replaces the whole set).
   returned: always
   type: bool
 error_code:
