@@ -19,8 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import ESCROWS_PRUNED_WARNING, Decision, decide_restart
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import Job, Quarantine, job_from_dict, parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import show_value
 
 __all__ = [
     "DEFAULT_CONDITIONS",
@@ -30,9 +32,11 @@ __all__ = [
     "SOON",
     "Remedy",
     "deadline_key",
+    "decide_restart_remedy",
     "diagnose",
     "diagnose_dict",
     "disables_soon",
+    "validate_remedies",
 ]
 
 REMEDIES = ("none", "restart", "credentials", "fix_target", "approve_deletes", "support", "clean_up_errors")
@@ -89,8 +93,7 @@ _REASONS = {
     "QuarantinedOnDemand": ("support", f"Microsoft quarantined the job by hand: {_SUPPORT}"),
 }
 _TRANSIENT_ONLY = "a restart alone helps only when the fault was transient"
-_CLEAN_UP = ("the initial cycle hit the error threshold, pruned escrows and paused (escrowsPruned), waiting for the errors to be "
-             "cleaned up: fix the failing objects (see the provisioning logs), then start the job")
+_CLEAN_UP = f"{ESCROWS_PRUNED_WARNING}: clean up the errors (see the provisioning logs), then start the job"
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,36 @@ def diagnose(job: Job, conditions: Iterable[str] = DEFAULT_CONDITIONS) -> Remedy
 def diagnose_dict(job: Mapping, conditions: Iterable[str] = DEFAULT_CONDITIONS) -> dict:
     """The three keys (remedy, remedy_reason, disables_at) of a job dict as sync_job_info returns it (job.job_from_dict)."""
     return diagnose(job_from_dict(job), conditions).to_dict()
+
+
+def validate_remedies(values: object) -> tuple[str, ...]:
+    """restart_remedies as a deduplicated tuple in the user's order, or InputError naming the valid remedies."""
+    if isinstance(values, str):
+        values = [part for part in values.split(",") if part.strip()]
+    valid = ", ".join(REMEDIES)
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InputError(f"restart_remedies is empty: give one or more of {valid} (restart: the quarantines a restart can fix)")
+    remedies = []
+    for value in values:
+        remedy = value.strip().lower() if isinstance(value, str) else value
+        if remedy not in REMEDIES:
+            raise InputError(f"restart_remedies {show_value(value)} is not a remedy: valid remedies are {valid}")
+        if remedy not in remedies:
+            remedies.append(remedy)
+    return tuple(remedies)
+
+
+def decide_restart_remedy(job: Job, conditions: Iterable[str], remedies: Iterable[str] | None = None,
+                          allow_escrows_pruned: bool = False) -> tuple[Decision, Remedy]:
+    """(decisions.decide_restart, diagnose) of one job, with the remedy filter: a job restart_if picks is held back when
+    ``remedies`` (restart_remedies; None: no filter) does not hold its remedy. Pure."""
+    conditions = list(conditions)
+    diagnosis = diagnose(job, conditions)
+    decision = decide_restart(job, conditions, allow_escrows_pruned)
+    if decision.restart and remedies is not None and diagnosis.remedy not in remedies:
+        decision = Decision(False, f"{decision.reason}, but its remedy is {diagnosis.remedy}, not one of restart_remedies "
+                                   f"[{', '.join(remedies)}]: {diagnosis.remedy_reason}", decision.matched)
+    return decision, diagnosis
 
 
 def _as_utc(value: object) -> datetime | None:

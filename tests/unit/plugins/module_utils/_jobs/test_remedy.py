@@ -18,9 +18,11 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import (
     REMEDIES,
     Remedy,
     deadline_key,
+    decide_restart_remedy,
     diagnose,
     diagnose_dict,
     disables_soon,
+    validate_remedies,
 )
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._jobs.job_samples import (
     ACTIVE_JOB,
@@ -187,3 +189,41 @@ def test_disables_soon(disables_at, soon):
 def test_deadline_key_puts_the_soonest_first_and_unknown_last():
     values = [None, "2024-06-30T00:00:00Z", "2024-05-28T10:00:00Z", "", "2024-05-28T09:00:00+00:00"]
     assert sorted(values, key=deadline_key)[:3] == ["2024-05-28T09:00:00+00:00", "2024-05-28T10:00:00Z", "2024-06-30T00:00:00Z"]
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["restart"], ("restart",)),
+    (["Restart", " credentials ", "restart"], ("restart", "credentials")),
+    ("restart,clean_up_errors", ("restart", "clean_up_errors")),
+])
+def test_validate_remedies(values, expected):
+    assert validate_remedies(values) == expected
+
+
+@pytest.mark.parametrize("values", [[], "", None, ["reboot"], [1], ["fix-target"]])
+def test_validate_remedies_refuses(values):
+    with pytest.raises(InputError, match="restart_remedies") as raised:
+        validate_remedies(values)
+    assert "approve_deletes" in str(raised.value)
+
+
+@pytest.mark.parametrize("job, remedies, allow, restart", [
+    (job(reason="EncounteredBaseEscrowThreshold"), None, False, True),
+    (job(reason="EncounteredBaseEscrowThreshold"), ("restart",), False, True),
+    (job(reason="TooManyDeletes"), None, False, True),              # restart_if alone decides without restart_remedies
+    (job(reason="TooManyDeletes"), ("restart",), False, False),
+    (job(reason="TooManyDeletes"), ("restart", "approve_deletes"), False, True),
+    (job(reason="", error_code=CREDENTIAL_CODES[0]), ("restart",), False, False),
+    (job("Paused", escrows_pruned=True), ("restart", "clean_up_errors"), False, False),  # still needs allow_escrows_pruned
+    (job("Paused", escrows_pruned=True), ("restart", "clean_up_errors"), True, True),
+    (job("Paused", escrows_pruned=True), ("restart",), True, False),
+    (parse_job(ACTIVE_JOB), ("restart",), False, False),
+])
+def test_decide_restart_remedy(job, remedies, allow, restart):
+    conditions = ["quarantined", "paused"]
+    decision, diagnosis = decide_restart_remedy(job, conditions, remedies, allow)
+    assert decision.restart is restart
+    assert diagnosis == diagnose(job, conditions)
+    if remedies is not None and decision.matched and not restart and diagnosis.remedy not in remedies:
+        assert f"its remedy is {diagnosis.remedy}, not one of restart_remedies" in decision.reason
+        assert diagnosis.remedy_reason in decision.reason
