@@ -29,6 +29,7 @@ __all__ = [
     "expected_status",
     "matching_conditions",
     "status_after_restart",
+    "validate_choices",
     "validate_conditions",
     "validate_state",
 ]
@@ -38,23 +39,29 @@ __all__ = [
 # restart_if: restart or leave alone
 
 RESTART_CONDITIONS = ("always", "quarantined", "failed", "entry_errors", "paused")
-_VALID_CONDITIONS = ", ".join(RESTART_CONDITIONS)
+
+
+def validate_choices(values: object, valid: tuple[str, ...], option: str, what: str, empty_hint: str) -> list[str]:
+    """A list option of names (or a comma-separated string) as a deduplicated list in the user's order, lower case, or
+    InputError naming ``option`` and the valid names: restart_if, restart_remedies."""
+    if isinstance(values, str):
+        values = values.split(",") if values.strip() else []
+    listed = ", ".join(valid)
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InputError(f"{option} is empty: give one or more of {listed} ({empty_hint})")
+    chosen = []
+    for value in values:
+        name = value.strip().lower() if isinstance(value, str) else value
+        if name not in valid:
+            raise InputError(f"{option} {show_value(value)} is not a {what}: the valid ones are {listed}")
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
 
 
 def validate_conditions(values: object) -> list[str]:
     """restart_if as a deduplicated list in the user's order, or InputError."""
-    if isinstance(values, str):
-        values = values.split(",") if values.strip() else []
-    if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(f"restart_if is empty: give one or more of {_VALID_CONDITIONS} (always restarts whatever the status)")
-    conditions = []
-    for value in values:
-        condition = value.strip().lower() if isinstance(value, str) else value
-        if condition not in RESTART_CONDITIONS:
-            raise InputError(f"restart_if {show_value(value)} is not a condition: valid conditions are {_VALID_CONDITIONS}")
-        if condition not in conditions:
-            conditions.append(condition)
-    return conditions
+    return validate_choices(values, RESTART_CONDITIONS, "restart_if", "condition", "always restarts whatever the status")
 
 
 def _paused_phrase(job: Job) -> str:

@@ -19,10 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import ESCROWS_PRUNED_WARNING, Decision, decide_restart
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import ESCROWS_PRUNED_WARNING, Decision, decide_restart, validate_choices
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import Job, Quarantine, job_from_dict, parse_datetime
-from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import show_value
 
 __all__ = [
     "DEFAULT_CONDITIONS",
@@ -174,19 +172,7 @@ def diagnose_dict(job: Mapping, conditions: Iterable[str] = DEFAULT_CONDITIONS) 
 
 def validate_remedies(values: object) -> tuple[str, ...]:
     """restart_remedies as a deduplicated tuple in the user's order, or InputError naming the valid remedies."""
-    if isinstance(values, str):
-        values = [part for part in values.split(",") if part.strip()]
-    valid = ", ".join(REMEDIES)
-    if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(f"restart_remedies is empty: give one or more of {valid} (restart: the quarantines a restart can fix)")
-    remedies = []
-    for value in values:
-        remedy = value.strip().lower() if isinstance(value, str) else value
-        if remedy not in REMEDIES:
-            raise InputError(f"restart_remedies {show_value(value)} is not a remedy: valid remedies are {valid}")
-        if remedy not in remedies:
-            remedies.append(remedy)
-    return tuple(remedies)
+    return tuple(validate_choices(values, REMEDIES, "restart_remedies", "remedy", "restart: the quarantines a restart can fix"))
 
 
 def decide_restart_remedy(job: Job, conditions: Iterable[str], remedies: Iterable[str] | None = None,
