@@ -15,6 +15,7 @@ description:
   - Then saves them with one C(PUT /servicePrincipals/{id}/synchronization/secrets) holding the whole set given. The set is
     never read, merged and written back (Graph reads saved values back masked as C(*), and does not document whether a PUT
     merges or replaces), so give every key the job needs.
+  - The result says the job's status and remedy as found (M(entra.sync.sync_job_info)'s diagnosis).
   - The credentials belong to the service principal's synchronization, so the save applies to every job of that
     service principal; O(job_id) names the job whose target tests them.
   - A save does not lift a quarantine. Restart the job afterwards (M(entra.sync.sync_job_restart) with
@@ -150,6 +151,22 @@ quarantine_error_code:
   returned: always
   type: str
   sample: SystemForCrossDomainIdentityManagementCredentialValidationFailure
+remedy:
+  description:
+    - What fixes the job as found, before anything was sent, the same diagnosis M(entra.sync.sync_job_info) returns. A
+      quarantine whose error says the target refused the token (C(SystemForCrossDomainIdentityManagementCredentialValidationFailure))
+      is C(credentials). Null when the job could not be read.
+  returned: always
+  type: str
+  sample: credentials
+remedy_reason:
+  description: What a person does about it, in one line; null when the job could not be read.
+  returned: always
+  type: str
+disables_at:
+  description: When the job's quarantine disables it (the quarantine's C(seriesBegan) plus 28 days, ISO 8601 UTC), or null.
+  returned: always
+  type: str
 keys:
   description: The keys given (never their values); empty with O(use_saved_credentials).
   returned: always

@@ -61,7 +61,7 @@ def test_twenty_jobs_three_refused_tokens_rotates_seventeen_and_names_three(tena
     entry = next(job for job in report["jobs"] if job["job_id"] == jobs[0][1])
     assert (entry["tested"], entry["accepted"], entry["saved"], entry["restarted"], entry["healthy"], entry["outcome"]) == (
         True, True, True, True, True, "rotated")
-    assert entry["status_code"] == "Quarantine" and entry["quarantine_error_code"] == REFUSED
+    assert entry["status_code"] == "Quarantine" and entry["quarantine_error_code"] == REFUSED and entry["remedy"] == "credentials"
     # One sign-in for the run; no token or credential in the output at -vvvv or in the report.
     assert len(tenant.token_requests(tenant.log())) == 1
     markdown = (report_dir / "report.md").read_text()

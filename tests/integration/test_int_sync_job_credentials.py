@@ -42,6 +42,7 @@ def test_an_accepted_token_is_tested_saved_once_and_the_restart_lifts_the_quaran
     assert (saved["status_code"], saved["quarantine_reason"], saved["quarantine_error_code"]) == (
         "Quarantine", "EncounteredQuarantineException", REFUSED)
     assert saved["keys"] == ["BaseAddress", "SecretToken"] and saved["template_id"] == "scim"
+    assert saved["remedy"] == "credentials" and "test it, save it" in saved["remedy_reason"]
     assert restarted["action"] == "restarted" and restarted["wait"]["healthy"], restarted
     assert _writes(tenant) == [("POST", "validateCredentials"), ("PUT", "secrets"), ("POST", "restart")]
     put = [entry for entry in tenant.log() if entry["method"] == "PUT"][0]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import Job, status_phrase
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import diagnose
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import REMEDY_KEYS
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import show_value
 
 # Graph's synchronizationSecret enum (its metadata, as msgraph-sdk's SynchronizationSecret holds it), without `None`.
@@ -176,7 +178,7 @@ def _what_happened(plan, outcome):
 
 
 def credentials_result(service_principal_id, job_id, plan, outcome, extra=None):
-    """sync_job_credentials' result: the job as found, the test, the save, `changed` (saved or possibly saved)."""
+    """sync_job_credentials' result: the job as found and its remedy, the test, the save, `changed` (saved or possibly saved)."""
     job = outcome.job
     found = job.to_dict() if job is not None else {}
     result = {
@@ -187,6 +189,8 @@ def credentials_result(service_principal_id, job_id, plan, outcome, extra=None):
         "quarantine_reason": found.get("quarantine_reason"),
         "quarantine_error_code": found.get("quarantine_error_code"),
         "keys": plan.keys,
+        # What fixes the job as found (remedy.diagnose): `credentials` for a token the target refuses.
+        **(diagnose(job).to_dict() if job is not None else dict.fromkeys(REMEDY_KEYS)),
         "tested": outcome.tested,
         "accepted": outcome.accepted,
         "saved": outcome.saved,

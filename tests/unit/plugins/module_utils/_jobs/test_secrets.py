@@ -144,6 +144,9 @@ def test_result(plan, outcome, expected):
     if outcome.job is not None:
         assert result["status_code"] == "Quarantine" and result["quarantine_reason"] == "EncounteredQuarantineException"
         assert result["quarantine_error_code"] == "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+        assert result["remedy"] == "credentials" and "secret token" in result["remedy_reason"]
+    else:
+        assert (result["remedy"], result["remedy_reason"], result["disables_at"]) == (None, None, None)
     assert TOKEN not in repr(result)
 
 
