@@ -36,6 +36,17 @@ def tenant_sign_in(host_vars, host):
         raise AnsibleFilterError("entra.sync.rotate_credentials: bad input, nothing was sent:\n%s" % exc) from None
 
 
+def heal_credentials(mapping, job):
+    """The credentials entra_sync_heal_credentials holds for a job (a job dict of an event): by job id, else service
+    principal id. Use it only where the value is sent (a module option with no_log), never in a fact."""
+    if not isinstance(job, Mapping):
+        raise AnsibleFilterError("heal_credentials expects the job of a self-heal event")
+    try:
+        return rotation.credentials_for(mapping, job.get("service_principal_id"), job.get("job_id"))
+    except InputError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 def rotation_entries(checked, tested=None, started=None, restarted=None, tenant_id="", error="", test_only=False):
     """Each checked job's entry (tested, saved, restarted, healthy, outcome, error code) from the host's registered results."""
     return rotation.rotation_entries(checked, tested, started, restarted, tenant_id, error, test_only)
@@ -51,6 +62,7 @@ def rotation_report(parts, run):
 class FilterModule:
     def filters(self):
         return {
+            "heal_credentials": heal_credentials,
             "rotation_inputs": rotation_inputs,
             "saved_jobs": saved_jobs,
             "tenant_sign_in": tenant_sign_in,

@@ -141,3 +141,56 @@ def test_bad_arguments_stop_the_source_with_one_clear_error_and_send_nothing(fre
     assert status != 0
     assert "interval 0 is below the minimum" in output
     assert HARNESS.last_seq(fresh_sandbox) == before
+
+
+REFUSED_CODE = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+SCIM_BASE = "https://scim.target.test/v2"
+
+
+def test_rotates_a_credential_quarantine_when_credentials_are_configured_and_escalates_it_when_not(fresh_sandbox, rulebooks, tmp_path):
+    fleet = HARNESS.Fleet(fresh_sandbox, ["c-rotate", "c-refused", "c-unconfigured", "z-sentinel"])
+    good, wrong = "good-token-%s" % os.urandom(6).hex(), "stale-token-%s" % os.urandom(6).hex()
+    token_file = tmp_path / "scim-token.txt"
+    token_file.write_text(good + "\n")
+    escalation_file = tmp_path / "escalations.jsonl"
+    rotate_sp, rotate_job = fleet.ids["c-rotate"]
+    refused_sp, _refused_job = fleet.ids["c-refused"]
+    # Keyed by job id and by service principal id; a value may be a lookup, which the playbook evaluates.
+    credentials = {
+        rotate_job: {"BaseAddress": SCIM_BASE, "SecretToken": "{{ lookup('ansible.builtin.file', '%s') }}" % token_file},
+        refused_sp.upper(): {"BaseAddress": SCIM_BASE, "SecretToken": wrong},
+    }
+    rulebook = rulebooks({"entra_sync_heal_interval": 5, "entra_sync_heal_escalation_file": str(escalation_file),
+                          "entra_sync_heal_credentials": credentials})
+    rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+    # The target of each c- app now wants a new token: the next cycle quarantines the job (remedy credentials).
+    for name in ("c-rotate", "c-refused", "c-unconfigured"):
+        sp_id, _job_id = fleet.ids[name]
+        fresh_sandbox.admin.set_credentials(sp_id, saved={"BaseAddress": SCIM_BASE, "SecretToken": "old"},
+                                            accepts={"BaseAddress": SCIM_BASE, "SecretToken": good}, cycle=True)
+
+    def settled():
+        rotated = fresh_sandbox.admin.job(rotate_sp, rotate_job)["summary"]
+        return rotated["restarts"] >= 1 and rotated["status_code"] == "Active" and len(HARNESS.escalations(escalation_file)) >= 2
+    rulebook.wait_for("one rotation and two escalations", settled)
+
+    assert fresh_sandbox.admin.credentials(rotate_sp)["saved"] == {"BaseAddress": SCIM_BASE, "SecretToken": good}
+    assert fresh_sandbox.admin.credentials(rotate_sp)["puts"] == 1
+    assert fresh_sandbox.admin.job(rotate_sp, rotate_job)["summary"]["reset_scopes"] == ["QuarantineState"]
+    assert fresh_sandbox.admin.credentials(refused_sp)["puts"] == 0
+    restarts = fleet.restarts()
+    assert (restarts["c-refused"], restarts["c-unconfigured"], restarts["z-sentinel"]) == (0, 0, 0)
+    by_job = {line["job_id"]: line for line in HARNESS.escalations(escalation_file)}
+    assert set(by_job) == {fleet.ids["c-refused"][1], fleet.ids["c-unconfigured"][1]}
+    refused = by_job[fleet.ids["c-refused"][1]]
+    assert refused["error_code"] == REFUSED_CODE and "credential rotation failed" in refused["not_restarted_because"]
+    unconfigured = by_job[fleet.ids["c-unconfigured"][1]]
+    assert unconfigured["remedy"] == "credentials" and unconfigured["error_code"] is None
+    assert "remedy credentials" in unconfigured["not_restarted_because"]
+
+    assert rulebook.stop() in HARNESS.CLEAN_STOP, rulebook.output()[-4000:]
+    output = rulebook.output()
+    assert "Traceback" not in output
+    texts = [output, escalation_file.read_text()]
+    assert all(good not in text and wrong not in text for text in texts)
+    _assert_no_secret(texts, fresh_sandbox)

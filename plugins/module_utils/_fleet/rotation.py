@@ -105,6 +105,20 @@ def saved_jobs(tested, status_code):
             if isinstance(result, Mapping) and result.get("saved") and result.get("status_code") == status_code]
 
 
+def credentials_for(mapping, service_principal_id, job_id):
+    """The credentials entra_sync_heal_credentials holds for one job: by its job id, else by its service principal id
+    (case-insensitive). InputError naming the job, never a value, when the mapping has none for it."""
+    if not isinstance(mapping, Mapping):
+        raise InputError("entra_sync_heal_credentials must be a mapping of job id or service principal id -> credentials, got a %s"
+                         % type(mapping).__name__)
+    by_key = {str(key).strip().lower(): value for key, value in mapping.items()}
+    for key in (job_id, service_principal_id):
+        if key and str(key).lower() in by_key:
+            return by_key[str(key).lower()]
+    raise InputError("entra_sync_heal_credentials holds no credentials for job %s of service principal %s: add them under its job "
+                     "id or its service principal id" % (job_id, service_principal_id))
+
+
 def tenant_sign_in(host_vars, host):
     """The sign-in options of a tenant host for module_defaults (its entra_sync_* variables, checked); {} for localhost,
     whose modules read their environment variables."""

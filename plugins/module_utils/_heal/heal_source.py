@@ -49,6 +49,7 @@ def source_argspec():
         "relapse_window": {"type": "int", "default": 86400},
         "max_restarts": {"type": "int", "default": 1},
         "escalate_reasons": {"type": "list", "elements": "str", "default": list(DEFAULT_ESCALATE_REASONS)},
+        "credential_jobs": {"type": "list", "elements": "str", "default": []},
     })
     return spec
 
@@ -105,7 +106,7 @@ def parse_source_args(args):
     params = result.validated_parameters
     _check_ranges(params)
     try:
-        policy = HealPolicy.from_options(params["max_restarts"], params["escalate_reasons"])
+        policy = HealPolicy.from_options(params["max_restarts"], params["escalate_reasons"], params["credential_jobs"])
     except InputError as exc:
         raise InputError("%s: %s" % (SOURCE_NAME, exc)) from None
     config = SourceConfig(

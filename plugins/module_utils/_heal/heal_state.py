@@ -35,26 +35,35 @@ class HealPolicy:
 
     max_restarts: int = 1
     escalate_reasons: tuple = DEFAULT_ESCALATE_REASONS
+    # The service principal ids and job ids (lower case) entra_sync_heal_credentials holds credentials for; never a value.
+    credential_jobs: frozenset = frozenset()
 
     @classmethod
-    def from_options(cls, max_restarts, escalate_reasons):
+    def from_options(cls, max_restarts, escalate_reasons, credential_jobs=()):
         if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
             raise InputError("max_restarts %r must be a whole number, 0 or more (0: escalate every quarantine)." % (max_restarts,))
         if isinstance(escalate_reasons, str):
             escalate_reasons = [escalate_reasons]
         if not isinstance(escalate_reasons, (list, tuple)) or not all(isinstance(r, str) and r.strip() for r in escalate_reasons):
             raise InputError("escalate_reasons %r must be a list of quarantine reasons, e.g. [TooManyDeletes]." % (escalate_reasons,))
-        return cls(max_restarts, tuple(reason.strip() for reason in escalate_reasons))
+        if not isinstance(credential_jobs, (list, tuple)) or not all(isinstance(key, str) and key.strip() for key in credential_jobs):
+            raise InputError("credential_jobs must be a list of service principal ids or job ids (the keys of entra_sync_heal_credentials).")
+        return cls(max_restarts, tuple(reason.strip() for reason in escalate_reasons), frozenset(key.strip().lower() for key in credential_jobs))
 
     def escalates_reason(self, reason):
         return bool(reason) and reason.lower() in {r.lower() for r in self.escalate_reasons}
 
+    def rotates(self, job):
+        """True when credentials are configured for this job (by its job id or its service principal id)."""
+        return bool({(job.job_id or "").lower(), (job.service_principal_id or "").lower()} & self.credential_jobs)
+
 
 def decide_heal(job, entered, relapses, policy, diagnosis=None):
-    """{"action": restart | escalate | none, "reason": one line}: what self-heal does with this state change.
+    """{"action": restart | rotate | escalate | none, "reason": one line}: what self-heal does with this state change.
 
     It follows the remedy (remedy.diagnose, or ``diagnosis`` when given): a new quarantine a restart can fix is restarted
-    within the guard rails (escalate_reasons, max_restarts in the relapse window); one that needs a person is escalated,
+    within the guard rails (escalate_reasons, max_restarts in the relapse window); a credential quarantine of a job the
+    policy holds credentials for (credential_jobs) is rotated within the same relapse guard; one that needs a person is escalated,
     and so is a job that newly pauses with such a remedy (escrowsPruned, or a quarantine that disabled it).
     """
     diagnosis = diagnosis or diagnose(job)
@@ -64,6 +73,8 @@ def decide_heal(job, entered, relapses, policy, diagnosis=None):
         if "paused" in entered and needs_person:
             return {"action": "escalate", "reason": "paused, remedy %s: %s" % (diagnosis.remedy, diagnosis.remedy_reason)}
         return {"action": "none", "reason": "no new quarantine"}
+    if needs_person and diagnosis.remedy == "credentials" and policy.rotates(job):
+        return _rotate_or_escalate(reason, relapses, policy, diagnosis)
     if needs_person:
         return {"action": "escalate", "reason": "quarantined (%s), remedy %s, which a restart alone does not fix: %s"
                 % (reason, diagnosis.remedy, diagnosis.remedy_reason)}
@@ -74,6 +85,18 @@ def decide_heal(job, entered, relapses, policy, diagnosis=None):
                 "automatic restart(s) allowed: restarting again would loop; %s" % (reason, relapses, policy.max_restarts, diagnosis.remedy_reason)}
     return {"action": "restart", "reason": "quarantined (%s), remedy restart, entry %d of at most %d automatic restart(s) within the "
             "relapse window" % (reason, relapses, policy.max_restarts)}
+
+
+def _rotate_or_escalate(reason, relapses, policy, diagnosis):
+    """A credential quarantine of a job entra_sync_heal_credentials holds credentials for: rotate them, once per episode and
+    within the same relapse guard as a restart (credentials that pass the test but do not keep the job out of
+    quarantine are not rotated in a loop)."""
+    if relapses > policy.max_restarts:
+        return {"action": "escalate", "reason": "quarantined (%s) %d times within the relapse window, more than the %d automatic "
+                "rotation(s) allowed: the configured credentials did not keep it out; %s"
+                % (reason, relapses, policy.max_restarts, diagnosis.remedy_reason)}
+    return {"action": "rotate", "reason": "quarantined (%s), remedy credentials, and entra_sync_heal_credentials holds credentials "
+            "for this job: test them, save them if the target accepts them, restart the job" % reason}
 
 
 def order_events(events):

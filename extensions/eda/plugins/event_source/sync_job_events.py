@@ -26,8 +26,8 @@ description:
   - Each event also holds C(conditions), C(previous_conditions), C(entered) (the conditions new in this event),
     C(job) (the dict entra.sync.sync_job_info returns, so it feeds entra.sync.sync_job_restart unchanged),
     C(relapses) (how many times the job entered quarantine within O(relapse_window)), C(observed_at), C(episode)
-    (the start of the current quarantine) and C(heal) (C(action) restart, escalate or none, and C(reason), from
-    O(max_restarts) and O(escalate_reasons)).
+    (the start of the current quarantine) and C(heal) (C(action) restart, rotate, escalate or none, and C(reason), from
+    the job's remedy, O(max_restarts), O(escalate_reasons) and O(credential_jobs)).
   - The connection options are the modules' (same names, environment fallbacks and defaults); see
     entra.sync.sync_job_info.
 options:
@@ -70,6 +70,14 @@ options:
     type: list
     elements: str
     default: [TooManyDeletes]
+  credential_jobs:
+    description:
+      - Service principal ids or job ids for which credentials are configured (the keys of the rulebook's
+        C(entra_sync_heal_credentials), never their values). A new quarantine whose remedy is C(credentials) on one of
+        them gets C(heal.action=rotate) (within O(max_restarts)); without it, C(escalate).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""

@@ -155,3 +155,16 @@ def test_report():
                                  "message": "refused"}]
     assert report["kind"] == "rotate_credentials" and [job["job_id"] for job in report["jobs"]] == [JOB1, JOB2]
     assert report["failed_hosts"] == [] and [host["host"] for host in report["hosts"]] == ["t1", "t2"]
+
+
+def test_credentials_for_a_job_by_job_id_then_service_principal_id():
+    from ansible_collections.entra.sync.plugins.module_utils._fleet.rotation import credentials_for
+    mapping = {SP1.upper(): {"SecretToken": "by-sp"}, JOB2.upper(): {"SecretToken": "by-job"}}
+    assert credentials_for(mapping, SP1, JOB1) == {"SecretToken": "by-sp"}
+    assert credentials_for(dict(mapping, **{JOB1: {"SecretToken": "job-wins"}}), SP1, JOB1) == {"SecretToken": "job-wins"}
+    assert credentials_for(mapping, SP2, JOB2) == {"SecretToken": "by-job"}
+    with pytest.raises(InputError) as caught:
+        credentials_for(mapping, SP2, JOB1)
+    assert JOB1 in str(caught.value) and "by-sp" not in str(caught.value)
+    with pytest.raises(InputError, match="must be a mapping"):
+        credentials_for(["x"], SP1, JOB1)

@@ -71,6 +71,9 @@ def test_arguments_take_the_modules_defaults_and_env_fallbacks(monkeypatch):
     assert get_option("cloud") == "global" and get_option("validate_certs") is True and get_option("timeout") == 30.0
     assert (cfg.interval, cfg.discovery_interval, cfg.relapse_window, cfg.emit_initial) == (300, 3600, 86400, True)
     assert cfg.policy.max_restarts == 1 and cfg.policy.escalate_reasons == ("TooManyDeletes",)
+    assert cfg.policy.credential_jobs == frozenset()
+    with_credentials, _get = parse_source_args({"credential_jobs": ["scim.ABC", "8A1B2C3D-4E5F-4A6B-9C8D-7E6F5A4B3C2D"]})
+    assert with_credentials.policy.credential_jobs == {"scim.abc", "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"}
 
 
 @pytest.mark.parametrize("args, words", [
@@ -83,6 +86,7 @@ def test_arguments_take_the_modules_defaults_and_env_fallbacks(monkeypatch):
     ({"validate_certs": "maybe"}, "validate_certs"),
     ({"max_restarts": -1}, "max_restarts"),
     ({"emit_initial": "sometimes"}, "emit_initial"),
+    ({"credential_jobs": [""]}, "credential_jobs"),
 ])
 def test_bad_arguments_give_one_clear_error_without_secrets(args, words):
     with pytest.raises(InputError) as caught:

@@ -238,3 +238,38 @@ def test_backoff_doubles_and_is_capped():
     assert backoff_delay(5, 0) == 5
     assert [backoff_delay(1, n) for n in range(1, 7)] == [2, 4, 8, 16, 30, 30]
     assert backoff_delay(300, 3) == 1200
+
+
+CREDENTIAL_FAILURE = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+
+
+@pytest.mark.parametrize("job, keys, relapses, action", [
+    (coded(CREDENTIAL_FAILURE), ("scim.1",), 1, "rotate"),
+    (coded(CREDENTIAL_FAILURE), (SP.upper(),), 1, "rotate"),
+    (coded(CREDENTIAL_FAILURE), ("scim.2", "00000000-0000-4000-8000-000000000000"), 1, "escalate"),
+    (coded(CREDENTIAL_FAILURE), (), 1, "escalate"),
+    (coded(CREDENTIAL_FAILURE), ("scim.1",), 2, "escalate"),
+    (coded("AzureActiveDirectoryExpiredCredentials"), ("scim.1",), 1, "rotate"),
+    (coded("HybridIdentityServiceNoActiveAgents"), ("scim.1",), 1, "escalate"),
+    (coded(None, "EncounteredBaseEscrowThreshold"), ("scim.1",), 1, "restart"),
+    (coded(None, "TooManyDeletes"), ("scim.1",), 1, "escalate"),
+])
+def test_a_credential_quarantine_is_rotated_only_when_credentials_are_configured_for_the_job(job, keys, relapses, action):
+    heal = decide_heal(job, ["quarantined"], relapses, HealPolicy.from_options(1, [], list(keys)))
+    assert heal["action"] == action, heal
+    if action == "rotate":
+        assert "entra_sync_heal_credentials" in heal["reason"]
+    if action == "escalate" and keys == ("scim.1",) and relapses == 2:
+        assert "automatic rotation" in heal["reason"]
+
+
+def test_a_paused_job_with_a_credential_quarantine_is_escalated_not_rotated():
+    job = coded(CREDENTIAL_FAILURE, status="Paused")
+    assert decide_heal(job, ["paused"], 0, HealPolicy.from_options(1, [], ["scim.1"]))["action"] == "escalate"
+
+
+def test_policy_credential_jobs_are_names_only():
+    assert HealPolicy.from_options(1, [], [" Scim.1 "]).credential_jobs == frozenset({"scim.1"})
+    for bad in ("scim.1", [""], [{"SecretToken": "x"}]):
+        with pytest.raises(InputError, match="credential_jobs"):
+            HealPolicy.from_options(1, [], bad)
