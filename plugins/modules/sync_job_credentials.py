@@ -23,7 +23,7 @@ description:
     playbook, which tests, saves, restarts and waits for each job of a list.
   - O(use_saved_credentials=true) tests the credentials already saved (C(useSavedCredentials=true)) and saves nothing,
     to learn whether the job's target accepts what is saved now.
-version_added: 0.3.0
+version_added: 0.1.0
 author:
   - entra.sync maintainers (@entra-sync)
 options:

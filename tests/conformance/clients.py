@@ -1,5 +1,6 @@
 """Microsoft's clients pointed at the sandbox, and small helpers over the sandbox's admin API."""
 
+import ast
 import asyncio
 import os
 import ssl
@@ -63,3 +64,16 @@ def pick_job(sandbox, status_code, **match):
 def graph_entries(sandbox):
     """The Graph requests in the log: single requests, $batch envelopes and their items."""
     return [entry for entry in sandbox.admin.log() if entry["kind"] in ("graph", "batch", "batch_item")]
+
+
+def collection_secret_keys():
+    """The synchronizationSecret keys the installed collection knows (_jobs/secrets.py SECRET_KEYS), read without importing
+    it: this venv holds Microsoft's clients, not Ansible."""
+    root = os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)[0]
+    path = os.path.join(root, "ansible_collections", "entra", "sync", "plugins", "module_utils", "_jobs", "secrets.py")
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == "SECRET_KEYS" for target in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("no SECRET_KEYS in %s" % path)

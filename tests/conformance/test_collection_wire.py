@@ -1,5 +1,5 @@
 """The collection's requests have the shape of the SDK's for the same operations (get, list, restart, start, pause,
-$batch), compared in the sandbox's request log: method, path, query, JSON body and the headers that matter.
+$batch, validateCredentials, the secrets PUT), compared in the sandbox's request log: method, path, query, JSON body and the headers that matter.
 
 Every difference is in WIRE_DIFFERENCES with its reason (tests/sandbox/README.md lists them too); one that appears and
 is not there, or one listed that no longer appears, fails the test.
@@ -11,7 +11,13 @@ from clients import graph_client, graph_entries, pick_job, run
 from collection import run_tasks
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.synchronization_job_restart_criteria import SynchronizationJobRestartCriteria
+from msgraph.generated.models.synchronization_secret import SynchronizationSecret
+from msgraph.generated.models.synchronization_secret_key_string_value_pair import SynchronizationSecretKeyStringValuePair
 from msgraph.generated.service_principals.item.synchronization.jobs.item.restart.restart_post_request_body import RestartPostRequestBody
+from msgraph.generated.service_principals.item.synchronization.jobs.item.validate_credentials.validate_credentials_post_request_body import (
+    ValidateCredentialsPostRequestBody,
+)
+from msgraph.generated.service_principals.item.synchronization.secrets.secrets_put_request_body import SecretsPutRequestBody
 from msgraph.generated.service_principals.service_principals_request_builder import ServicePrincipalsRequestBuilder
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
@@ -33,7 +39,7 @@ def operation(entry):
         return "batch envelope"
     path = unquote(entry["path"])
     where = "batch item" if entry["kind"] == "batch_item" else "single"
-    if entry["method"] == "POST":
+    if entry["method"] in ("POST", "PUT"):
         return "%s %s" % (where, path.rsplit("/", 1)[-1])
     if path.endswith("/synchronization/jobs"):
         return where + " list jobs"
@@ -51,11 +57,16 @@ def shapes(entries):
     return found
 
 
+# sync_job_credentials' test and save, and the SDK's validateCredentials and secrets PUT, with the same credentials.
+CREDENTIALS = {"BaseAddress": "https://scim.target.test/v2", "SecretToken": "wire-token-5d1e"}
+
+
 def _collection_tasks(quarantined, active, other):
     def target(job):
         return {"service_principal_id": job["service_principal_id"], "job_id": job["job_id"]}
 
     return [
+        {"entra.sync.sync_job_credentials": dict(target(other), credentials=CREDENTIALS)},
         {"entra.sync.sync_job_info": target(quarantined)},
         {"entra.sync.sync_job_info": {"service_principal_id": active["service_principal_id"]}},
         {"entra.sync.sync_job_restart": dict(target(quarantined), reset_scope=[name.strip() for name in SCOPE.split(",")])},
@@ -74,6 +85,11 @@ def _sdk_operations(sandbox, quarantined, active, other):
             return client.service_principals.by_service_principal_id(job["service_principal_id"]).synchronization.jobs.by_synchronization_job_id(
                 job["job_id"])
 
+        validate = job_builder(other).validate_credentials
+        pairs = [SynchronizationSecretKeyStringValuePair(key=SynchronizationSecret(key), value=value) for key, value in CREDENTIALS.items()]
+        await validate.post(ValidateCredentialsPostRequestBody(use_saved_credentials=False, credentials=pairs))
+        await client.service_principals.by_service_principal_id(other["service_principal_id"]).synchronization.secrets.put(
+            SecretsPutRequestBody(value=pairs))
         await job_builder(quarantined).get()
         await client.service_principals.by_service_principal_id(active["service_principal_id"]).synchronization.jobs.get()
         await job_builder(quarantined).restart.post(RestartPostRequestBody(criteria=SynchronizationJobRestartCriteria(
@@ -103,7 +119,7 @@ def test_collection_requests_have_the_sdks_shape(fresh_sandbox, tmp_path):
 
     assert {op for op, _path in sdk} == {
         "single get job", "single list jobs", "single restart", "single pause", "single start", "single list service principals",
-        "batch envelope", "batch item get job", "batch item restart"}
+        "batch envelope", "batch item get job", "batch item restart", "single validateCredentials", "single secrets"}
     assert set(sdk) <= set(collection), sorted(set(sdk) - set(collection))
     seen_differences = set()
     for key, (method, query, body, headers) in sdk.items():

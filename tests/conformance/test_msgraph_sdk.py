@@ -4,7 +4,7 @@ import itertools
 from urllib.parse import quote
 
 import pytest
-from clients import graph_client, pick_job, run
+from clients import collection_secret_keys, graph_client, pick_job, run
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from models import mismatches
@@ -12,11 +12,19 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.synchronization_job import SynchronizationJob
 from msgraph.generated.models.synchronization_job_restart_criteria import SynchronizationJobRestartCriteria
 from msgraph.generated.models.synchronization_job_restart_scope import SynchronizationJobRestartScope
+from msgraph.generated.models.synchronization_secret import SynchronizationSecret
+from msgraph.generated.models.synchronization_secret_key_string_value_pair import SynchronizationSecretKeyStringValuePair
 from msgraph.generated.service_principals.item.synchronization.jobs.item.restart.restart_post_request_body import RestartPostRequestBody
+from msgraph.generated.service_principals.item.synchronization.jobs.item.validate_credentials.validate_credentials_post_request_body import (
+    ValidateCredentialsPostRequestBody,
+)
+from msgraph.generated.service_principals.item.synchronization.secrets.secrets_put_request_body import SecretsPutRequestBody
 from msgraph.generated.service_principals.service_principals_request_builder import ServicePrincipalsRequestBuilder
 from msgraph_core import PageIterator
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
+
+from entra_sandbox.credentials import SECRET_KEYS as SANDBOX_SECRET_KEYS
 
 # The names the collection can put in resetScope (plugins/module_utils/jobs.py: RESET_SCOPE_ORDER; None is refused),
 # and how it writes a set of them: ascending flag order, Full folds its members in, ", " between names.
@@ -236,3 +244,57 @@ def test_batch_item_with_an_absolute_url_is_refused_as_graph_does(fresh_sandbox)
     with pytest.raises(APIError) as caught:
         run(send_batch)
     assert caught.value.response_status_code == 400
+
+
+# ---- a job's credentials: validateCredentials and PUT .../synchronization/secrets ---------------------------------
+
+REFUSED_CODE = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+SCIM_BASE = "https://scim.target.test/v2"
+
+
+def _pairs(values):
+    return [SynchronizationSecretKeyStringValuePair(key=SynchronizationSecret(key), value=value) for key, value in values.items()]
+
+
+def test_validate_credentials_and_save_secrets_with_the_sdk(fresh_sandbox):
+    """The SDK's request builders against the sandbox: a refused test is an ODataError carrying Graph's code, an accepted
+    one returns nothing (204); the PUT sends `value` and the sandbox keeps the whole set; a restart then lifts the
+    credential quarantine."""
+    job = pick_job(fresh_sandbox, "Active")
+    sp_id, job_id = job["service_principal_id"], job["job_id"]
+    good = {"BaseAddress": SCIM_BASE, "SecretToken": "sdk-good-token"}
+    fresh_sandbox.admin.set_credentials(sp_id, saved={"BaseAddress": SCIM_BASE, "SecretToken": "old"}, accepts=good, cycle=True)
+    fresh_sandbox.admin.clear_log()
+
+    async def rotate():
+        client = graph_client(fresh_sandbox)
+        synchronization = client.service_principals.by_service_principal_id(sp_id).synchronization
+        validate = synchronization.jobs.by_synchronization_job_id(job_id).validate_credentials
+        with pytest.raises(ODataError) as refused:
+            await validate.post(ValidateCredentialsPostRequestBody(use_saved_credentials=False,
+                                                                   credentials=_pairs(dict(good, SecretToken="stale"))))
+        accepted = await validate.post(ValidateCredentialsPostRequestBody(use_saved_credentials=False, credentials=_pairs(good)))
+        saved = await synchronization.secrets.put(SecretsPutRequestBody(value=_pairs(good)))
+        saved_test = await validate.post(ValidateCredentialsPostRequestBody(use_saved_credentials=True))
+        await synchronization.jobs.by_synchronization_job_id(job_id).restart.post(RestartPostRequestBody(
+            criteria=SynchronizationJobRestartCriteria(reset_scope=SynchronizationJobRestartScope.QuarantineState)))
+        return refused.value, accepted, saved, saved_test
+
+    refused, accepted, saved, saved_test = run(rotate)
+    assert (refused.response_status_code, refused.error.code) == (400, REFUSED_CODE) and refused.error.inner_error.request_id
+    assert accepted is None and saved is None and saved_test is None
+    entries = [entry for entry in fresh_sandbox.admin.log(kind="graph")]
+    assert [(entry["method"], entry["path"].rsplit("/", 1)[-1], entry["status"]) for entry in entries] == [
+        ("POST", "validateCredentials", 400), ("POST", "validateCredentials", 204), ("PUT", "secrets", 204),
+        ("POST", "validateCredentials", 204), ("POST", "restart", 204)]
+    assert entries[2]["body"] == {"value": [{"key": "BaseAddress", "value": SCIM_BASE}, {"key": "SecretToken", "value": "sdk-good-token"}]}
+    assert entries[3]["body"] == {"useSavedCredentials": True}
+    assert fresh_sandbox.admin.credentials(sp_id)["saved"] == good
+    assert fresh_sandbox.admin.job(sp_id, job_id)["summary"]["status_code"] == "Active"
+
+
+def test_the_secret_keys_are_the_sdks_enum():
+    """The sandbox's keys and the collection's (which leaves out None) are Graph's synchronizationSecret, as the SDK has it."""
+    sdk = [member.value for member in SynchronizationSecret]
+    assert list(SANDBOX_SECRET_KEYS) == sdk
+    assert ["None"] + collection_secret_keys() == sdk

@@ -1,5 +1,7 @@
 """No secret anywhere: representative runs at -vvvv (successes and forced failures), everything they leave behind
 collected, and searched for every secret the runs held and every token and assertion the sandbox issued or received.
+The runs include a job's credentials (sync_job_credentials accepted, refused, in check mode; entra.sync.rotate_credentials
+with its report), whose tokens are searched for too.
 
 Collected: each run's stdout and stderr, the registered results the harness saved, the fleet playbook's report.json and
 report.md, `ansible-inventory` output, and the sandbox's own server.out / server.err. Searched for: every app's client
@@ -19,6 +21,7 @@ import trustme
 RESTART = "entra.sync.sync_job_restart"
 INFO = "entra.sync.sync_job_info"
 JOB = "entra.sync.sync_job"
+CREDENTIALS = "entra.sync.sync_job_credentials"
 WRONG_SECRET_SUFFIX = "-not-the-secret"
 WRONG_PFX_PASSWORD = "wrong-pfx-password-5f3a9c"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}
@@ -181,6 +184,10 @@ def test_no_secret_token_or_assertion_anywhere_at_vvvv(tenant, run_tasks, run_pl
     evidence.add("inventory stdout", inventory.stdout)
     evidence.add("inventory stderr", inventory.stderr)
 
+    # 4. A job's credentials: sync_job_credentials accepted, refused, in check and diff mode, and the rotation playbook
+    # with its report; the tokens given are needles too.
+    credential_needles = _credential_runs(tenant, run_tasks, run_playbook, tmp_path, evidence)
+
     # The sandbox's own output.
     evidence.add_files("sandbox", _sandbox_logs(sandbox))
 
@@ -199,9 +206,42 @@ def test_no_secret_token_or_assertion_anywhere_at_vvvv(tenant, run_tasks, run_pl
         for number, value in enumerate(issued[kind]):
             needles += [("%s[%d]" % (kind, number), needle) for needle in _jwt_needles(value)]
     needles += [("expired token", needle) for needle in _jwt_needles(expired)]
+    needles += credential_needles
     assert sum(len(text) for _label, text in evidence.items) > 100000, "-vvvv output was collected"
     hits = evidence.hits(needles)
     assert not hits, "secrets in the output:\n" + "\n".join(sorted(set(hits))[:40])
+
+
+def _credential_runs(tenant, run_tasks, run_playbook, tmp_path, evidence):
+    """sync_job_credentials and entra.sync.rotate_credentials at -vvvv, accepted and refused; returns the needles."""
+    sandbox = tenant.sandbox
+    base = "https://scim.secrets.test/v2"
+    good, refused = "rotated-token-4f1b9c7e2d", "refused-token-8a3e6d0c51"
+    ids = tenant.make_fleet({7: ["Active"], 8: ["Active"]})
+    for index in (7, 8):
+        tenant.admin.set_credentials(ids[(index, 0)][0], saved={"BaseAddress": base, "SecretToken": "old"},
+                                     accepts={"BaseAddress": base, "SecretToken": good}, cycle=True)
+    (sp7, job7), (sp8, job8) = ids[(7, 0)], ids[(8, 0)]
+    args = {"service_principal_id": sp7, "job_id": job7}
+    run = run_tasks(sandbox, [
+        {"module": CREDENTIALS, "args": dict(args, credentials={"BaseAddress": base, "SecretToken": refused})},
+        {"module": CREDENTIALS, "args": dict(args, credentials={"BaseAddress": base, "SecretToken": good}), "check_mode": True},
+        {"module": CREDENTIALS, "args": dict(args, credentials={"BaseAddress": base, "SecretToken": good, "Nope": refused})},
+        {"module": CREDENTIALS, "args": dict(args, credentials={"BaseAddress": base, "SecretToken": good})},
+    ], verbosity=4, diff=True)
+    assert run.rc == 0, run.describe()
+    refusal, checked, unknown_key, saved = run.results
+    assert refusal["failed"] is True and refusal["error_code"] == "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
+    assert checked["accepted"] is True and checked["saved"] is False and unknown_key["failed"] is True and saved["saved"] is True
+    evidence.add_run("credentials run", run)
+    report_dir = tmp_path / "rotation-report"
+    rotation = run_playbook(sandbox, "entra.sync.rotate_credentials", {"entra_sync_report_dir": str(report_dir), "entra_sync_credential_jobs": [
+        {"service_principal_id": sp8, "job_id": job8, "credentials": {"BaseAddress": base, "SecretToken": good}},
+        {"service_principal_id": sp7, "job_id": job7, "credentials": {"BaseAddress": base, "SecretToken": refused}}]}, verbosity=4)
+    assert rotation.rc == 2 and "1 of 2 jobs were not rotated" in rotation.stdout, rotation.describe()
+    evidence.add_run("rotation run", rotation)
+    evidence.add_files("rotation report", report_dir)
+    return [("token given to sync_job_credentials", good), ("refused token", refused)]
 
 
 def _sandbox_logs(sandbox):
