@@ -283,7 +283,7 @@ def test_validate_credentials_and_save_secrets_with_the_sdk(fresh_sandbox):
     refused, accepted, saved, saved_test = run(rotate)
     assert (refused.response_status_code, refused.error.code) == (400, REFUSED_CODE) and refused.error.inner_error.request_id
     assert accepted is None and saved is None and saved_test is None
-    entries = [entry for entry in fresh_sandbox.admin.log(kind="graph")]
+    entries = fresh_sandbox.admin.log(kind="graph")
     assert [(entry["method"], entry["path"].rsplit("/", 1)[-1], entry["status"]) for entry in entries] == [
         ("POST", "validateCredentials", 400), ("POST", "validateCredentials", 204), ("PUT", "secrets", 204),
         ("POST", "validateCredentials", 204), ("POST", "restart", 204)]

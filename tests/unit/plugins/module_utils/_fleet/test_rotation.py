@@ -134,8 +134,8 @@ def test_entry_outcomes(tested, restarted, started, error, test_only, outcome, f
 
 
 def test_jobs_not_reached_fail_with_the_hosts_error():
-    entries = rotation_entries(CHECKED, [_tested(0)], [], [{"service_principal_id": SP1, "job_id": JOB1, "action": "restarted",
-                                                             "wait": {"healthy": True}}], "t1", "")
+    restarted = [{"service_principal_id": SP1, "job_id": JOB1, "action": "restarted", "wait": {"healthy": True}}]
+    entries = rotation_entries(CHECKED, [_tested(0)], [], restarted, "t1", "")
     assert [entry["outcome"] for entry in entries] == ["rotated", "failed"]
     assert entries[1]["message"] == "the job's credentials were not tested"
     stopped = rotation_entries(CHECKED, None, None, None, "t1", "Report a sign-in failure: AADSTS7000215")

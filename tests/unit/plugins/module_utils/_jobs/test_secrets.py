@@ -94,8 +94,8 @@ def test_is_refusal(status, refusal):
     ((), True, False, False, False, "saved credentials were tested"),
     ((), True, True, True, False, "saved credentials were tested"),
 ])
-def test_plan_always_tests_and_saves_only_given_credentials_outside_test_only_and_check_mode(pairs, use_saved, test_only, check_mode,
-                                                                                           save, why):
+def test_plan_always_tests_and_saves_only_given_credentials_outside_test_only_and_check_mode(
+        pairs, use_saved, test_only, check_mode, save, why):
     plan = plan_credentials(pairs, use_saved, test_only, check_mode)
     assert (plan.pairs, plan.save) == (pairs, save)
     assert why in plan.not_saved
@@ -118,8 +118,8 @@ REFUSED = GraphError("refused", status=400, code="SystemForCrossDomainIdentityMa
 
 
 @pytest.mark.parametrize("plan, outcome, expected", [
-    (SAVE, CredentialOutcome(QUARANTINED, True, True, True), {"tested": True, "accepted": True, "saved": True, "changed": True,
-                                                               "reason": "then saved (BaseAddress, SecretToken)"}),
+    (SAVE, CredentialOutcome(QUARANTINED, True, True, True),
+     {"tested": True, "accepted": True, "saved": True, "changed": True, "reason": "then saved (BaseAddress, SecretToken)"}),
     (SAVE, CredentialOutcome(QUARANTINED, True, False, False, REFUSED, "x"),
      {"tested": True, "accepted": False, "saved": False, "changed": False, "error_code": REFUSED.code, "status": 400,
       "reason": "refused the given credentials: nothing was saved"}),

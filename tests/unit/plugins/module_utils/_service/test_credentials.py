@@ -22,9 +22,10 @@ TARGET = JobTarget(SP_ID, JOB_ID)
 class ScriptedApi(SyncApi):
     """Records every call in order; raises the error scripted for a step."""
 
-    def __init__(self, job=JOB, read_error=None, test_error=None, save_error=None):
+    def __init__(self, job=None, read_error=None, test_error=None, save_error=None):
         super().__init__(client=None)
-        self.job, self.read_error, self.test_error, self.save_error = job, read_error, test_error, save_error
+        self.job = JOB if job is None else job
+        self.read_error, self.test_error, self.save_error = read_error, test_error, save_error
         self.calls = []
 
     def get_job(self, service_principal_id, job_id):
@@ -52,8 +53,8 @@ def test_read_then_test_then_save_the_whole_set_once():
     api = ScriptedApi()
     outcome = _run(api)
     assert [call[0] for call in api.calls] == ["get", "validate", "save"]
-    assert api.calls[1][3] == {"useSavedCredentials": False, "credentials": [{"key": "BaseAddress", "value": "https://scim.example.com/v2"},
-                                                                            {"key": "SecretToken", "value": TOKEN}]}
+    pairs = [{"key": "BaseAddress", "value": "https://scim.example.com/v2"}, {"key": "SecretToken", "value": TOKEN}]
+    assert api.calls[1][3] == {"useSavedCredentials": False, "credentials": pairs}
     assert api.calls[2][2] == {"value": api.calls[1][3]["credentials"]}
     assert (outcome.tested, outcome.accepted, outcome.saved, outcome.message) == (True, True, True, "")
     assert outcome.job.status_code == "Quarantine"
