@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo rotate-demo chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -85,6 +85,10 @@ matrix:  ## sanity + units on ansible-core 2.17-2.21, the integration smoke set 
 demo: venv-runtime  ## build and install the tarball, then run entra.sync.restart_jobs against a local sandbox tenant of 2,000 service principals
 	bash tests/tools/build.sh
 	bash tests/tools/demo.sh
+
+rotate-demo: venv-runtime  ## credential rotation: five jobs quarantined by a revoked token, entra.sync.rotate_credentials tests, saves and restarts four, refuses the stale one; the report
+	bash tests/tools/build.sh
+	DEMO_SETUP=tests/tools/rotate_demo.py DEMO_PLAYBOOK=entra.sync.rotate_credentials bash tests/tools/demo.sh
 
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
 	bash tests/chaos/run.sh

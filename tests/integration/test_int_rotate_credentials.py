@@ -50,6 +50,7 @@ def test_twenty_jobs_three_refused_tokens_rotates_seventeen_and_names_three(tena
     report = json.loads((report_dir / "report.json").read_text())
     assert report["summary"] == {"rotated": 17, "tested": 0, "refused": 3, "failed": 0, "total": 20}
     assert sorted(job["job_id"] for job in report["failed"]) == sorted(jobs[index - 1][1] for index in refused)
+    assert all(job["error_code"] == REFUSED and "Nothing was saved" in job["message"] for job in report["failed"])
     for index, (sp_id, job_id) in enumerate(jobs, start=1):
         state = tenant.admin.credentials(sp_id)
         summary = tenant.admin.job(sp_id, job_id)["summary"]

@@ -2,7 +2,8 @@
 # The demo: a local sandbox tenant with 2,000 service principals, the fleet playbook entra.sync.restart_jobs run
 # against it from the installed collection (.build/collections, from `make build`), then the sandbox's summary.
 # The sandbox is always stopped on the way out.  DEMO_PLAYBOOK=path-or-FQCN runs another playbook instead; extra
-# arguments go to ansible-playbook.  DEMO_STATE_DIR and DEMO_SERVICE_PRINCIPALS (tests/integration/test_int_demo.py)
+# arguments go to ansible-playbook.  DEMO_SETUP=script.py runs with the sandbox's state dir once it is ready (make
+# rotate-demo: tests/tools/rotate_demo.py); an extra_vars.json it writes there goes to the playbook.  DEMO_STATE_DIR and DEMO_SERVICE_PRINCIPALS (tests/integration/test_int_demo.py)
 # move the sandbox's state and size its tenant.
 set -euo pipefail
 
@@ -64,8 +65,14 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
 # The fleet playbook runs on localhost alone: no inventory is expected, so no warning says none was parsed.
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
+setup_vars=()
+if [[ -n "${DEMO_SETUP:-}" ]]; then
+    "$py" "$root/$DEMO_SETUP" "$state"
+    [[ -f "$state/extra_vars.json" ]] && setup_vars=(-e "@$state/extra_vars.json")
+fi
+
 status=0
-"$root/.venv/bin/ansible-playbook" "$playbook" -e "entra_sync_report_dir=$state/report" "$@" || status=$?
+"$root/.venv/bin/ansible-playbook" "$playbook" -e "entra_sync_report_dir=$state/report" "${setup_vars[@]}" "$@" || status=$?
 for report in report.json report.md; do
     if [[ -f "$state/report/$report" ]]; then
         echo "demo: report written to $state/report/$report"

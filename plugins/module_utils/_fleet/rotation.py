@@ -173,7 +173,8 @@ def _entry(checked, tested, tenant_id):
         "started": False,
         "healthy": None,
         "error_code": tested.get("error_code") or "",
-        "message": (tested.get("msg") or "failed") if tested.get("failed") else "",
+        # Only a failure carries msg (the task's failed_when: false keeps the run going, so `failed` is false here).
+        "message": tested.get("msg") or ("failed" if tested.get("failed") else ""),
     }
 
 
