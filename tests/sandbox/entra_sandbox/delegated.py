@@ -274,21 +274,19 @@ class DelegatedSignIn:
         resource, names = requested_scopes(scope, cloud, user.tenant_id)
         scopes = granted_scopes(names, client_id)
         issuer = self.sandbox.issuer
+        access_token, lifetime = issuer.access_token(user.tenant_id, client_id, resource, idtyp="user", oid=user.oid, sub=user.oid,
+                                                     upn=user.upn, name=user.name, scp=" ".join(scopes), wids=user.wids,
+                                                     uti=secrets.token_urlsafe(16))
         now = int(time.time())
-        claims = {"aud": resource, "iss": "%s/%s/" % (cloud.login, user.tenant_id), "iat": now, "nbf": now,
-                  "exp": now + int(issuer.lifetime), "tid": user.tenant_id, "oid": user.oid, "sub": user.oid,
-                  "upn": user.upn, "name": user.name, "appid": client_id, "idtyp": "user", "scp": " ".join(scopes),
-                  "wids": user.wids, "uti": secrets.token_urlsafe(16), "ver": "1.0"}
         id_claims = {"aud": client_id, "iss": "%s/%s/v2.0" % (self.sandbox.base_url, user.tenant_id), "iat": now, "nbf": now,
                      "exp": now + 3600, "tid": user.tenant_id, "oid": user.oid, "sub": user.oid, "preferred_username": user.upn,
                      "name": user.name, "ver": "2.0"}
         refresh_token = secrets.token_urlsafe(64)
         self.refresh_tokens[refresh_token] = (user.tenant_id, client_id, user.name, time.time(), time.time() + REFRESH_TOKEN_LIFETIME)
         client_info = base64.urlsafe_b64encode(json.dumps({"uid": user.oid, "utid": user.tenant_id}).encode()).decode().rstrip("=")
-        return {"token_type": "Bearer", "scope": " ".join("%s/%s" % (resource, name) for name in scopes) + " openid profile offline_access",
-                "expires_in": int(issuer.lifetime), "ext_expires_in": int(issuer.lifetime),
-                "access_token": issuer.sign(claims), "refresh_token": refresh_token, "id_token": issuer.sign(id_claims),
-                "client_info": client_info}
+        return signin.token_answer(access_token, lifetime,
+                                   scope=" ".join("%s/%s" % (resource, name) for name in scopes) + " openid profile offline_access",
+                                   refresh_token=refresh_token, id_token=issuer.sign(id_claims), client_info=client_info)
 
     # --- what a person does in the browser --------------------------------------------------------
 

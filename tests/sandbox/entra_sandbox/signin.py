@@ -126,8 +126,13 @@ def _issue_for_client(sandbox, tenant_id, form, token_endpoint, logged):
         raise sign_in_error(401, "invalid_client", 7000218,
                             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
     resource = resource_from_scope(form.get("scope"), sandbox.cloud, tenant_id)
-    access_token, lifetime = sandbox.issuer.issue(tenant_id, client_id, app.roles, resource)
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token}
+    return token_answer(*sandbox.issuer.issue(tenant_id, client_id, app.roles, resource))
+
+
+def token_answer(access_token, lifetime, **extra):
+    """The token endpoint's answer to a grant it accepts: client credentials here, the device-code and refresh-token
+    grants (with a refresh token, an id token, ...) in delegated.py."""
+    return dict({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token}, **extra)
 
 
 async def managed_identity_token(request):
