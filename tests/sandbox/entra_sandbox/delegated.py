@@ -58,6 +58,7 @@ USERS = {
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
 USER_CODE_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
 POLL_SKEW = 0.5  # a poll this much sooner than the interval still counts as on time (clocks and sleeps drift)
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
 
 
 @dataclass
@@ -318,6 +319,7 @@ def check_public_client(client_id, tenant_id):
 
 # --- HTTP -----------------------------------------------------------------------------------------------------
 
+@ROUTES.post("/{tenant}/oauth2/v2.0/devicecode")
 async def devicecode(request):
     sandbox = request.app[SANDBOX_KEY]
     tenant_id = request.match_info["tenant"]
@@ -340,6 +342,7 @@ async def _payload(request):
     return payload
 
 
+@ROUTES.post("/_sandbox/device-login")
 async def device_login(request):
     """POST {"user_code", "user", "action": approve|decline|expire}: what the person does at the verification page."""
     delegated = request.app[SANDBOX_KEY].delegated
@@ -351,10 +354,13 @@ async def device_login(request):
     return web.json_response(summary)
 
 
+@ROUTES.get("/_sandbox/device-codes")
 async def device_codes(request):
     return web.json_response({"codes": [code.summary() for code in request.app[SANDBOX_KEY].delegated.codes.values()]})
 
 
+@ROUTES.get("/_sandbox/device-flow")
+@ROUTES.put("/_sandbox/device-flow")
 async def device_flow(request):
     delegated = request.app[SANDBOX_KEY].delegated
     if request.method == "PUT":
@@ -365,6 +371,7 @@ async def device_flow(request):
     return web.json_response(vars(delegated.settings))
 
 
+@ROUTES.post("/_sandbox/users/{name}")
 async def user_settings(request):
     """POST /_sandbox/users/{name} {"owns": [service principal ids], "revoke": true, "tenant_id": ...}."""
     sandbox = request.app[SANDBOX_KEY]
@@ -392,12 +399,3 @@ def config(sandbox):
         users[name] = {"oid": user.oid, "upn": user.upn, "wids": user.wids}
     return {"public_clients": dict(PUBLIC_CLIENTS), "consented_scopes": list(CONSENTED_SCOPES), "users": users,
             "device_login": sandbox.base_url + "/_sandbox/device-login" if sandbox.base_url else None}
-
-
-def add_routes(app):
-    app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", devicecode)
-    app.router.add_post("/_sandbox/device-login", device_login)
-    app.router.add_get("/_sandbox/device-codes", device_codes)
-    app.router.add_get("/_sandbox/device-flow", device_flow)
-    app.router.add_put("/_sandbox/device-flow", device_flow)
-    app.router.add_post("/_sandbox/users/{name}", user_settings)
