@@ -6,12 +6,13 @@ comes from the sandbox (its restart counters and request log), never from the ru
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
+
+from entra_sandbox.testing import stop_process
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EDA_VENV = os.environ.get("ENTRA_SYNC_EDA_VENV") or os.path.join(ROOT, ".build", "eda")
@@ -105,19 +106,7 @@ class Rulebook:
         ansible-rulebook runs the rules engine in an embedded JVM, whose own SIGTERM handler ends the process with the
         conventional 143 (128 + SIGTERM) when it gets the signal first; ansible-rulebook's handler returns 0.
         """
-        status = None
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                status = self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        elif self.process is not None:
-            status = self.process.returncode
-        if self._out is not None and not self._out.closed:
-            self._out.close()
-        return status
+        return stop_process(self.process, timeout, (self._out,))
 
 
 @pytest.fixture
