@@ -9,9 +9,11 @@ restart counters as they change, then stops everything. Nothing here is asserted
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,12 +46,18 @@ def read_lines(path):
         return [line for line in handle if line.strip()]
 
 
+def wrapped(text):
+    """The whole line, wrapped at word boundaries to the terminal's width (a cut line loses the end of a reason)."""
+    width = max(60, shutil.get_terminal_size((120, 24)).columns)
+    return textwrap.fill(text, width=width, subsequent_indent=" " * 12, break_long_words=False, break_on_hyphens=False)
+
+
 def show_new_lines(path, seen):
     with open(path, encoding="utf-8", errors="replace") as handle:
         lines = handle.read().splitlines()
     for line in lines[seen:]:
         if "entra.sync self-heal" in line:
-            print("  rulebook: " + line.strip().strip('"').replace('\\"', '"')[:300], flush=True)
+            print(wrapped("  rulebook: " + line.strip().strip('"').replace('\\"', '"')), flush=True)
     return len(lines)
 
 

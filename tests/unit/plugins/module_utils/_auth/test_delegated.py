@@ -34,9 +34,9 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache impor
     is_cache_text,
     location_problem,
 )
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import resolve_cloud
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, LocalFileError, OptionError
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import describe_error, permission_hint
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import resolve_cloud
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import SECRET, TENANT, make_jwt, settings
 
 RESTART_PATH = "/servicePrincipals/00000000-0000-4000-8000-000000000001/synchronization/jobs/scim.1/restart"
