@@ -78,9 +78,8 @@ def judge(place, path, kind, found, my_uid, names=None):
     if not (stat.S_ISDIR if kind == "directory" else stat.S_ISREG)(found.mode):
         return head + "it is not a %s. Move it away, or %s." % ("directory" if kind == "directory" else "regular file", _elsewhere(place))
     if found.owner_uid != my_uid:
-        return head + ("it belongs to %s, not to you (%s): its owner could read, hold or change what the collection keeps "
-                       "there. Have it removed (by its owner or root), or %s." % (_who(found.owner_uid, names), _who(my_uid, names),
-                                                                                   _elsewhere(place)))
+        return head + ("it belongs to another user, not to you (%s): that user could read, hold or change what the "
+                       "collection keeps there. Have it removed (by its owner or root), or %s." % (_who(my_uid, names), _elsewhere(place)))
     if kind == "file" and place.secret and found.mode & (stat.S_IRWXG | stat.S_IRWXO):
         return head + ("it can be read or changed by others, and it holds %s. Run `chmod 600 %s` (or delete it), or %s."
                        % (place.secret, path, _elsewhere(place)))

@@ -154,7 +154,7 @@ def test_a_cache_folder_another_user_made_is_refused(tmp_path):
     folder.mkdir(mode=0o700)
     os.chown(folder, 65534, 65534)
     cache_file = TokenCacheFile(str(folder / "msal_token_cache.json"), is_default=True)
-    with pytest.raises(LocalFileError, match=r"it belongs to nobody \(uid 65534\)"):
+    with pytest.raises(LocalFileError, match=r"\(owner nobody \(uid 65534\), mode 0700\): it belongs to another user"):
         cache_file.check()
     with pytest.raises(LocalFileError, match="token_cache_path"):
         cache_file.save(FakeCache({}))

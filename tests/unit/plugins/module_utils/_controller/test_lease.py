@@ -277,10 +277,10 @@ def test_a_directory_another_user_made_first_is_refused_not_waited_on(tmp_path):
     store, api = leases(tmp_path), FakeApi()
     with pytest.raises(LocalFileError) as info:
         LeasedRestarter(api, PLAN, store).restart_many([JobTarget(SP.lower(), JOB)])
-    assert "it belongs to nobody (uid 65534)" in str(info.value) and str(directory) in str(info.value)
+    assert "(owner nobody (uid 65534), mode 0777): it belongs to another user" in str(info.value) and str(directory) in str(info.value)
     assert (api.reads, api.restarts, store.clock.now) == (0, 0, 0.0)
     os.chmod(directory, 0o700)  # theirs, but closed: still not yours
-    with pytest.raises(LocalFileError, match="it belongs to nobody"):
+    with pytest.raises(LocalFileError, match=r"\(owner nobody \(uid 65534\), mode 0700\): it belongs to another user"):
         store.prepare()
     assert [path.name for path in directory.iterdir()] == [held.name] and held.read_text() == ""
 

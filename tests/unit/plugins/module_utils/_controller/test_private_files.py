@@ -47,8 +47,8 @@ def mode(path):
     (PLACE, "directory", Found(ME, DIR | 0o775, group_alone=True), None),  # a user private group (Debian, Ubuntu, Fedora)
     (PLACE, "directory", Found(ME, DIR | 0o777, group_alone=True), "other users can write in it"),
     (PLACE, "directory", Found(ME, DIR | 0o1777), "other users can write in it"),
-    (PLACE, "directory", Found(OTHER, DIR | 0o700), "it belongs to nobody (uid 65534), not to you (ops (uid 1000))"),
-    (PLACE, "directory", Found(0, DIR | 0o755), "it belongs to root (uid 0), not to you"),
+    (PLACE, "directory", Found(OTHER, DIR | 0o700), "it belongs to another user, not to you (ops (uid 1000)): that user could"),
+    (PLACE, "directory", Found(0, DIR | 0o755), "it belongs to another user, not to you"),
     (PLACE, "directory", Found(ME, LINK | 0o777, is_symlink=True), "it is a symbolic link"),
     (PLACE, "directory", Found(OTHER, LINK | 0o777, is_symlink=True), "it is a symbolic link"),
     (PLACE, "directory", Found(ME, FILE | 0o600), "it is not a directory"),
@@ -57,7 +57,7 @@ def mode(path):
     (PLACE, "file", Found(ME, FILE | 0o644), None),
     (PLACE, "file", Found(ME, FILE | 0o664), "other users can change it. Run `chmod go-w /p`"),
     (PLACE, "file", Found(ME, FILE | 0o666), "other users can change it"),
-    (PLACE, "file", Found(OTHER, FILE | 0o600), "it belongs to nobody (uid 65534)"),
+    (PLACE, "file", Found(OTHER, FILE | 0o600), "it belongs to another user"),
     (PLACE, "file", Found(ME, LINK | 0o777, is_symlink=True), "it is a symbolic link"),
     (PLACE, "file", Found(ME, DIR | 0o700), "it is not a regular file"),
     (SECRET, "file", Found(ME, FILE | 0o600), None),
@@ -160,7 +160,7 @@ def test_a_folder_another_user_made_is_refused_and_nothing_is_written(tmp_path):
     os.chown(theirs, NOBODY, NOBODY)
     with pytest.raises(LocalFileError) as info:
         open_private_file(str(theirs / "job.lease"), PLACE)
-    assert "it belongs to nobody (uid 65534), not to you (root (uid 0))" in str(info.value)
+    assert "(owner nobody (uid 65534), mode 0700): it belongs to another user, not to you (root (uid 0))" in str(info.value)
     assert list(theirs.iterdir()) == []
     assert not usable_dir(str(theirs)) and usable_dir(str(tmp_path))
 
@@ -224,9 +224,10 @@ def test_a_fifo_in_a_files_place_is_refused_without_waiting(tmp_path):
 def test_a_file_another_user_owns_is_refused_and_left_as_it_is(tmp_path):
     theirs = tmp_path / "x.lease"
     theirs.write_text("")
+    os.chmod(theirs, 0o644)
     os.chown(theirs, NOBODY, NOBODY)
     for call in (lambda: open_private_file(str(theirs), PLACE), lambda: append_private_line(str(theirs), "x", PLACE),
                  lambda: write_private_file(str(theirs), "x", PLACE), lambda: check_private_file(str(theirs), PLACE)):
-        with pytest.raises(LocalFileError, match=r"it belongs to nobody \(uid 65534\)"):
+        with pytest.raises(LocalFileError, match=r"\(owner nobody \(uid 65534\), mode 0644\): it belongs to another user"):
             call()
     assert theirs.read_text() == "" and os.stat(theirs).st_uid == NOBODY

@@ -74,7 +74,7 @@ def test_an_existing_report_folder_of_yours_is_used_as_it_is(tmp_path):
     ("loose", "mode 0777): other users can write in it"),
     ("linked_dir", "it is a symbolic link"),
     ("linked_file", "Refusing the report file"),
-    ("theirs", "it belongs to nobody (uid 65534)"),
+    ("theirs", "(owner nobody (uid 65534), mode 0700): it belongs to another user"),
 ])
 def test_a_report_folder_or_file_not_yours_alone_is_refused_in_check_mode_too(tmp_path, setup, words):
     if setup == "theirs" and os.geteuid() != 0:
