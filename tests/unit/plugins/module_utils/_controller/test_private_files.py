@@ -74,8 +74,8 @@ def test_judge(place, kind, found, expected):
     assert expected in problem
     label = place.folder if kind == "directory" else place.file
     # every refusal names the path, its owner and mode, and what to do (the option that moves it)
-    assert problem.startswith("Refusing %s /p (owner %s, mode %04o): " % (label, private_files._who(found.owner_uid, NAMES),
-                                                                         stat.S_IMODE(found.mode)))
+    owner = private_files._who(found.owner_uid, NAMES)
+    assert problem.startswith("Refusing %s /p (owner %s, mode %04o): " % (label, owner, stat.S_IMODE(found.mode)))
     assert problem.endswith("or choose another path with %s." % place.setting)
 
 
