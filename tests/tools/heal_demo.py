@@ -62,7 +62,7 @@ def show_new_lines(path, seen):
 
 
 def main():
-    demo_dir_or_exit(STATE, name="heal-demo")  # 0700 and this user's alone (the leases and the escalation file live in it)
+    demo_dir_or_exit(STATE, name="heal-demo", setting="")  # 0700 and this user's alone (the leases and the escalation file live in it)
     escalations = os.path.join(STATE, "escalations.jsonl")
     if os.path.exists(escalations):
         os.unlink(escalations)

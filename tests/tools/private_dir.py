@@ -18,12 +18,11 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, ensure_private_dir  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError  # noqa: E402
 
-DEMO_PLACE = Place("the demo's work directory", "a demo file", "DEMO_STATE_DIR")
 
-
-def demo_dir(path, empty=False):
-    """The absolute path of the demo's folder, made or judged (LocalFileError), emptied when asked."""
-    path = ensure_private_dir(path, DEMO_PLACE)
+def demo_dir(path, empty=False, setting="DEMO_STATE_DIR"):
+    """The absolute path of the demo's folder, made or judged (LocalFileError), emptied when asked. setting: what moves
+    it ("" when nothing does: the refusal then says only what to do about the folder)."""
+    path = ensure_private_dir(path, Place("the demo's work directory", "a demo file", setting))
     if empty:
         for name in os.listdir(path):
             entry = os.path.join(path, name)
@@ -34,10 +33,10 @@ def demo_dir(path, empty=False):
     return path
 
 
-def demo_dir_or_exit(path, empty=False, name="demo"):
+def demo_dir_or_exit(path, empty=False, name="demo", setting="DEMO_STATE_DIR"):
     """demo_dir, or the refusal on standard error and exit status 1."""
     try:
-        return demo_dir(path, empty)
+        return demo_dir(path, empty, setting)
     except LocalFileError as exc:
         sys.exit("%s: %s" % (name, exc))
 
