@@ -12,7 +12,7 @@ description:
     alone because Microsoft warns against starting a job that is running. A C(NotConfigured) job is left alone too
     (there is nothing to start until it is set up), and a job whose status can't be read or is not recognized fails
     rather than risk starting a running job.
-  - A job with status code C(Paused) and C(escrowsPruned) is left alone by O(state=started) unless O(allow_escrows_pruned=true):
+  - A job with status code C(Paused) and C(escrowsPruned) is left alone by O(state=started) unless O(allow_escrows_pruned=true).
     Microsoft documents it as paused by the service after its initial cycle hit the error threshold, waiting for the
     errors to be cleaned up.
   - O(state=paused) pauses any job that is not already paused (status code or schedule C(Paused)).

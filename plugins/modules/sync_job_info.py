@@ -235,8 +235,8 @@ jobs:
         (quarantine error SystemForCrossDomainIdentityManagementCredentialValidationFailure)
     disables_at:
       description:
-        - When the quarantine disables the job (Microsoft disables a job quarantined for more than four weeks): its
-          C(seriesBegan) plus 28 days, ISO 8601 UTC. Null when the job carries no quarantine or its start is unknown.
+        - When the quarantine disables the job, its C(seriesBegan) plus 28 days (Microsoft disables a job quarantined for
+          more than four weeks), ISO 8601 UTC. Null when the job carries no quarantine or its start is unknown.
       type: str
       sample: "2026-12-09T08:15:00Z"
   sample:
@@ -265,7 +265,7 @@ restart_candidates:
 left_alone:
   description:
     - The jobs found that need something (a C(remedy) other than C(none)) but are not restart candidates, each with the
-      keys of RV(jobs): their remedy is not in O(restart_remedies), or they match no condition of O(restart_if).
+      keys of RV(jobs). Their remedy is not in O(restart_remedies), or they match no condition of O(restart_if).
   returned: when O(restart_if) is given
   type: list
   elements: dict

@@ -37,6 +37,7 @@ VALIDATE_PARAMETERS = ("useSavedCredentials", "credentials", "templateId", "appl
 REFUSED = "SystemForCrossDomainIdentityManagementCredentialValidationFailure"
 UNAVAILABLE = "SystemForCrossDomainIdentityManagementCredentialValidationUnavailable"
 MASK = "*"
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
 
 
 class TargetCredentials:
@@ -171,10 +172,12 @@ def _string_map(value, name):
     return None if value is None else dict(value)
 
 
+@ROUTES.get("/_sandbox/credentials/{sp}")
 async def get_credentials(request):
     return web.json_response(_summary(state_of(_admin_sp(request))))
 
 
+@ROUTES.put("/_sandbox/credentials/{sp}")
 async def put_credentials(request):
     """{"accepts": {key: value} | null, "saved": {...} | null, "reachable": bool, "cycle": bool}; each optional.
 
@@ -208,8 +211,3 @@ def reset_counters(fleet):
         for sp in tenant.service_principals:
             if sp.credentials is not None:
                 sp.credentials.puts = sp.credentials.validations = 0
-
-
-def add_routes(app):
-    app.router.add_get("/_sandbox/credentials/{sp}", get_credentials)
-    app.router.add_put("/_sandbox/credentials/{sp}", put_credentials)
