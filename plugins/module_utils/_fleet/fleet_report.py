@@ -21,7 +21,10 @@ HOSTS_FORM = "tenant_hosts"
 LIST_FORM = "tenant_list"
 # What a host's part holds besides the jobs lists; a section is these, the outcome and the failure.
 _PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after")
-_JOB_LISTS = ("failed_or_unknown", "touched", "results")
+_JOB_LISTS = ("failed_or_unknown", "touched", "results", "timeline")
+# A timeline event {tenant_id, step, at}: the end of a step of a tenant (its "start" begins it); the run's own
+# events (its start, its report) have no tenant.
+RUN_EVENT = ""
 
 
 def tenant_failure(state):
@@ -125,6 +128,7 @@ def assemble_report(parts, run):
         "failed_or_unknown": [entry for part in parts for entry in part.get("failed_or_unknown") or []],
         "touched": _touched(parts),
         "results": [result for part in parts for result in part.get("results") or []],
+        "timeline": run_events(run.get("timeline")) + [event for part in parts for event in part.get("timeline") or []],
     }
     if report["form"] == LIST_FORM:
         # The list form's report keeps its shape: the tenant ids, and the one stop reason (or error) of the run.
@@ -133,6 +137,15 @@ def assemble_report(parts, run):
         report.update(tenants=list(run.get("tenant_ids") or []), stopped=whole.get("stopped") or whole.get("error") or "")
         del report["failed_tenants"], report["stopped_tenants"]
     return report
+
+
+def run_events(events):
+    """The run's own timeline events (no tenant): its first start and its last report, whatever slices they came from."""
+    own = [event for event in events or [] if isinstance(event, Mapping) and not event.get("tenant_id")]
+    starts = sorted(str(event.get("at") or "") for event in own if event.get("step") == "start")
+    reports = sorted(str(event.get("at") or "") for event in own if event.get("step") == "report")
+    return ([{"tenant_id": RUN_EVENT, "step": "start", "at": starts[0]}] if starts else []) + \
+        ([{"tenant_id": RUN_EVENT, "step": "report", "at": reports[-1]}] if reports else [])
 
 
 def _parts_of(report, source):
@@ -147,6 +160,8 @@ def _parts_of(report, source):
         parts[section["tenant_id"]] = dict({name: section.get(name) for name in _PART_FIELDS}, **{name: [] for name in _JOB_LISTS})
     for name in _JOB_LISTS:
         for entry in report.get(name) or []:
+            if name == "timeline" and not entry.get("tenant_id"):
+                continue  # the slice's own start and report: merge_reports keeps the first start and the last report
             if entry.get("tenant_id") not in parts:
                 raise InputError("%s: an entry of %s names tenant %s, which has no section in that report" % (source, name, entry.get("tenant_id")))
             parts[entry["tenant_id"]][name].append(entry)
@@ -176,5 +191,6 @@ def merge_reports(reports, sources):
         "finished_at": max(str(report.get("finished_at") or "") for report in reports),
         "restart_if": reports[0].get("restart_if"),
         "reset_scope": reports[0].get("reset_scope"),
+        "timeline": run_events([event for report in reports for event in report.get("timeline") or []]),
     }
     return assemble_report(parts, run)
