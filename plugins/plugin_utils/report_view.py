@@ -88,7 +88,7 @@ def verdict(report, left_alone):
     problems = (["%d job%s failed" % (failed, "" if failed == 1 else "s")] if failed else []) + \
         (["%d with an unknown outcome" % unknown] if unknown else []) + \
         (["%d of %d tenants failed (%s)" % (len(failed_tenants), len(_tenant_ids(report)),
-                                            ", ".join(tenant_labels(report).get(str(tenant), str(tenant)) for tenant in failed_tenants))]
+                                            ", ".join(sorted(tenant_labels(report).get(str(tenant), str(tenant)) for tenant in failed_tenants)))]
          if failed_tenants else []) + \
         (["the run stopped: %s" % short(report["stopped"])] if report.get("stopped") and not _tenant_sections(report) else [])
     waiting = ["%d quarantined job%s left for a person (a restart does not fix %s)"

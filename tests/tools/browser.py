@@ -102,7 +102,7 @@ class _Text(HTMLParser):
     def handle_data(self, data):
         if self._stack[-2:] == ["svg", "title"]:
             self.chart_titles.append(data.strip())
-        elif "style" not in self._stack[-1:]:
+        elif "style" not in self._stack[-1:] and "head" not in self._stack:
             self.parts.append(data)
 
 

@@ -83,7 +83,7 @@ def _play(sandbox, inventory, report_dir, history, limit=None):
 
 
 def run_demo(state_dir, service_principals=80):
-    """Both runs; returns {report_dir, html, tenants, faulted (sp, job) pairs, outputs, wrong_secret}."""
+    """Both runs; returns {report_dir, html, tenants, faulted (sp, job) pairs: the lost ones first, outputs, secrets}."""
     os.makedirs(state_dir, exist_ok=True)
     history = os.path.join(state_dir, "history")
     with SandboxProcess(os.path.join(state_dir, "sandbox"), seed=7, tenants=3, service_principals=service_principals) as sandbox:
@@ -97,10 +97,13 @@ def run_demo(state_dir, service_principals=80):
         sandbox.admin.set_faults({"rules": rules})
         report_dir = os.path.join(state_dir, "report")
         second = _play(sandbox, inventory, report_dir, history)
+        # What a report must never hold: the secrets the runs held, and every token and assertion of the runs.
+        issued = sandbox.admin.issued()
+        secrets = [WRONG_SECRET, sandbox.env.get("AZURE_CLIENT_SECRET")] + [token for kind in issued.values() for token in kind]
     if not os.path.exists(os.path.join(report_dir, "report.html")):
         raise RuntimeError("the second run wrote no report.html:\n%s\n%s" % (second.stdout[-4000:], second.stderr[-2000:]))
     return {"report_dir": report_dir, "html": os.path.join(report_dir, "report.html"), "tenants": dict(zip(HOSTS, tenants, strict=True)),
-            "faulted": faulted, "outputs": [first, second], "wrong_secret": WRONG_SECRET}
+            "faulted": faulted, "outputs": [first, second], "secrets": [secret for secret in secrets if secret]}
 
 
 def main():

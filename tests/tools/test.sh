@@ -37,6 +37,10 @@ stage docs-lint bash "$tools/docs.sh" --lint
 stage docs bash "$tools/docs.sh"
 stage conformance bash "$tools/conformance.sh"
 echo "=== test: stages before pytest: ${summary[*]/%/;}"
+# The report's browser test runs in the pytest run below, when there is a Chromium to run it in.
+if ! "$root/.venv/bin/python" -c 'import sys; sys.path.insert(0, "tests/tools"); import browser; sys.exit(browser.find_chromium() is None)'; then
+    echo "=== test: browser: SKIPPED: no Chromium on this machine (apt-get install chromium; .ci/run installs it): report.html is not opened in a browser"
+fi
 
 status=0
 start=$SECONDS
