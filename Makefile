@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo report-demo chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo report-demo ara-test chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -66,6 +66,9 @@ conformance: build  ## msgraph-sdk + azure-identity against the sandbox, and the
 
 eda-test: build  ## self-heal end to end: real ansible-rulebook (.build/eda, tests/requirements-eda.txt; needs Java 17), the installed tarball, the sandbox
 	bash tests/tools/eda.sh
+
+ara-test: build  ## the fleet report in ARA: merge_reports with ARA's callback on (.build/ara, tests/requirements-ara.txt), the records read back
+	bash tests/tools/ara.sh
 
 heal-demo: venv-runtime  ## self-heal live: the sandbox and the entra.sync.self_heal rulebook, quarantines, restarts and escalations as they happen (installs what make demo does, plus ansible-rulebook in .build/eda)
 	bash tests/tools/build.sh
