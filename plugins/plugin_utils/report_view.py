@@ -177,7 +177,7 @@ def trend(ident, history):
     series = [("quarantined", "quarantined (found)", "quarantine"), ("restarted", "restarted", "active"), ("failed", "failed or unknown", "failed")]
     description = "%d runs from %s to %s; the last: %d quarantined, %d restarted, %d failed or unknown" % (
         len(points), points[0][0], points[-1][0], points[-1][1]["quarantined"], points[-1][1]["restarted"], points[-1][1]["failed"])
-    svg = charts.trend_chart(ident, "The last %d runs" % len(points), description, points, series)
+    svg = charts.trend_chart(ident, "The last %d runs" % len(points) if len(points) > 1 else "The last run", description, points, series)
     return svg, [(label, values["quarantined"], values["restarted"], values["failed"]) for label, values in points]
 
 
