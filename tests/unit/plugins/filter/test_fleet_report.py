@@ -129,6 +129,42 @@ def test_fleet_report_filter_reads_each_host_and_names_a_host_that_left_no_part(
         filters.fleet_report([], {}, None)
 
 
+# ---- what to do: the jobs left to a person -------------------------------------------------------------------------
+
+def _left(tenant, number, remedy, disables_at):
+    return {"tenant_id": tenant, "service_principal_id": "sp-%s" % number, "service_principal_name": "App %s" % number,
+            "job_id": "scim.%s" % number, "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "TooManyDeletes",
+            "quarantine_error_code": None, "remedy": remedy, "remedy_reason": "what to do %s" % number, "disables_at": disables_at,
+            "status_read_at": "2026-01-01T00:00:00Z", "quarantine": {"reason": "TooManyDeletes"}}
+
+
+TO_DO_PARTS = [
+    _part("a", ["restarted"], to_do=[_left("a", 1, "credentials", None), _left("a", 2, "approve_deletes", "2026-01-20T00:00:00Z")],
+          remedy_counts=[{"restart": 1, "credentials": 1, "approve_deletes": 1, "support": 0}]),
+    _part("b", [], to_do=[_left("b", 3, "support", "2026-01-07T00:05:00Z"), _left("b", 4, "clean_up_errors", None)],
+          remedy_counts=[{"support": 1, "clean_up_errors": 1}, {"credentials": 2}]),
+]
+
+
+def test_the_report_counts_quarantines_by_remedy_and_lists_what_to_do_soonest_first():
+    report = assemble_report(copy.deepcopy(TO_DO_PARTS), RUN)
+    assert report["remedy_counts"] == {"restart": 1, "credentials": 3, "fix_target": 0, "approve_deletes": 1, "support": 1, "clean_up_errors": 1}
+    assert [section["remedy_counts"]["credentials"] for section in report["tenants"]] == [1, 2]
+    assert [(entry["job_id"], entry["disables_soon"]) for entry in report["to_do"]] == [
+        ("scim.3", True), ("scim.2", False), ("scim.1", False), ("scim.4", False)]
+    assert set(report["to_do"][0]) == {"tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code",
+                                       "quarantine_reason", "quarantine_error_code", "remedy", "remedy_reason", "disables_at", "disables_soon"}
+    assert report["restart_remedies"] is None and assemble_report([], dict(RUN, restart_remedies=["restart"]))["restart_remedies"] == ["restart"]
+    # Within 7 days of the run's end (00:05 on 1 January): 7 January 00:05 is, 20 January is not.
+    assert assemble_report([], RUN)["to_do"] == [] and assemble_report([], RUN)["remedy_counts"]["support"] == 0
+
+
+def test_merged_slices_keep_what_to_do():
+    whole = assemble_report(copy.deepcopy(TO_DO_PARTS), RUN)
+    merged = merge_reports([assemble_report([copy.deepcopy(part)], RUN) for part in TO_DO_PARTS], ["s1", "s2"])
+    assert merged["to_do"] == whole["to_do"] and merged["remedy_counts"] == whole["remedy_counts"]
+
+
 # ---- merging slices -------------------------------------------------------------------------------------------------
 
 def _sliced(groups):
