@@ -91,7 +91,7 @@ def verdict(report, left_alone):
                                             ", ".join(sorted(tenant_labels(report).get(str(tenant), str(tenant)) for tenant in failed_tenants)))]
          if failed_tenants else []) + \
         (["the run stopped: %s" % short(report["stopped"])] if report.get("stopped") and not _tenant_sections(report) else [])
-    waiting = ["%d quarantined job%s left for a person (a restart does not fix %s)"
+    waiting = ["%d job%s left for a person (a restart does not fix %s)"
                % (left_alone, "" if left_alone == 1 else "s", "it" if left_alone == 1 else "them")] if left_alone else []
     done = "restarted %d of %d jobs found" % (_int(summary.get("restarted")), _int(report.get("jobs_found")))
     done = done[0].upper() + done[1:]
@@ -142,19 +142,20 @@ def status_chart(ident, report):
 
 
 def remedy_counts(report):
-    """{remedy: n} of the quarantines, from the report's counts by remedy when it has them."""
-    counts = report.get("quarantined_by_remedy") or {}
-    return {remedy: _int(number) for remedy, number in counts.items()} if isinstance(counts, Mapping) else {}
+    """{remedy: n} of the jobs that need something (the report's remedy_counts), those with at least one job."""
+    counts = report.get("remedy_counts") or {}
+    return {remedy: _int(number) for remedy, number in counts.items() if _int(number) > 0} if isinstance(counts, Mapping) else {}
 
 
 def remedy_chart(ident, report):
+    """The bars of the jobs that need something by remedy (a restart among them), and its rows; None without any."""
     counts = remedy_counts(report)
     if not counts:
         return None, []
     order = [remedy for remedy in REMEDY_ORDER if remedy in counts] + sorted(set(counts) - set(REMEDY_ORDER))
-    rows = [(remedy, [counts[remedy]]) for remedy in order]
+    rows = [(remedy.replace("_", " "), [counts[remedy]]) for remedy in order]
     description = "; ".join("%s: %d" % (remedy, counts[remedy]) for remedy in order)
-    return charts.bar_chart(ident, "Quarantined jobs by remedy", description, rows, [("quarantined jobs", "quarantine")]), rows
+    return charts.bar_chart(ident, "Jobs that need something, by remedy", description, rows, [("jobs", "quarantine")]), rows
 
 
 def parse_time(text):
@@ -258,7 +259,8 @@ def job_rows(jobs, names, labels=None):
     rows = []
     for job in jobs:
         row = {name: job.get(name) for name in ("action", "tenant_id", "service_principal_id", "job_id", "template_id", "status_code",
-                                                  "reason", "remedy", "remedy_reason", "disables_at", "quarantine_error_code")}
+                                                  "reason", "remedy", "remedy_reason", "disables_at", "disables_soon", "quarantine_reason",
+                                                  "quarantine_error_code")}
         row["service_principal_name"] = job.get("service_principal_name") or names.get(_job_key(job)) or ""
         row["tenant"] = (labels or {}).get(str(row["tenant_id"]), "")
         rows.append(row)
@@ -267,8 +269,8 @@ def job_rows(jobs, names, labels=None):
 
 
 def left_alone(report):
-    """The jobs the run left for a person (a remedy other than a restart), from the report when it lists them."""
-    return _list(report.get("left_alone"))
+    """The jobs the run left for a person (a remedy a restart is not, or not restarted: report.json's to_do)."""
+    return _list(report.get("to_do"))
 
 
 def tenant_rows(ident, report):

@@ -66,7 +66,7 @@ def clean_report():
 @pytest.mark.parametrize("change, left_alone, tone, words", [
     ({}, 0, "bad", ["1 job failed", "1 with an unknown outcome", "2 of 3 tenants failed (fabrikam, northwind)", "Restarted 2 of 12 jobs found"]),
     ({"summary": {"restarted": 2, "failed": 0, "unknown": 0}, "failed_tenants": []}, 3, "warn",
-     ["3 quarantined jobs left for a person", "Restarted 2 of 12"]),
+     ["3 jobs left for a person (a restart does not fix them)", "Restarted 2 of 12"]),
     ({"summary": {"restarted": 2}, "failed_tenants": []}, 0, "ok", ["Restarted 2 of 12 jobs found; nothing failed"]),
     ({"summary": {}, "failed_tenants": []}, 0, "ok", ["Nothing to restart: 12 jobs found, none matched restart_if (quarantined)"]),
     ({"tenants": ["t-a"], "stopped": "canary in tenant t-a did not recover", "summary": {}, "failed_tenants": []}, 0, "bad",
@@ -163,13 +163,19 @@ def test_long_lists_start_closed_short_ones_open():
 
 def test_remedies_are_charted_and_left_alone_jobs_listed_when_the_report_has_them():
     report = copy.deepcopy(fleet_report())
-    report["quarantined_by_remedy"] = {"credentials": 2, "restart": 3}
-    report["left_alone"] = [job("t-a", "sp-7", "scim.cred", "skipped", remedy="credentials", remedy_reason="get a new secret token",
-                                disables_at="2026-12-01T00:00:00Z")]
+    report["remedy_counts"] = {"credentials": 2, "restart": 3, "fix_target": 0, "clean_up_errors": 1}
+    report["to_do"] = [job("t-a", "sp-7", "scim.cred", "skipped", remedy="credentials", remedy_reason="get a new secret token",
+                           disables_at="2026-12-01T00:00:00Z", disables_soon=True),
+                       job("t-a", "sp-8", "scim.paused", "skipped", remedy="clean_up_errors", remedy_reason="clean up the errors")]
     view = build_view(report)
-    assert view["remedy_table"] == [("restart", [3]), ("credentials", [2])]
+    assert view["remedy_table"] == [("restart", [3]), ("credentials", [2]), ("clean up errors", [1])]
+    assert [row["job_id"] for row in view["left_alone"]] == ["scim.cred", "scim.paused"]
+    assert view["verdict"]["text"].endswith("2 jobs left for a person (a restart does not fix them). Restarted 2 of 12 jobs found.")
     page = render_report_html(report)
-    assert "Quarantined jobs by remedy" in page and "scim.cred" in page and "get a new secret token" in page and "2026-12-01T00:00:00Z" in page
+    assert "Jobs that need something, by remedy" in page and "get a new secret token" in page
+    attention = page[page.index('id="attention"'):page.index('id="restarted-heading"')]
+    assert attention.index("scim.cred") < attention.index("scim.paused")
+    assert '<strong class="soon">SOON</strong> 2026-12-01T00:00:00Z' in attention and "clean up errors" in attention
 
 
 def test_ara_records_the_totals_and_report_html():
