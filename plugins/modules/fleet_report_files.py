@@ -7,14 +7,19 @@ short_description: Write a fleet run's report (report.json, report.md, report.ht
 description:
   - Writes the report of the C(entra.sync.restart_jobs) or C(entra.sync.merge_reports) playbook into one directory,
     C(report.json) (sorted keys, indented), C(report.md) when O(markdown) is given, and C(report.html), each replaced
-    whole, mode C(0640), the directory created with mode C(0750) when missing. A file whose content is unchanged is not
-    written again.
+    whole (a temporary file renamed over it), mode C(0600), the directory created with mode C(0700) when missing. A file
+    whose content is unchanged is not written again.
+  - An existing directory is used only when it is not a symbolic link, belongs to the user the task runs as and nobody
+    else can write in it (a group whose only member is the owner counts as the owner), so a report folder of yours with
+    mode C(0755) is fine, and one another local user made or can write in (mode C(0777), C(/tmp) itself) is refused.
+    A report file there must be a regular file of that user that nobody else can change; a symbolic link is never
+    followed. A refusal names the path, its owner and mode, and what to do; nothing is written then (in check mode too).
   - C(report.html) is one self-contained page (inline CSS and SVG charts, no script, nothing loaded from anywhere) that
     the action plugin renders on the controller with Jinja2 from the same report, autoescaped. It shows the verdict,
-    the totals, the jobs by status before and after, a row per tenant, the run's timeline, the trend of the last runs
-    (with O(history)), the jobs that need a person, then the jobs restarted.
-  - With O(history), the run's totals are added as one line to C(history.jsonl) in that folder (made C(0700), the file
-    C(0600)); a run already there is not added again.
+    the totals, the jobs by status before and after, the jobs that need something by remedy, a row per tenant, the
+    run's timeline, the trend of the last runs (with O(history)), the jobs that need a person, then the jobs restarted.
+  - With O(history), the run's totals are added as one line to C(history.jsonl) in that folder (by the same rules: the
+    folder made C(0700), the file C(0600)); a run already there is not added again.
   - When the ARA callback records the playbook (ARA Records Ansible), the action plugin records the report's totals
     (key C(entra_sync_report)) and the path of C(report.html) (key C(entra_sync_report_html)) with ARA's C(ara_record).
     Nothing happens without ARA.

@@ -19,6 +19,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 
+from private_dir import demo_dir_or_exit  # noqa: E402  pylint: disable=wrong-import-position
+
 from entra_sandbox.testing import SandboxProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE = os.path.join(ROOT, ".build", "heal-demo")
@@ -60,7 +62,7 @@ def show_new_lines(path, seen):
 
 
 def main():
-    os.makedirs(STATE, exist_ok=True)
+    demo_dir_or_exit(STATE, name="heal-demo")  # 0700 and this user's alone (the leases and the escalation file live in it)
     escalations = os.path.join(STATE, "escalations.jsonl")
     if os.path.exists(escalations):
         os.unlink(escalations)

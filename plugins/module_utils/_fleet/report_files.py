@@ -4,12 +4,15 @@ written), and the run's line in the report history (report_history.py).
 
 fleet_report_files' action plugin writes them in the controller's process; its module writes them where the task runs.
 report.html is rendered on the controller (Jinja2, plugin_utils/report_html.py) and handed to the module as text.
+The directory and the files are this user's alone (private_files.py): made 0700 and 0600; an existing directory is
+used when this user owns it and nobody else can write in it (a shared project folder of yours with mode 0755 is fine).
 """
 
 import json
 import os
-import tempfile
 
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, read_private_file, write_private_file
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_history import append_history, history_entry
 
 ARGUMENT_SPEC = {
@@ -19,9 +22,7 @@ ARGUMENT_SPEC = {
     "html": {"type": "str"},
     "history": {"type": "path"},
 }
-FILE_NAMES = ("report.json", "report.md", "report.html")
-DIRECTORY_MODE = 0o750
-FILE_MODE = 0o640
+REPORT_PLACE = Place("the report directory", "the report file", "entra_sync_report_dir")
 
 
 def report_contents(report, markdown, html=None):
@@ -39,36 +40,19 @@ def report_path(directory, name):
 
 def _current(path):
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return read_private_file(path, REPORT_PLACE)
+    except UnicodeDecodeError:
         return None
 
 
-def _replace(path, text):
-    directory = os.path.dirname(path)
-    fd, temporary = tempfile.mkstemp(prefix=".report-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_report_files(directory, contents, check_mode=False):
-    """Write each file whose text differs; returns (changed, [path, ...]). Raises OSError with the path it names."""
-    directory = os.path.abspath(os.path.expanduser(directory))
-    paths = [os.path.join(directory, name) for name in sorted(contents)]
+    """Write each file whose text differs; returns (changed, [path, ...]). LocalFileError names the path and what to do."""
+    paths = [report_path(directory, name) for name in sorted(contents)]
     stale = [(path, contents[os.path.basename(path)]) for path in paths if _current(path) != contents[os.path.basename(path)]]
     if check_mode or not stale:
         return bool(stale), paths
-    os.makedirs(directory, mode=DIRECTORY_MODE, exist_ok=True)
     for path, text in stale:
-        _replace(path, text)
+        write_private_file(path, text, REPORT_PLACE)
     return True, paths
 
 
@@ -90,15 +74,14 @@ def fleet_report_result(params, check_mode):
     directory, report = params["path"], params["report"]
     try:
         changed, paths = write_report_files(directory, report_contents(report, params.get("markdown"), params.get("html")), check_mode)
-    except OSError as exc:
-        return {"failed": True, "msg": "could not write the report in %s: %s; set another entra_sync_report_dir" % (directory, exc.strerror or exc)}
+    except LocalFileError as exc:
+        return {"failed": True, "msg": "could not write the report in %s: %s" % (directory, exc)}
     result = {"changed": changed, "files": paths}
     if params.get("history"):
         html = report_path(directory, "report.html") if params.get("html") is not None else None
         try:
             appended, result["history"] = append_history(params["history"], history_entry(report, html), check_mode)
-        except OSError as exc:
-            return {"failed": True, "msg": "could not add the run to the report history in %s: %s; set another entra_sync_report_history"
-                    % (params["history"], exc.strerror or exc)}
+        except LocalFileError as exc:
+            return {"failed": True, "msg": "could not add the run to the report history in %s: %s" % (params["history"], exc)}
         result["changed"] = changed or appended
     return result

@@ -1,8 +1,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report history (entra_sync_report_history): one line of totals per run in history.jsonl, for report.html's trend.
 
-history_entry and trend_entries are pure; read_history and append_history are the I/O (the folder 0700, the file 0600,
-a line appended in one write, so two runs that finish together never mix their lines). A run whose entry is already
+history_entry and trend_entries are pure; read_history and append_history are the I/O, through private_files.py: the
+folder this user's alone (made 0700), the file 0600, never through a link, a line appended in one write (two runs
+that finish together never mix their lines). A run whose entry is already
 there (the same start, finish and tenants: the step run again on the same report) is not appended twice; a merged
 report's entry stands for the slices it was merged from (trend_entries drops the slices' own lines).
 """
@@ -11,11 +12,14 @@ import json
 import os
 from collections.abc import Mapping
 
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, append_private_line, read_private_file
+
 HISTORY_FILE = "history.jsonl"
 # How many runs report.html's trend shows.
 TREND_RUNS = 30
 _ACTIONS = ("restarted", "skipped", "failed", "unknown")
 _IDENTITY = ("started_at", "finished_at", "tenants")
+HISTORY_PLACE = Place("the report history folder", "the report history file", "entra_sync_report_history")
 
 
 def _tenant_ids(report):
@@ -88,28 +92,20 @@ def history_path(folder):
 
 
 def read_history(folder):
-    """The entries in the folder's history.jsonl ([] when there is none yet)."""
+    """The entries in the folder's history.jsonl ([] when there is none yet). LocalFileError for a folder or file that
+    is not this user's alone, or a link."""
     try:
-        with open(history_path(folder), encoding="utf-8") as handle:
-            return parse_history(handle.read())
-    except FileNotFoundError:
+        return parse_history(read_private_file(history_path(folder), HISTORY_PLACE))
+    except UnicodeDecodeError:
         return []
 
 
 def append_history(folder, entry, check_mode=False):
     """Append the entry to history.jsonl unless it is there already; returns (changed, path). The folder is made 0700
-    and the file 0600 when missing."""
+    and the file 0600 when missing; LocalFileError names what is refused and what to do."""
     path = history_path(folder)
     if any(_identity(old) == _identity(entry) for old in read_history(folder)):
         return False, path
-    if check_mode:
-        return True, path
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    data = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        while data:
-            data = data[os.write(descriptor, data):]
-    finally:
-        os.close(descriptor)
+    if not check_mode:
+        append_private_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False), HISTORY_PLACE)
     return True, path

@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_history import (
     append_history,
     history_entry,
@@ -81,10 +82,17 @@ def test_append_makes_a_private_folder_and_file_and_adds_each_run_once(tmp_path)
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and stat.S_IMODE(os.stat(folder / "history.jsonl").st_mode) == 0o600
 
 
-def test_append_never_follows_a_link(tmp_path):
+def test_a_link_or_a_folder_others_can_write_in_is_refused_saying_what_to_do(tmp_path):
     folder = tmp_path / "history"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     (folder / "history.jsonl").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(OSError):
+    with pytest.raises(LocalFileError) as caught:
         append_history(str(folder), history_entry(REPORT))
+    assert "symbolic link" in str(caught.value) and "entra_sync_report_history" in str(caught.value)
     assert not (tmp_path / "elsewhere").exists()
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    os.chmod(loose, 0o777)
+    with pytest.raises(LocalFileError) as caught:
+        append_history(str(loose), history_entry(REPORT))
+    assert "other users can write in it" in str(caught.value) and not (loose / "history.jsonl").exists()
