@@ -7,6 +7,7 @@ import base64
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_files import ARGUMENT_SPEC, check_params, fleet_report_result, report_path
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_history import history_entry, history_path, parse_history, read_history
 from ansible_collections.entra.sync.plugins.plugin_utils.ara import ara_records, record_in_ara
@@ -34,7 +35,11 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg=problem)
         local = runs_on_controller(self._connection.transport, self._task.environment)
         if params.get("html") is None:
-            params["html"] = self._render(params, self._history(params, local, task_vars))
+            try:
+                history = self._history(params, local, task_vars)
+            except LocalFileError as exc:
+                return dict(result, failed=True, msg="could not read the report history in %s: %s" % (params["history"], exc))
+            params["html"] = self._render(params, history)
         if local:
             result.update(fleet_report_result(params, self._task.check_mode))
         else:
