@@ -172,7 +172,9 @@ def trend(ident, history):
     entries = trend_entries(history)
     if not entries:
         return None, []
-    points = [(str(entry.get("finished_at"))[:16].replace("T", " "),
+    # Runs a minute apart or more are told apart by their minute; closer ones by their second.
+    width = 16 if len({str(entry.get("finished_at"))[:16] for entry in entries}) == len(entries) else 19
+    points = [(str(entry.get("finished_at"))[:width].replace("T", " "),
                {"quarantined": _int(entry.get("quarantined_before")), "restarted": _int(entry.get("restarted")),
                 "failed": _int(entry.get("failed")) + _int(entry.get("unknown"))}) for entry in entries]
     series = [("quarantined", "quarantined (found)", "quarantine"), ("restarted", "restarted", "active"), ("failed", "failed or unknown", "failed")]

@@ -100,6 +100,14 @@ def test_timeline_rows_are_the_steps_between_events_with_the_run_row_first():
     assert timeline_rows({"started_at": "2026-11-30T12:00:00Z"}) == ([], 0.0)
 
 
+def test_the_trend_names_runs_by_minute_or_by_second_when_two_share_a_minute():
+    entries = [{"started_at": "a", "finished_at": "2026-11-30T12:00:05Z", "tenants": ["t"], "restarted": 2},
+               {"started_at": "b", "finished_at": "2026-11-30T13:00:05Z", "tenants": ["t"], "failed": 1, "unknown": 2}]
+    assert build_view({}, entries)["trend_table"] == [("2026-11-30 12:00", 0, 2, 0), ("2026-11-30 13:00", 0, 0, 3)]
+    entries[1]["finished_at"] = "2026-11-30T12:00:50Z"
+    assert [row[0] for row in build_view({}, entries)["trend_table"]] == ["2026-11-30 12:00:05", "2026-11-30 12:00:50"]
+
+
 def test_jobs_come_soonest_deadline_first_then_by_tenant_name_and_job():
     rows = job_rows([job("t2", "sp", "j1", "skipped"), job("t1", "sp", "j2", "skipped", disables_at="2026-12-20T00:00:00Z"),
                      job("t1", "sp", "j3", "skipped", disables_at="2026-12-02T00:00:00Z"), job("t1", "sp", "j0", "skipped")],
