@@ -6,16 +6,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+# shellcheck source=tests/tools/side_venv.sh
+source "$root/tests/tools/side_venv.sh"
 venv="$root/.build/ara"
-stamp="$venv/.requirements-stamp"
 
-if [[ ! -f "$stamp" || tests/requirements-ara.txt -nt "$stamp" ]]; then
-    echo "ara: installing tests/requirements-ara.txt into $venv"
-    "${PYTHON:-python3.11}" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -U pip
-    "$venv/bin/python" -m pip install -q -r tests/requirements-ara.txt
-    touch "$stamp"
-fi
+side_venv ara "$venv" tests/requirements-ara.txt
 if [[ ! -f "$root/.build/collections/ansible_collections/entra/sync/MANIFEST.json" ]]; then
     bash tests/tools/build.sh
 fi
