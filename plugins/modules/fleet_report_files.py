@@ -18,7 +18,7 @@ description:
     the action plugin renders on the controller with Jinja2 from the same report, autoescaped. It shows the verdict,
     the totals, the jobs by status before and after, the jobs that need something by remedy, a row per tenant, the
     run's timeline, the trend of the last runs (with O(history)), the jobs that need a person, then the jobs restarted.
-  - With O(history), the run's totals are added as one line to C(history.jsonl) in that folder (by the same rules: the
+  - With O(history), the run's totals are added as one line to C(history.jsonl) in that folder (by the same rules, the
     folder made C(0700), the file C(0600)); a run already there is not added again.
   - When the ARA callback records the playbook (ARA Records Ansible), the action plugin records the report's totals
     (key C(entra_sync_report)) and the path of C(report.html) (key C(entra_sync_report_html)) with ARA's C(ara_record).

@@ -2,7 +2,8 @@
 collected, and searched for every secret the runs held and every token and assertion the sandbox issued or received.
 
 Collected: each run's stdout and stderr, the registered results the harness saved, the fleet playbook's report.json,
-report.md, report.html and report history (history.jsonl), `ansible-inventory` output, and the sandbox's own server.out / server.err. Searched for: every app's client
+report.md, report.html and report history (history.jsonl), `ansible-inventory` output, and the sandbox's own
+server.out / server.err. Searched for: every app's client
 secret (and the wrong secrets the failing runs sent), the PFX password (and the wrong one), each line of the
 certificate's private key, and every access token, client assertion and workload token of the run (GET
 /_sandbox/issued), whole and by their payload and signature segments. Zero hits, enforced.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` (and so CI) runs: sanity, lint, ruff, build, ee, eda, ara (the report in ARA), docs, conformance (Microsoft's clients against the
-# sandbox, in their own venv: tests/tools/conformance.sh), then ONE pytest run over tests/unit and tests/integration
+# What `make test` (and so CI) runs: sanity, lint, ruff, build, ee, eda, ara (the report in ARA), docs, conformance
+# (Microsoft's clients against the sandbox, in their own venv: tests/tools/conformance.sh), then ONE pytest run over tests/unit and tests/integration
 # against the installed tarball, so that pytest's summary closes the output.  Every stage runs even when an earlier
 # one failed (one CI run reports everything); FAIL_FAST=1 stops at the first failure.  Exits non-zero if any stage
 # failed.
