@@ -43,7 +43,7 @@ options:
     type: str
   html:
     description:
-      - The text of C(report.html). Leave it out: the action plugin renders it from O(report) with the collection's template.
+      - The text of C(report.html). Leave it out, and the action plugin renders it from O(report) with the collection's template.
     type: str
   history:
     description:

@@ -21,6 +21,9 @@ AFTER_EXPECTED = "expected after the restarts (not read again)"
 PHASE_TONES = {"sign-in": "signin", "discovery": "discovery", "canary": "canary", "read again": "readagain", "report": "report",
                "inputs": "inputs", "failed": "failed"}
 VERDICT_WORDS = {"ok": "OK", "warn": "Needs a person", "bad": "Needs attention"}
+# What a row of a jobs table shows of a job (besides its service principal's name and its tenant's label).
+JOB_KEYS = ("action", "tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "reason", "remedy", "remedy_reason",
+            "disables_at", "disables_soon", "quarantine_reason", "quarantine_error_code")
 # A list longer than this starts closed (<details>); shorter ones start open.
 OPEN_ROWS = 20
 TIMELINE_ROWS = 40
@@ -63,8 +66,8 @@ def _tenant_sections(report):
 
 
 def _tenant_ids(report):
-    return [str(section.get("tenant_id")) for section in _tenant_sections(report)] or [str(tenant) for tenant in report.get("tenants") or []
-                                                                                      if not isinstance(tenant, Mapping)]
+    sections = [str(section.get("tenant_id")) for section in _tenant_sections(report)]
+    return sections or [str(tenant) for tenant in report.get("tenants") or [] if not isinstance(tenant, Mapping)]
 
 
 def tenant_labels(report):
@@ -260,9 +263,7 @@ def job_rows(jobs, names, labels=None):
     service principal id and job."""
     rows = []
     for job in jobs:
-        row = {name: job.get(name) for name in ("action", "tenant_id", "service_principal_id", "job_id", "template_id", "status_code",
-                                                  "reason", "remedy", "remedy_reason", "disables_at", "disables_soon", "quarantine_reason",
-                                                  "quarantine_error_code")}
+        row = {name: job.get(name) for name in JOB_KEYS}
         row["service_principal_name"] = job.get("service_principal_name") or names.get(_job_key(job)) or ""
         row["tenant"] = (labels or {}).get(str(row["tenant_id"]), "")
         rows.append(row)
@@ -288,8 +289,9 @@ def tenant_rows(ident, report):
     for index, section in enumerate(sections):
         before, after = by_status(section.get("counts_before")), by_status(section.get("counts_after"))
         tones = status_tones(before, after)
-        description = "before: %s; %s: %s" % (", ".join("%s %d" % (status, before.get(status, 0)) for status in tones) or "no jobs",
-                                               after_label(report), ", ".join("%s %d" % (status, after.get(status, 0)) for status in tones) or "no jobs")
+        was = ", ".join("%s %d" % (status, before.get(status, 0)) for status in tones) or "no jobs"
+        now = ", ".join("%s %d" % (status, after.get(status, 0)) for status in tones) or "no jobs"
+        description = "before: %s; %s: %s" % (was, after_label(report), now)
         summary = section.get("summary") or {}
         why = section.get("failure") or section.get("stopped") or ""
         rows.append({

@@ -46,9 +46,10 @@ def test_the_demo_report_renders_its_verdict_jobs_and_charts_and_loads_nothing(d
     # the verdict, in one line at the top
     summary = report["summary"]
     assert summary["failed"] == report_demo.REFUSED and summary["unknown"] == report_demo.LOST, summary
-    assert text.startswith("entra.sync fleet report Needs attention: %d jobs failed; %d with an unknown outcome; 2 of 3 tenants failed "
-                           "(fabrikam, northwind). Restarted %d of %d jobs found." % (summary["failed"], summary["unknown"], summary["restarted"],
-                                                                                     report["jobs_found"])), text[:400]
+    verdict = "entra.sync fleet report Needs attention: %d jobs failed; %d with an unknown outcome; 2 of 3 tenants failed (fabrikam, northwind)" % (
+        summary["failed"], summary["unknown"])
+    assert text.startswith(verdict), text[:400]
+    assert "Restarted %d of %d jobs found." % (summary["restarted"], report["jobs_found"]) in text[:600]
     # every job that needs a person, by id, before the jobs restarted; the tenant that could not sign in, and why
     attention, restarted = text.split("Needs a person", 1)[1].split("Restarted: ", 1)
     failed = [entry for entry in report["failed_or_unknown"] if entry["action"] == "failed"]

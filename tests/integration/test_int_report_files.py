@@ -18,8 +18,8 @@ REPORT = {
 }
 
 
-def _task(directory, history, report=REPORT, module_path=False):
-    task = {"module": "entra.sync.fleet_report_files", "args": {"path": str(directory), "report": report, "history": str(history)}}
+def _task(directory, history, report=None, module_path=False):
+    task = {"module": "entra.sync.fleet_report_files", "args": {"path": str(directory), "report": report or REPORT, "history": str(history)}}
     if module_path:
         task["environment"] = {"ENTRA_SYNC_REPORT_TEST": "1"}  # a task environment: the module runs, not the action plugin's writer
     return task

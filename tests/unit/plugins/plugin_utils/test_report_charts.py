@@ -65,9 +65,8 @@ def test_every_label_and_title_is_escaped():
 
 
 def test_stacked_bars_fill_each_row_by_share_and_end_in_the_total():
-    root = parse(charts.stacked_bars("t", "Tenant a", "before: Quarantine 1, Active 3", [("before", {"Quarantine": 1, "Active": 3}),
-                                                                                        ("after", {"Active": 4})],
-                                     {"Quarantine": "quarantine", "Active": "active"}))
+    rows = [("before", {"Quarantine": 1, "Active": 3}), ("after", {"Active": 4})]
+    root = parse(charts.stacked_bars("t", "Tenant a", "before: Quarantine 1, Active 3", rows, {"Quarantine": "quarantine", "Active": "active"}))
     widths = [float(node.get("width")) for node in bars(root)]
     assert widths[1] == pytest.approx(3 * widths[0], rel=1e-2) and widths[2] == pytest.approx(widths[0] + widths[1], rel=1e-2)
     assert texts(root).count("4") == 2
@@ -82,9 +81,9 @@ def test_an_empty_chart_is_still_a_chart():
 
 
 def test_timeline_places_each_step_from_its_start_to_its_end_within_the_run():
-    root = parse(charts.timeline_chart("t", "Timeline", "12 s", [("run", [("report", "report", 10, 12)]),
-                                                                ("contoso", [("sign-in", "signin", 1, 2), ("discovery", "discovery", 2, 6)]),
-                                                                ("late", [("chunk 1", "chunk", 11, 30)])], 12, [("sign-in", "signin")]))
+    rows = [("run", [("report", "report", 10, 12)]), ("contoso", [("sign-in", "signin", 1, 2), ("discovery", "discovery", 2, 6)]),
+            ("late", [("chunk 1", "chunk", 11, 30)])]
+    root = parse(charts.timeline_chart("t", "Timeline", "12 s", rows, 12, [("sign-in", "signin")]))
     steps = {node.find(SVG + "title").text.split(": ")[0]: (float(node.get("x")), float(node.get("width"))) for node in bars(root)}
     assert steps["contoso, discovery"][1] == pytest.approx(4 * steps["contoso, sign-in"][1], rel=1e-2)
     assert steps["contoso, discovery"][0] == pytest.approx(steps["contoso, sign-in"][0] + steps["contoso, sign-in"][1], rel=1e-2)

@@ -14,8 +14,8 @@ from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_
 REPORT = {"summary": {"restarted": 2}, "tenants": ["t1"], "started_at": "2026-11-30T12:00:00Z"}
 
 
-def result(directory, report=REPORT, markdown=None, check_mode=False, **more):
-    return fleet_report_result(dict({"path": str(directory), "report": report, "markdown": markdown}, **more), check_mode)
+def result(directory, report=None, markdown=None, check_mode=False, **more):
+    return fleet_report_result(dict({"path": str(directory), "report": report or REPORT, "markdown": markdown}, **more), check_mode)
 
 
 def mode(path):
