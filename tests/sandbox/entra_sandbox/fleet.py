@@ -270,7 +270,11 @@ def build_explicit_tenant(tenant_id, specs, seed=0):
             job.set_fields(status_code=code, quarantine_reason=reason, relapse=job_spec.get("relapse"),
                            last_execution_state=job_spec.get("last_execution_state"),
                            schedule_state=job_spec.get("schedule_state"), escrows_pruned=job_spec.get("escrows_pruned"),
-                           quarantine_days=job_spec.get("quarantine_days"), quarantine_error=job_spec.get("quarantine_error"))
+                           quarantine_error=job_spec.get("quarantine_error"))
+            if job.series_began is not None:
+                # A fleet's quarantine began quarantine_days (default 1) before ANCHOR: the same fleet posted twice in
+                # one run shows the same seriesBegan, so two runs over it report alike.
+                job.series_began = job.quarantine_began = ANCHOR - float(job_spec.get("quarantine_days", 1)) * DAY
             if code == "Quarantine" and job_spec.get("last_execution_state") is None:
                 job.set_fields(last_execution_state="Failed")
             if job.quarantine_reason == "TooManyDeletes":
