@@ -23,6 +23,7 @@ from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import
     HealTracker,
     backoff_delay,
     job_key,
+    order_events,
     scan_error_event,
 )
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_job
@@ -164,7 +165,8 @@ class HealSource:
         initial = self.scans == 0
         self.scans += 1
         extra = {"tenant_id": self.tenant_id, "status_read_at": observed_at}
-        events = [event for event in (self.tracker.observe(job, now, observed_at, extra, initial) for job in jobs) if event]
+        # A job about to be disabled is escalated first.
+        events = order_events([event for event in (self.tracker.observe(job, now, observed_at, extra, initial) for job in jobs) if event])
         self.tracker.prune(now)
         self.failures = 0
         if errors:
