@@ -41,8 +41,9 @@ def test_twenty_jobs_three_refused_tokens_rotates_seventeen_and_names_three(tena
     jobs = _quarantined_by_credentials(tenant, 20)
     refused = (4, 11, 17)
     report_dir = tmp_path / "report"
-    run = run_playbook(tenant.sandbox, PLAYBOOK, {"entra_sync_credential_jobs": _job_list(jobs, refused),
-                                                  "entra_sync_report_dir": str(report_dir)}, verbosity=4)
+    history = tmp_path / "history"
+    run = run_playbook(tenant.sandbox, PLAYBOOK, {"entra_sync_credential_jobs": _job_list(jobs, refused), "entra_sync_report_dir": str(report_dir),
+                                                  "entra_sync_report_history": str(history)}, verbosity=4)
     assert run.rc == 2, run.describe()
     assert "3 of 20 jobs were not rotated" in run.stdout
     for index in refused:
@@ -59,6 +60,7 @@ def test_twenty_jobs_three_refused_tokens_rotates_seventeen_and_names_three(tena
         else:
             assert (state["puts"], summary["restarts"], summary["status_code"]) == (1, 1, "Active"), index
             assert summary["reset_scopes"] == ["QuarantineState"]
+    assert not (history / "history.jsonl").exists()  # the restart runs' history is not a rotation's
     entry = next(job for job in report["jobs"] if job["job_id"] == jobs[0][1])
     assert (entry["tested"], entry["accepted"], entry["saved"], entry["restarted"], entry["healthy"], entry["outcome"]) == (
         True, True, True, True, True, "rotated")
@@ -67,7 +69,9 @@ def test_twenty_jobs_three_refused_tokens_rotates_seventeen_and_names_three(tena
     assert len(tenant.token_requests(tenant.log())) == 1
     markdown = (report_dir / "report.md").read_text()
     assert "| 17 | 0 | 3 | 0 | 20 |" in markdown
-    texts = run.output + (report_dir / "report.json").read_text() + markdown
+    html = (report_dir / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and html.count('<td class="refused">') == 3 and html.count('<td class="rotated">') == 17
+    texts = run.output + (report_dir / "report.json").read_text() + markdown + html
     leaked = [index for index in range(1, 21) if _token(index) in texts or _token(index, False) in texts]
     assert leaked == []
     assert all(token not in texts for token in tenant.admin.issued()["access_tokens"])
