@@ -13,11 +13,11 @@ from ansible.template import Templar
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils._fleet import inventory_hosts as ih
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, Scan
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS
 
 try:
     from ansible.template import trust_as_template  # ansible-core 2.19+: only trusted text is templated
@@ -131,8 +131,8 @@ def test_host_vars_and_condition_groups():
     data = parse_job(raw, {"id": sp_id(1), "displayName": "App", "appId": "a1"}).to_dict()
     data["tenant_id"] = T1
     variables = ih.host_vars(data)
-    assert set(variables) == {"entra_sync_" + key for key in data} | {"entra_sync_conditions", "entra_sync_remedy", "entra_sync_remedy_reason",
-                                                                     "entra_sync_disables_at"}
+    extra = {"entra_sync_conditions", "entra_sync_remedy", "entra_sync_remedy_reason", "entra_sync_disables_at"}
+    assert set(variables) == {"entra_sync_" + key for key in data} | extra
     assert variables["entra_sync_tenant_id"] == T1
     # EncounteredQuarantineException without an error: a restart, which helps only when the fault was transient.
     assert variables["entra_sync_remedy"] == "restart" and "transient" in variables["entra_sync_remedy_reason"]

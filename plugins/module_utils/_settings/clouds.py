@@ -54,4 +54,3 @@ def resolve_cloud(name):
         valid = ", ".join(list(CLOUDS) + ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"])
         raise CloudError("cloud %r is not known: use one of %s." % (name, valid))
     return CLOUDS[key]
-
