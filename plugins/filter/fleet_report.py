@@ -48,9 +48,9 @@ def fleet_report(hosts, hostvars, run):
     return report.assemble_report([_part(host, hostvars[host]) for host in hosts or []], run)
 
 
-def quarantined_again(read_again, results):
+def quarantined_again(read_again, results, found=None):
     """The restarted jobs read again quarantined (entra_sync_verify_after), as the report lists them."""
-    return report.quarantined_again(read_again, results)
+    return report.quarantined_again(read_again, results, found or [])
 
 
 def after_label(after_source):

@@ -121,12 +121,19 @@ def after_label(after_source):
     return AFTER_LABELS[merge_after_sources([after_source])]
 
 
-def quarantined_again(read_again, results):
+def quarantined_again(read_again, results, found=()):
     """The restarted jobs that a read after the run (entra_sync_verify_after) found quarantined: a restart lifted their
-    quarantine and the next cycle brought it back, their cause not fixed. Entries as to_do's, in the order read."""
+    quarantine and the next cycle brought it back, their cause not fixed. Entries as to_do's, in the order read, each
+    with its service principal's name from ``found`` (discovery's jobs) when the read did not give it."""
     restarted = keyed_jobs(result for result in results or [] if isinstance(result, Mapping) and result.get("action") == "restarted")
-    return [{key: job.get(key) for key in TO_DO_KEYS} for job in read_again or []
-            if isinstance(job, Mapping) and job.get("status_code") == "Quarantine" and lookup_job(restarted, job_key(job)) is not None]
+    names = keyed_jobs(found)
+    entries = []
+    for job in read_again or []:
+        if isinstance(job, Mapping) and job.get("status_code") == "Quarantine" and lookup_job(restarted, job_key(job)) is not None:
+            entry = {key: job.get(key) for key in TO_DO_KEYS}
+            entry["service_principal_name"] = entry["service_principal_name"] or (lookup_job(names, job_key(job)) or {}).get("service_principal_name")
+            entries.append(entry)
+    return entries
 
 
 def _by_remedy(entries):

@@ -218,7 +218,7 @@ class GraphService:
         if action not in JOB_ACTIONS:
             raise _not_found_segment(action)
         if action == "restart":
-            job.restart(self._restart_scope(call.body))
+            job.restart(self._restart_scope(call.body), self.sandbox.relapse_delay)
         elif action == "start":
             job.start()
         else:

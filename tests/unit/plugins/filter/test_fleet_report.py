@@ -222,6 +222,10 @@ def test_quarantined_again_lists_the_restarted_jobs_read_quarantined():
                              "quarantine_reason", "quarantine_error_code", "remedy", "remedy_reason", "disables_at"}
     assert quarantined_again([], results) == [] and quarantined_again(None, None) == []
     assert filters.quarantined_again(read, results) == again
+    # a job read by its ids carries no service principal name: discovery's does
+    unnamed = [dict(_read("a", 1, "Quarantine", "credentials"), service_principal_name=None)]
+    assert quarantined_again(unnamed, results)[0]["service_principal_name"] is None
+    assert filters.quarantined_again(unnamed, results, [_left("a", 1, "credentials", None)])[0]["service_principal_name"] == "App 1"
 
 
 AGAIN_PARTS = [
