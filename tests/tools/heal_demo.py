@@ -114,7 +114,7 @@ def main():
                 for line in handle:
                     entry = json.loads(line)
                     deadline = " by %s%s" % (entry["disables_at"], " (SOON)" if entry["disables_soon"] else "") if entry["disables_at"] else ""
-                    print("  %s: %s%s: %s" % (entry["service_principal_name"], entry["remedy"], deadline, entry["remedy_reason"]))
+                    print(wrapped("  %s: %s%s: %s" % (entry["service_principal_name"], entry["remedy"], deadline, entry["remedy_reason"])))
         print("heal-demo: rulebook output in %s; stopped the rulebook and the sandbox" % out_path)
 
 

@@ -221,6 +221,7 @@ _RULES = {
     "status_max_age": lambda value: _whole("status_max_age", value, 0, example=300),
     "batch": check_batch,
     "report_dir": lambda value: _text("report_dir", value),
+    "report_history": lambda value: _text("report_history", value),
     "verify_after": lambda value: _boolean("verify_after", value),
     "verify_after_delay": lambda value: _whole("verify_after_delay", value, 0, MAX_VERIFY_AFTER_DELAY, example=120),
     "allow_connector_data_store": lambda value: _boolean("allow_connector_data_store", value),

@@ -33,7 +33,7 @@ LIST_FORM = "tenant_list"
 # What a host's part holds besides the jobs lists; a section is these, the outcome and the failure.
 _PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after",
                 "after_source", "remedy_counts")
-_JOB_LISTS = ("failed_or_unknown", "touched", "results", "to_do", "quarantined_again")
+_JOB_LISTS = ("failed_or_unknown", "touched", "results", "to_do", "timeline", "quarantined_again")
 # What the report says about each job the run left to a person (sync_job_info's left_alone), soonest deadline first.
 TO_DO_KEYS = ("tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code", "quarantine_reason",
               "quarantine_error_code", "remedy", "remedy_reason", "disables_at")
@@ -43,6 +43,9 @@ AFTER_LABELS = {
     READ_AGAIN: "read again after the restarts",
     MIXED: "read again for some jobs or tenants, expected after the restarts (not read again) for the others",
 }
+# A timeline event {tenant_id, step, at}: the end of a step of a tenant (its "start" begins it); the run's own
+# events (its start, its report) have no tenant.
+RUN_EVENT = ""
 
 
 def tenant_failure(state):
@@ -198,6 +201,7 @@ def assemble_report(parts, run):
         "failed_or_unknown": [entry for part in parts for entry in part.get("failed_or_unknown") or []],
         "touched": _touched(parts),
         "results": [result for part in parts for result in part.get("results") or []],
+        "timeline": run_events(run.get("timeline")) + [event for part in parts for event in part.get("timeline") or []],
     }
     if report["form"] == LIST_FORM:
         # The list form's report keeps its shape: the tenant ids, and the one stop reason (or error) of the run.
@@ -206,6 +210,15 @@ def assemble_report(parts, run):
         report.update(tenants=list(run.get("tenant_ids") or []), stopped=whole.get("stopped") or whole.get("error") or "")
         del report["failed_tenants"], report["stopped_tenants"]
     return report
+
+
+def run_events(events):
+    """The run's own timeline events (no tenant): its first start and its last report, whatever slices they came from."""
+    own = [event for event in events or [] if isinstance(event, Mapping) and not event.get("tenant_id")]
+    starts = sorted(str(event.get("at") or "") for event in own if event.get("step") == "start")
+    reports = sorted(str(event.get("at") or "") for event in own if event.get("step") == "report")
+    return ([{"tenant_id": RUN_EVENT, "step": "start", "at": starts[0]}] if starts else []) + \
+        ([{"tenant_id": RUN_EVENT, "step": "report", "at": reports[-1]}] if reports else [])
 
 
 def _parts_of(report, source):
@@ -220,6 +233,8 @@ def _parts_of(report, source):
         parts[section["tenant_id"]] = dict({name: section.get(name) for name in _PART_FIELDS}, **{name: [] for name in _JOB_LISTS})
     for name in _JOB_LISTS:
         for entry in report.get(name) or []:
+            if name == "timeline" and not entry.get("tenant_id"):
+                continue  # the slice's own start and report: merge_reports keeps the first start and the last report
             if entry.get("tenant_id") not in parts:
                 raise InputError("%s: an entry of %s names tenant %s, which has no section in that report" % (source, name, entry.get("tenant_id")))
             parts[entry["tenant_id"]][name].append(entry)
@@ -250,5 +265,6 @@ def merge_reports(reports, sources):
         "restart_if": reports[0].get("restart_if"),
         "restart_remedies": reports[0].get("restart_remedies"),
         "reset_scope": reports[0].get("reset_scope"),
+        "timeline": run_events([event for report in reports for event in report.get("timeline") or []]),
     }
     return assemble_report(parts, run)

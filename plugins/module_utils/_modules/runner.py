@@ -117,8 +117,8 @@ def run_restart(module):
     # $batch is for a jobs list only: one job or one service principal's jobs gain nothing from it.
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
     # Controller-local job leases (lease.py): a self-heal restart and a fleet run beside it never restart one job twice.
-    leases = JobLeases.from_env(api.client.settings.graph_root)
     plan = RestartPlan(conditions, scope, module.check_mode, remedies, params["allow_escrows_pruned"])
+    leases = JobLeases.from_env(api.client.settings.graph_root)
     restarter = LeasedRestarter(api, plan, leases, params["max_status_age"], params["jobs"])
     try:
         if not module.check_mode:

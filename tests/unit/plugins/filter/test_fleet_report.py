@@ -265,6 +265,23 @@ def test_merged_slices_equal_the_unsliced_report_apart_from_times():
     assert merge_reports(_sliced([[a, b, c, d]]), ["one"])["tenants"] == whole["tenants"]
 
 
+def test_the_timeline_keeps_each_tenants_steps_and_the_merged_run_its_first_start_and_last_report():
+    def steps(tenant, *seconds):
+        return [{"tenant_id": tenant, "step": "step %d" % index, "at": "2026-01-01T00:00:%02dZ" % second} for index, second in enumerate(seconds)]
+
+    def run_events(start, report):
+        return [{"tenant_id": "", "step": "start", "at": start}, {"tenant_id": "", "step": "report", "at": report}]
+
+    a, b = _part("a", ["restarted"], timeline=steps("a", 1, 2)), _part("b", ["skipped"], timeline=steps("b", 3))
+    whole = assemble_report([b, a], dict(RUN, timeline=run_events("2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z")))
+    assert whole["timeline"] == run_events("2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z") + steps("a", 1, 2) + steps("b", 3)
+    slices = [assemble_report([a], dict(RUN, timeline=run_events("2026-01-01T00:00:05Z", "2026-01-01T00:00:07Z"))),
+              assemble_report([b], dict(RUN, timeline=run_events("2026-01-01T00:00:04Z", "2026-01-01T00:00:06Z")))]
+    merged = merge_reports(slices, ["s1", "s2"])
+    assert merged["timeline"] == run_events("2026-01-01T00:00:04Z", "2026-01-01T00:00:07Z") + steps("a", 1, 2) + steps("b", 3)
+    assert assemble_report([a], RUN)["timeline"] == steps("a", 1, 2), "a run without its own events"
+
+
 @pytest.mark.parametrize("reports, words", [
     ([], "entra_sync_merge_reports is empty"),
     (["junk"], "s1 is not the report of a run over tenant hosts"),
@@ -361,7 +378,7 @@ def test_every_per_tenant_option_of_the_modules_is_set_once_for_the_tenant_block
 
 
 def test_the_tenants_sign_in_gets_every_credential_and_signs_in_on_each_host():
-    sign_in = _tenant_block()["block"][0]
+    sign_in = next(task for task in _tenant_block()["block"] if "ansible.builtin.include_role" in task)
     assert sign_in["ansible.builtin.include_role"]["name"] == "entra.sync.graph_auth"
     role_vars = sign_in["vars"]
     credentials = set(HOST_TENANT_VARS.values()) - {"access_token"}

@@ -131,8 +131,8 @@ def test_host_vars_and_condition_groups():
     data = parse_job(raw, {"id": sp_id(1), "displayName": "App", "appId": "a1"}).to_dict()
     data["tenant_id"] = T1
     variables = ih.host_vars(data)
-    extra = {"entra_sync_conditions", "entra_sync_remedy", "entra_sync_remedy_reason", "entra_sync_disables_at"}
-    assert set(variables) == {"entra_sync_" + key for key in data} | extra
+    assert set(variables) == {"entra_sync_" + key for key in data} | {
+        "entra_sync_conditions", "entra_sync_remedy", "entra_sync_remedy_reason", "entra_sync_disables_at"}
     assert variables["entra_sync_tenant_id"] == T1
     # EncounteredQuarantineException without an error: a restart, which helps only when the fault was transient.
     assert variables["entra_sync_remedy"] == "restart" and "transient" in variables["entra_sync_remedy_reason"]
