@@ -1,5 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for the fleet run over tenant hosts: each host's tenant, a failed tenant, the report, merging slices."""
+"""Filters for the fleet run over tenant hosts: each host's tenant, a failed tenant, the report, merging slices, the jobs
+quarantined again and the words for the counts after."""
 
 from collections.abc import Mapping
 
@@ -47,6 +48,16 @@ def fleet_report(hosts, hostvars, run):
     return report.assemble_report([_part(host, hostvars[host]) for host in hosts or []], run)
 
 
+def quarantined_again(read_again, results, found=None):
+    """The restarted jobs read again quarantined (entra_sync_verify_after), as the report lists them."""
+    return report.quarantined_again(read_again, results, found or [])
+
+
+def after_label(after_source):
+    """How report.md and the console name the counts after a run: 'expected after the restarts (not read again)', ..."""
+    return report.after_label(after_source)
+
+
 def merge_reports(reports, sources=None):
     """One report from the report.json of each slice of a run, equal to an unsliced run's apart from its times."""
     if not isinstance(reports, list):
@@ -66,4 +77,6 @@ class FilterModule:
             "first_failed_tenant": first_failed_tenant,
             "fleet_report": fleet_report,
             "merge_reports": merge_reports,
+            "quarantined_again": quarantined_again,
+            "after_label": after_label,
         }

@@ -46,10 +46,11 @@ def _to_do_head(entry):
     return "%s%s" % (entry.get("remedy"), when)
 
 
-def to_do_lines(entries, limit=10):
-    """Console lines for the jobs left to a person (the report's to_do): the remedy, when the quarantine disables the
-    job (SOON within 7 days), name and ids, and what to do; at most `limit`, then 'and N more'."""
-    return _lines(entries, limit, _to_do_head, "remedy_reason")
+def to_do_lines(entries, limit=10, prefix=""):
+    """Console lines for the jobs left to a person (the report's to_do, or its quarantined_again): the remedy, when the
+    quarantine disables the job (SOON within 7 days), name and ids, and what to do; at most `limit`, then 'and N more'.
+    `prefix` starts each job's line (for example 'quarantined again, ')."""
+    return _lines(entries, limit, lambda entry: str(prefix or "") + _to_do_head(entry), "remedy_reason")
 
 
 class FilterModule:

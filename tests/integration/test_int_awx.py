@@ -193,3 +193,31 @@ def test_awx_builtin_azure_credential(tenant, tmp_path, awx_env_base):
     assert full["client_secret"] not in stdout
     events = json.dumps(list(result.events))
     assert full["client_secret"] not in events and "eyJ" not in events, "a secret or token reached the job events"
+
+
+def test_awx_fleet_job_template_publishes_where_its_counts_after_come_from(tenant, tmp_path, awx_env_base):
+    """The AWX recipe of docs/fleet.md: the wrapper of entra.sync.restart_jobs; set_stats reaches the job's artifacts
+    (the playbook_on_stats event's artifact_data, what AWX shows and hands to the next node of a workflow)."""
+    jobs = _jobs(tenant, 3)
+    sandbox = tenant.sandbox
+    full = sandbox.app("full")
+    private = _private_data_dir(tmp_path, "fleet")
+    (private / "project" / "restart_jobs.yml").write_text("- ansible.builtin.import_playbook: entra.sync.restart_jobs\n")
+    injected = inject_azure_rm({"client": full["client_id"], "tenant": sandbox.tenant_id, "secret": full["client_secret"]})
+    env = _runner_env(awx_env_base, dict(injected, AZURE_AUTHORITY_HOST=sandbox.base_url, ENTRA_SYNC_CA_PATH=sandbox.ca_path,
+                                         ENTRA_SYNC_GRAPH_ENDPOINT=sandbox.base_url))
+    runs = {}
+    for verify in (False, True):
+        result = ansible_runner.run(private_data_dir=str(private), playbook="restart_jobs.yml", envvars=env, quiet=True,
+                                    extravars={"entra_sync_canary_size": 0, "entra_sync_verify_after": verify,
+                                               "entra_sync_report_dir": str(tmp_path / ("verified" if verify else "results"))})
+        assert result.status == "successful" and result.rc == 0, result.stdout.read()
+        stats = next(event for event in result.events if event["event"] == "playbook_on_stats")
+        runs[verify] = stats["event_data"]["artifact_data"]
+        # the same fleet again, where one job's failures persist: its restart does not hold
+        ids = tenant.make_fleet({index: [("Quarantine", {"relapse": index == 2})] for index in range(1, 4)})
+    first, verified = runs[False], runs[True]
+    assert first["entra_sync_summary"]["restarted"] == len(jobs) == 3
+    assert first["entra_sync_after_source"] == "restart_results" and first["entra_sync_quarantined_again"] == []
+    assert verified["entra_sync_after_source"] == "read_again" and verified["entra_sync_summary"]["restarted"] == 3
+    assert [(entry["job_id"], entry["remedy"]) for entry in verified["entra_sync_quarantined_again"]] == [(ids[(2, 0)][1], "restart")]

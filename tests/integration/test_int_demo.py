@@ -1,5 +1,6 @@
 """make demo (tests/tools/demo.sh) says what it touched: the console list, the report paths (report.html with how to open
-it), the jobs in report.md.
+it), the jobs in report.md, and where its counts after come from (the restart results: nothing was read again, so no
+restarted job is counted Active).
 
 The demo's own script runs with its own sandbox, made smaller here (DEMO_SERVICE_PRINCIPALS) and kept in tmp_path.
 restart_if always with no canary restarts every job found, so the console list is longer than its cap.
@@ -49,3 +50,19 @@ def test_demo_lists_the_jobs_it_touched_and_prints_both_report_paths(tmp_path):
         assert row and row[0].startswith("| restarted |"), (result["job_id"], markdown[-3000:])
         name = next(entry["service_principal_name"] for entry in touched if entry["job_id"] == result["job_id"])
         assert name and name in row[0]
+
+    # the counts after are what the restart results imply, and the report, its Markdown and the summary line say so:
+    # every restarted job is in a restarted bucket (but a job with nothing to run, which a restart leaves as it was)
+    assert report["after_source"] == "restart_results" and report["quarantined_again"] == []
+    buckets = sum(by_status.get(name, 0) for by_status in report["counts_after"].values()
+                  for name in ("restarted (quarantine lifted)", "restarted"))
+    assert buckets == len([result for result in restarted if result["status_code"] != "NotConfigured"]) > CAP
+    lifted = sum(by_status.get("restarted (quarantine lifted)", 0) for by_status in report["counts_after"].values())
+    assert lifted == len([result for result in restarted if result["status_code"] == "Quarantine"])
+    active = sum(by_status.get("Active", 0) for by_status in report["counts_after"].values())
+    assert active == 0, "every job was restarted (restart_if always): none was read Active after"
+    assert "## Jobs by template and status, before and expected after the restarts (not read again)" in markdown
+    assert "- Counts after (after_source restart_results): expected after the restarts (not read again)" in markdown
+    summary = output.split("TASK [Summary]")[1]
+    assert "counts after: restart_results, expected after the restarts (not read again)" in summary
+    assert "expected after the restarts (not read again)" in (report_dir / "report.html").read_text()

@@ -138,7 +138,9 @@ def test_three_tenant_hosts_each_with_its_own_token_and_one_report(fleet, run_pl
         assert section["summary"]["restarted"] == len(restarted[tenant_id]) == 3, section
         assert section["jobs_found"] == 6 and section["summary"]["skipped"] == 3 and section["failed_or_unknown"] == []
         assert section["counts_before"] == {"scim": {"Active": 3, "Quarantine": 3}}
-        assert section["counts_after"] == {"scim": {"Active": 6}}
+        # not read again: the restarted jobs are counted as such, and the section says so
+        assert section["counts_after"] == {"scim": {"Active": 3, "restarted (quarantine lifted)": 3}}
+        assert section["after_source"] == "restart_results"
         assert not section["error"] and not section["stopped"]
     assert report["summary"]["restarted"] == counters["totals"]["restarts"] == 9
     assert counters["totals"]["jobs_restarted_more_than_once"] == 0
@@ -148,6 +150,8 @@ def test_three_tenant_hosts_each_with_its_own_token_and_one_report(fleet, run_pl
     markdown = (report_dir / "report.md").read_text()
     for tenant_id in fleet.tenant_ids:
         assert "## Tenant %s" % tenant_id in markdown
+    assert report["after_source"] == "restart_results"
+    assert markdown.count("- Counts after: expected after the restarts (not read again)") == 3
     assert fleet.sandbox.app("full")["client_secret"] not in run.output + json.dumps(report) + markdown
 
 
@@ -257,6 +261,24 @@ def test_sliced_runs_merge_into_the_unsliced_report_and_restart_nothing_twice(fl
     assert {key: value for key, value in merged.items() if key not in TIMES} == {key: value for key, value in unsliced.items() if key not in TIMES}
     assert merged["summary"]["restarted"] == 9
     assert (merged_dir / "report.md").read_text().count("## Tenant ") == 3
+    assert merged["after_source"] == "restart_results"
+
+    # A slice run again with entra_sync_verify_after (it finds nothing to restart, and its counts are read): merged with
+    # slices whose counts are not read again, the merged report says its counts after are mixed, each tenant its own.
+    again = _run(run_playbook, fleet, inventory, dict(settings, entra_sync_verify_after=True, entra_sync_report_dir=str(tmp_path / "again")),
+                 limit=slices[0])
+    assert again.rc == 0, again.describe()
+    assert _report(tmp_path / "again")["after_source"] == "read_again"
+    mixed = run_playbook(fleet.sandbox, MERGE, {"entra_sync_merge_reports": [str(tmp_path / "again"), str(tmp_path / "later")],
+                                                "entra_sync_report_dir": str(tmp_path / "mixed")})
+    assert mixed.rc == 0, mixed.describe()
+    report = _report(tmp_path / "mixed")
+    assert report["after_source"] == "mixed"
+    assert [section["after_source"] for section in report["tenants"]] == [
+        "read_again" if section["host"] == slices[0] else "restart_results" for section in report["tenants"]]
+    markdown = (tmp_path / "mixed" / "report.md").read_text()
+    assert "before and read again for some jobs or tenants, expected after the restarts (not read again) for the others" in markdown
+    assert "counts after: mixed, read again for some jobs or tenants" in mixed.output.split("TASK [Summary]")[1]
 
 
 def test_merge_reports_refuses_a_tenant_in_two_slices(fleet, run_playbook, tmp_path):

@@ -21,6 +21,8 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import no
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import AUTH_METHODS, ENV_FALLBACKS
 
 PREFIX = "entra_sync_"
+# The longest entra_sync_verify_after_delay: a credentials quarantine comes back within minutes; an hour is plenty.
+MAX_VERIFY_AFTER_DELAY = 3600
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -128,6 +130,16 @@ def check_tenants(value, environ):
     return [{"tenant_id": from_env}]
 
 
+def check_verify_after_delay(delay, verify_after):
+    """The seconds to wait before reading the restarted jobs again; only with verify_after (nothing is read without it)."""
+    if delay and not verify_after:
+        raise InputError(
+            "%sverify_after_delay %d needs %sverify_after true: the delay is how long to wait before reading the restarted jobs "
+            "again, and without verify_after they are not read again; %s" % (PREFIX, delay, PREFIX, _example("verify_after", "true"))
+        )
+    return delay
+
+
 def check_batch(value):
     if value not in BATCH_MODES:
         raise InputError("%sbatch must be one of %s, got %r: %s" % (PREFIX, ", ".join(BATCH_MODES), value, _example("batch", '"reads"')))
@@ -211,6 +223,7 @@ _RULES = {
     "report_dir": lambda value: _text("report_dir", value),
     "report_history": lambda value: _text("report_history", value),
     "verify_after": lambda value: _boolean("verify_after", value),
+    "verify_after_delay": lambda value: _whole("verify_after_delay", value, 0, MAX_VERIFY_AFTER_DELAY, example=120),
     "allow_connector_data_store": lambda value: _boolean("allow_connector_data_store", value),
     "stop_on_tenant_failure": lambda value: _boolean("stop_on_tenant_failure", value),
 }
@@ -253,6 +266,8 @@ def check_fleet_inputs(inputs, environ):
     if inputs.get("host_tenant") is not None:
         checked["tenants"] = _apply("tenants", check_tenant_hosts_form, inputs["host_tenant"], inputs.get("tenants"), inputs.get("jobs"),
                                     problems=problems)
+    if checked.get("verify_after_delay"):
+        _apply("verify_after_delay", check_verify_after_delay, checked["verify_after_delay"], checked.get("verify_after"), problems=problems)
     if "retry_report" in inputs:
         checked["retry_report"] = _apply("retry_report", check_retry_report, inputs["retry_report"], inputs.get("jobs"), problems=problems)
     if problems:

@@ -11,6 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
+    MIXED,
+    READ_AGAIN,
+    RESTART_RESULTS,
+    job_key,
+    keyed_jobs,
+    lookup_job,
+    merge_after_sources,
+)
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
 from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, deadline_key, disables_soon
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS
@@ -23,11 +32,17 @@ HOSTS_FORM = "tenant_hosts"
 LIST_FORM = "tenant_list"
 # What a host's part holds besides the jobs lists; a section is these, the outcome and the failure.
 _PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after",
-                "remedy_counts")
-_JOB_LISTS = ("failed_or_unknown", "touched", "results", "to_do", "timeline")
+                "after_source", "remedy_counts")
+_JOB_LISTS = ("failed_or_unknown", "touched", "results", "to_do", "timeline", "quarantined_again")
 # What the report says about each job the run left to a person (sync_job_info's left_alone), soonest deadline first.
 TO_DO_KEYS = ("tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code", "quarantine_reason",
               "quarantine_error_code", "remedy", "remedy_reason", "disables_at")
+# How report.md and the console name the counts after a run, by after_source (counts.after_source).
+AFTER_LABELS = {
+    RESTART_RESULTS: "expected after the restarts (not read again)",
+    READ_AGAIN: "read again after the restarts",
+    MIXED: "read again for some jobs or tenants, expected after the restarts (not read again) for the others",
+}
 # A timeline event {tenant_id, step, at}: the end of a step of a tenant (its "start" begins it); the run's own
 # events (its start, its report) have no tenant.
 RUN_EVENT = ""
@@ -104,6 +119,31 @@ def to_do(jobs, now):
     return sorted(entries, key=lambda entry: deadline_key(entry["disables_at"]))
 
 
+def after_label(after_source):
+    """The words for counts after a run that rest on after_source; a missing or unknown one reads as not read again."""
+    return AFTER_LABELS[merge_after_sources([after_source])]
+
+
+def quarantined_again(read_again, results, found=()):
+    """The restarted jobs that a read after the run (entra_sync_verify_after) found quarantined: a restart lifted their
+    quarantine and the next cycle brought it back, their cause not fixed. Entries as to_do's, in the order read, each
+    with its service principal's name from ``found`` (discovery's jobs) when the read did not give it."""
+    restarted = keyed_jobs(result for result in results or [] if isinstance(result, Mapping) and result.get("action") == "restarted")
+    names = keyed_jobs(found)
+    entries = []
+    for job in read_again or []:
+        if isinstance(job, Mapping) and job.get("status_code") == "Quarantine" and lookup_job(restarted, job_key(job)) is not None:
+            entry = {key: job.get(key) for key in TO_DO_KEYS}
+            entry["service_principal_name"] = entry["service_principal_name"] or (lookup_job(names, job_key(job)) or {}).get("service_principal_name")
+            entries.append(entry)
+    return entries
+
+
+def _by_remedy(entries):
+    """Entries grouped by remedy in the order of REMEDIES (the order kept within one), an unknown remedy last."""
+    return sorted(entries, key=lambda entry: REMEDIES.index(entry.get("remedy")) if entry.get("remedy") in REMEDIES else len(REMEDIES))
+
+
 def _section(part):
     failure = tenant_failure({"error": part.get("error"), "stopped": part.get("stopped"), "stopped_by": part.get("stopped_by"),
                               "results": part.get("failed_or_unknown")})
@@ -111,7 +151,7 @@ def _section(part):
     section = {name: part.get(name) or "" for name in _PART_FIELDS}
     section.update(jobs_found=int(part.get("jobs_found") or 0), summary=_add_counts(_no_actions(), part.get("summary")),
                    counts_before=part.get("counts_before") or {}, counts_after=part.get("counts_after") or {},
-                   remedy_counts=remedy_counts(part.get("remedy_counts")),
+                   after_source=merge_after_sources([part.get("after_source")]), remedy_counts=remedy_counts(part.get("remedy_counts")),
                    outcome=outcome, failure=failure, failed_or_unknown=list(part.get("failed_or_unknown") or []))
     return section
 
@@ -126,11 +166,14 @@ def assemble_report(parts, run):
 
     Per-host form: `tenants` holds a section per tenant sorted by tenant id (summary, counts, remedy counts,
     failed_or_unknown, outcome, stop reason or error), then the run's totals. List form: one part for every tenant of the
-    list, and `tenants` stays the list of tenant ids. `to_do` lists the jobs left to a person, soonest deadline first.
+    list, and `tenants` stays the list of tenant ids. `to_do` lists the jobs left to a person, soonest deadline first;
+    `quarantined_again` the restarted jobs read again quarantined, by remedy, then soonest deadline. `after_source` says
+    what counts_after rests on (counts.after_source), for the run and for each tenant.
     """
     parts = sorted(parts, key=lambda part: str(part.get("tenant_id")))
     sections = [_section(part) for part in parts]
     summary, before, after = _no_actions(), {}, {}
+    now = parse_datetime(run.get("finished_at") or run.get("started_at"))
     for part in parts:
         _add_counts(summary, part.get("summary"))
         _add_job_counts(before, part.get("counts_before"))
@@ -151,8 +194,10 @@ def assemble_report(parts, run):
         "summary": summary,
         "counts_before": _sorted_counts(before),
         "counts_after": _sorted_counts(after),
+        "after_source": merge_after_sources(section["after_source"] for section in sections),
         "remedy_counts": remedy_counts(*(part.get("remedy_counts") for part in parts)),
-        "to_do": to_do([job for part in parts for job in part.get("to_do") or []], parse_datetime(run.get("finished_at") or run.get("started_at"))),
+        "to_do": to_do([job for part in parts for job in part.get("to_do") or []], now),
+        "quarantined_again": _by_remedy(to_do([job for part in parts for job in part.get("quarantined_again") or []], now)),
         "failed_or_unknown": [entry for part in parts for entry in part.get("failed_or_unknown") or []],
         "touched": _touched(parts),
         "results": [result for part in parts for result in part.get("results") or []],

@@ -24,6 +24,8 @@ def _parser():
     serve.add_argument("--token-lifetime", type=int, default=3600, help="seconds")
     serve.add_argument("--fault-profile", help="JSON file (see faults.py)")
     serve.add_argument("--cloud", choices=sorted(CLOUDS), default="global", help="the cloud whose Graph audience is accepted")
+    serve.add_argument("--relapse-delay", type=float, default=0.0,
+                       help="seconds from a restart to the relapse of a job whose cause persists (0: at once)")
     summary = sub.add_parser("summary", help="print the counters of a running sandbox")
     summary.add_argument("--state-dir", required=True)
     return parser
@@ -46,7 +48,8 @@ async def _serve(args):
             profile = json.load(handle)
     ssl_context = make_server_tls(state_dir)
     sandbox = Sandbox(state_dir, seed=args.seed, tenants=args.tenants, service_principals=args.service_principals, cloud=args.cloud,
-                      token_lifetime=args.token_lifetime, fault_profile=profile, latency_ms=args.latency_ms)
+                      token_lifetime=args.token_lifetime, fault_profile=profile, latency_ms=args.latency_ms,
+                      relapse_delay=args.relapse_delay)
     runner = await start(sandbox, ssl_context, args.host, args.port)
     sandbox.write_files()
     for name, value in sandbox.env().items():

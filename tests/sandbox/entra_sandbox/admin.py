@@ -26,6 +26,7 @@ async def _json(request):
 
 
 def _job_summary(tenant, sp, job):
+    job.settle()
     return {
         "tenant_id": tenant.tenant_id,
         "service_principal_id": sp.sp_id,
@@ -42,6 +43,7 @@ def _job_summary(tenant, sp, job):
         "last_execution_state": job.last_state,
         "held_deletes": job.held_deletes,
         "relapse": job.relapse,
+        "relapse_due": job.relapse_due,
         "restarts": job.restarts,
         "starts": job.starts,
         "pauses": job.pauses,
@@ -193,6 +195,26 @@ async def put_token_lifetime(request):
     return web.json_response({"seconds": seconds})
 
 
+@ROUTES.get("/_sandbox/relapse-delay")
+async def get_relapse_delay(request):
+    return web.json_response({"seconds": request.app[SANDBOX_KEY].relapse_delay})
+
+
+@ROUTES.put("/_sandbox/relapse-delay")
+async def put_relapse_delay(request):
+    """How long the first cycle after a restart takes to meet a cause that persists (state.Job.cause_persists): the job
+    is Active that long, then quarantined again. Microsoft: within minutes for credentials; 0 (the default): at once."""
+    sandbox = request.app[SANDBOX_KEY]
+    try:
+        seconds = float((await _json(request))["seconds"])
+        if not 0 <= seconds <= 86400:
+            raise ValueError("seconds must be 0 to 86400")
+    except (ValueError, TypeError, KeyError) as exc:
+        return _bad_request("expected {\"seconds\": N}: %s" % exc)
+    sandbox.relapse_delay = seconds
+    return web.json_response({"seconds": seconds})
+
+
 @ROUTES.post("/_sandbox/workload-token")
 async def workload_token(request):
     """Mint an external token for the `federated` app: {"expires_in": 3600, "subject": ..., "audience": ..., "issuer": ...}.
@@ -223,7 +245,8 @@ async def issued(request):
 
 @ROUTES.post("/_sandbox/reset")
 async def reset(request):
-    """Back to a known state in one call: fleet (optional spec), log, counters, faults, throttle, token lifetime."""
+    """Back to a known state in one call: fleet (optional spec), log, counters, faults, throttle, token lifetime, relapse
+    delay (the one the sandbox started with unless given)."""
     sandbox = request.app[SANDBOX_KEY]
     try:
         payload = await _json(request)
@@ -233,6 +256,7 @@ async def reset(request):
     except (ValueError, TypeError, KeyError) as exc:
         return _bad_request(str(exc))
     sandbox.issuer.lifetime = int(payload.get("token_lifetime", sandbox.issuer.lifetime))
+    sandbox.relapse_delay = float(payload.get("relapse_delay", sandbox.initial_relapse_delay))
     sandbox.log.clear()
     sandbox.reset_counters()
     return web.json_response({"reset": True, "fleet": sandbox.fleet_params})

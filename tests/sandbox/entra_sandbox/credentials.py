@@ -141,6 +141,17 @@ def validate(call, sp):
     return 204, None
 
 
+def fixes_cause(sp, job):
+    """Whether the credentials saved now fix the job's quarantine: it came from credentials the target refused or could
+    not check (REFUSED, UNAVAILABLE), and the target accepts the saved set. A restart after a rotation then holds."""
+    if sp.credentials is None:
+        return False
+    error = (job.relapse_cause or (None, job.quarantine_error))[1] or job.quarantine_error
+    if not error or error[0] not in (REFUSED, UNAVAILABLE):
+        return False
+    return sp.credentials.refusal(sp.credentials.saved) is None
+
+
 def after_cycle(sp, job):
     """A job that just began a cycle (restart, start) runs it with the saved credentials: refused, it is quarantined again."""
     if sp.credentials is None or job.code != "Active":

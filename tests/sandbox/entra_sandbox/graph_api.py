@@ -201,7 +201,7 @@ class GraphService:
         if action == "validateCredentials":
             return credentials.validate(call, sp)
         if action == "restart":
-            job.restart(self._restart_scope(call.body))
+            job.restart(self._restart_scope(call.body), self.sandbox.relapse_delay, credentials.fixes_cause(sp, job))
         elif action == "start":
             job.start()
         else:

@@ -108,6 +108,7 @@ def _quarantine(job, rng, now):
 
 
 def render_job(job, tenant_id):
+    job.settle()  # a relapse that fell due since the last look (state.Job.settle)
     rng = random.Random(job.seed)
     now = _EPOCH + rng.randint(0, 180 * 86400)
     scale = rng.choice((1, 1, 3, 20))

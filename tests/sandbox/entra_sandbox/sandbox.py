@@ -23,7 +23,7 @@ from .throttle import Throttle
 
 class Sandbox:
     def __init__(self, state_dir, seed=42, tenants=1, service_principals=300, cloud="global", token_lifetime=3600,
-                 fault_profile=None, latency_ms=0):
+                 fault_profile=None, latency_ms=0, relapse_delay=0.0):
         self.state_dir = os.path.abspath(state_dir)
         self.seed = seed
         self.cloud = CLOUDS[cloud]
@@ -48,6 +48,8 @@ class Sandbox:
             profile["latency_ms"] = latency_ms
         self.initial_fault_profile = profile
         self.faults = Faults(profile, default_seed=seed)
+        # Seconds from a restart to the relapse of a job whose cause persists (its first cycle meeting the cause again).
+        self.initial_relapse_delay = self.relapse_delay = float(relapse_delay)
         self.throttle = Throttle()
         self.log = RequestLog()
         self.batch_rng = random.Random("batch:%s" % seed)

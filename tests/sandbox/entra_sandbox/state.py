@@ -56,7 +56,7 @@ class Job:
         "quarantine_series", "quarantine_error", "last_state", "last_error", "last_time", "failures", "escrows",
         "watermark", "held_deletes", "seed", "troubleshooting_null", "relapse",
         "restarts", "starts", "pauses", "starts_while_active", "reset_scopes", "quarantine_began", "relapse_error",
-        "escrows_pruned", "series_began",
+        "escrows_pruned", "series_began", "relapse_due", "relapse_cause",
     )
 
     def __init__(self, job_id, template_id, seed, **fields):
@@ -79,7 +79,7 @@ class Job:
         self.watermark = True
         self.held_deletes = 0
         self.troubleshooting_null = False
-        self.relapse = False
+        self.relapse = None               # True/False: the admin API says whether a restart's cycle meets the cause again; None: by cause
         self.restarts = 0
         self.starts = 0
         self.pauses = 0
@@ -88,6 +88,8 @@ class Job:
         self.relapse_error = None         # (code, message, tenant_actionable) a relapse carries; None: the error it had
         self.escrows_pruned = False       # Paused by the service after the initial cycle hit the error threshold
         self.series_began = None          # real time the quarantine series began (seriesBegan; + 28 days: disabled)
+        self.relapse_due = None           # real time the first cycle after a restart meets the cause again (settle())
+        self.relapse_cause = None         # (reason, error) it comes back with
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -97,11 +99,37 @@ class Job:
 
     # --- the documented operations -------------------------------------------------------------
 
-    def restart(self, scope_string):
-        """Apply a restart; scope_string None means empty criteria."""
+    @property
+    def cause_persists(self):
+        """Whether the next cycle meets the quarantine's cause again (graph-facts.md, what fixes which): as the admin API
+        set it (relapse), else an error the tenant must act on (credentials invalid or expired, the target unreachable, no
+        agent: a restart changes none of them) or deletes still held back (TooManyDeletes without ForceDeletes)."""
+        if self.relapse is not None:
+            return self.relapse
+        error = self.quarantine_error
+        if error and (error[2] if len(error) > 2 else True):
+            return True  # (code, message) pairs render as tenantActionable true (job_json._error)
+        return self.quarantine_reason == "TooManyDeletes" and self.held_deletes > 0
+
+    def settle(self, now=None):
+        """Apply a relapse that fell due: the first cycle after the restart met the cause again (Microsoft: a job whose
+        cause is not fixed is quarantined again by its next cycle; for credentials within minutes). Called before every
+        read and operation, so the job is Active (its cycle under way) until then and Quarantine after."""
+        if self.relapse_due is not None and (time.time() if now is None else now) >= self.relapse_due:
+            due, cause = self.relapse_due, self.relapse_cause
+            self.relapse_due = self.relapse_cause = None
+            self._fall_into_quarantine(*cause, began=due)
+
+    def restart(self, scope_string, relapse_delay=0.0, cause_fixed=False):
+        """Apply a restart; scope_string None means empty criteria. A job whose cause persists (cause_persists) is
+        quarantined again relapse_delay seconds later (at once with 0), with the reason and error it had, unless the
+        caller knows the cause is gone (cause_fixed: the target now accepts the saved credentials, credentials.py)."""
         flags = DEFAULT_RESTART if scope_string is None else parse_reset_scope(scope_string)
-        # What the job was quarantined for: a relapse (the cause persists) comes back with it.
-        cause = (self.quarantine_reason, self.quarantine_error)
+        self.settle()
+        # What the job was quarantined for: a relapse (the cause persists) comes back with it. A cycle under way that
+        # will fail (a relapse pending) still has its cause.
+        pending = self.relapse_cause
+        cause = pending or (self.quarantine_reason, self.quarantine_error)
         self.restarts += 1
         self.reset_scopes.append(scope_string if scope_string is not None else "")
         if flags == 0:
@@ -119,12 +147,18 @@ class Job:
             return  # still quarantined: only the cleared state changed
         if self.code == "NotConfigured":
             return  # nothing to run without credentials
+        persists = not cause_fixed and self.relapse is not False and (pending is not None or self.cause_persists)
         self._resume(lift_quarantine=True)
         self._begin_cycle()
-        if self.relapse:
+        if not persists:
+            return
+        if relapse_delay > 0:
+            self.relapse_due, self.relapse_cause = time.time() + relapse_delay, cause
+        else:
             self._fall_into_quarantine(*cause)
 
     def start(self):
+        self.settle()
         self.starts += 1
         if self.code == "Active" and self.schedule_state == "Active" and not self.quarantined:
             self.starts_while_active += 1  # Microsoft warns against exactly this
@@ -137,7 +171,10 @@ class Job:
         self._resume(lift_quarantine=True)
 
     def pause(self):
-        # The quarantine object stays: this is how "code Paused with a quarantine" happens.
+        # The quarantine object stays: this is how "code Paused with a quarantine" happens. A paused job runs no cycle:
+        # a relapse not due yet does not happen.
+        self.settle()
+        self.relapse_due = self.relapse_cause = None
         self.pauses += 1
         self.code = "Paused"
         self.schedule_state = "Paused"
@@ -147,7 +184,9 @@ class Job:
     def set_fields(self, status_code=None, quarantine_reason=None, relapse=None, last_execution_state=None, schedule_state=None,
                    escrows_pruned=None, quarantine_days=None, quarantine_error=UNSET):
         """The admin API's PUT. quarantine_days: the quarantine series began that many days ago (seriesBegan; the job is
-        disabled 28 days after it); quarantine_error: {code, message, tenant_actionable} or None (no error)."""
+        disabled 28 days after it); quarantine_error: {code, message, tenant_actionable} or None (no error). A relapse
+        not due yet is dropped: the admin sets the job as it is now."""
+        self.relapse_due = self.relapse_cause = None
         if status_code is not None:
             self._set_code(status_code)
         if quarantine_reason is not None:
@@ -241,10 +280,10 @@ class Job:
         self._fall_into_quarantine("EncounteredQuarantineException", error)
         self.quarantine_error = self.last_error = error
 
-    def _fall_into_quarantine(self, reason=None, error=None):
+    def _fall_into_quarantine(self, reason=None, error=None, began=None):
         """The cause a restart did not fix comes back: the reason and error the job had (or relapse_error)."""
         self.code = "Quarantine"
-        self.quarantine_began = self.series_began = time.time()
+        self.quarantine_began = self.series_began = time.time() if began is None else began
         self.quarantine_reason = reason or "EncounteredQuarantineException"
         self.quarantine_error = self.relapse_error or error
         self.quarantine_series = 1

@@ -130,6 +130,13 @@ class AdminClient:
     def set_token_lifetime(self, seconds):
         return self._call("PUT", "/token-lifetime", {"seconds": seconds})
 
+    def relapse_delay(self):
+        return self._call("GET", "/relapse-delay")["seconds"]
+
+    def set_relapse_delay(self, seconds):
+        """Seconds from a restart to the relapse of a job whose cause persists (0: at once); reset() restores it."""
+        return self._call("PUT", "/relapse-delay", {"seconds": seconds})
+
     def workload_token(self, expires_in=3600, subject=None, audience=None, issuer=None):
         """An external token the `federated` app trusts (write it to AZURE_FEDERATED_TOKEN_FILE): {"token", "jti", "exp", "iat"}."""
         payload = {"expires_in": expires_in}
@@ -143,7 +150,7 @@ class AdminClient:
         return self._call("GET", "/issued")
 
     def reset(self, **payload):
-        """Fleet (default: run seed, 300 SPs), log, counters, faults, throttle back to a known state."""
+        """Fleet (default: run seed, 300 SPs), log, counters, faults, throttle, relapse delay back to a known state."""
         return self._call("POST", "/reset", payload)
 
     # Delegated sign-in (delegated.py).

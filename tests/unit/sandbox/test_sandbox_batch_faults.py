@@ -170,3 +170,24 @@ def test_paging_is_per_tenant_and_filter_survives_next_link(fresh_sandbox):
     other_tenant = fresh_sandbox.token(tenant_id=fresh_sandbox.config["tenants"][1]["id"])
     response = fresh_sandbox.graph("GET", link, token=other_tenant)
     assert response.status_code == 400
+
+
+def test_the_relapse_delay_is_set_through_the_admin_api_and_reset_restores_it(fresh_sandbox):
+    job = next(j for j in fresh_sandbox.admin.jobs(fresh_sandbox.tenant_id) if j["status_code"] == "Active")
+    sp_id, job_id = job["service_principal_id"], job["job_id"]
+    fresh_sandbox.admin.set_job(sp_id, job_id, status_code="Quarantine", quarantine_reason="EncounteredQuarantineException",
+                                quarantine_error={"code": "AzureActiveDirectoryExpiredCredentials", "tenant_actionable": True})
+    assert fresh_sandbox.admin.set_relapse_delay(0.5) == {"seconds": 0.5}
+    restart = "/servicePrincipals/%s/synchronization/jobs/%s/restart" % (sp_id, job_id)
+    assert fresh_sandbox.graph("POST", restart, json={"criteria": {}}).status_code == 204
+    read = "/servicePrincipals/%s/synchronization/jobs/%s" % (sp_id, job_id)
+    assert fresh_sandbox.graph("GET", read).json()["status"]["code"] == "Active"
+    time.sleep(0.6)
+    status = fresh_sandbox.graph("GET", read).json()["status"]
+    assert status["code"] == "Quarantine" and status["quarantine"]["error"]["code"] == "AzureActiveDirectoryExpiredCredentials"
+    assert fresh_sandbox.admin.relapse_delay() == 0.5
+    for bad in (-1, "soon", None):
+        with pytest.raises(RuntimeError, match="-> 400"):
+            fresh_sandbox.admin.set_relapse_delay(bad)
+    fresh_sandbox.admin.reset()
+    assert fresh_sandbox.admin.relapse_delay() == 0.0

@@ -205,3 +205,64 @@ def test_a_relapse_comes_back_with_the_cause_the_restart_did_not_fix():
     shown = job_json.render_job(job, "t")["status"]["quarantine"]
     assert job.code == "Quarantine" and shown["reason"] == "EncounteredTotalEscrowThreshold"
     assert shown["error"]["code"] == "AzureActiveDirectoryInvalidAttributeValue" and shown["currentBegan"] == shown["seriesBegan"]
+
+
+CREDENTIALS = ("AzureActiveDirectoryExpiredCredentials", "expired", True)
+ESCROW_ENTRY = ("AzureActiveDirectoryInvalidAttributeValue", "bad value", False)
+
+
+@pytest.mark.parametrize("fields, scope, persists", [
+    # an error the tenant must act on: the restart changes nothing, the next cycle meets it again
+    ({"quarantine_reason": "EncounteredQuarantineException", "quarantine_error": CREDENTIALS}, None, True),
+    ({"quarantine_reason": "EncounteredQuarantineException", "quarantine_error": ("SalesforceInvalidCredentials", "bad")}, None, True),
+    # a transient fault, or failures the restart's Escrows cleared: gone
+    ({"quarantine_reason": "EncounteredQuarantineException", "quarantine_error": ("SomeTransientError", "busy", False)}, None, False),
+    ({"quarantine_reason": "EncounteredEscrowProportionThreshold", "quarantine_error": ESCROW_ENTRY}, None, False),
+    ({"quarantine_reason": "QuarantinedOnDemand"}, None, False),
+    # deletes held back: back at once, unless the restart released them
+    ({"quarantine_reason": "TooManyDeletes", "held_deletes": 900}, None, True),
+    ({"quarantine_reason": "TooManyDeletes", "held_deletes": 900}, "QuarantineState, ForceDeletes", False),
+    # the admin API decides when it says
+    ({"quarantine_reason": "EncounteredQuarantineException", "quarantine_error": CREDENTIALS, "relapse": False}, None, False),
+    ({"quarantine_reason": "EncounteredEscrowProportionThreshold", "relapse": True}, None, True),
+])
+def test_a_restart_whose_cause_persists_is_quarantined_again_by_its_next_cycle(fields, scope, persists):
+    job = _job(code="Quarantine", **fields)
+    assert job.cause_persists is (persists if scope is None else True)
+    job.restart(scope)
+    assert job.code == ("Quarantine" if persists else "Active")
+    if persists:
+        assert job.quarantine_reason == fields["quarantine_reason"] and job.quarantine_error == fields.get("quarantine_error")
+
+
+def test_a_relapse_waits_for_the_delay_active_until_then():
+    job = _job(code="Quarantine", quarantine_reason="EncounteredQuarantineException", quarantine_error=CREDENTIALS, quarantine_series=4)
+    restarted_at = time.time()
+    job.restart(None, relapse_delay=60)
+    shown = job_json.render_job(job, "t")["status"]
+    # the quarantine is lifted and the first cycle runs: nothing says yet that it will fail
+    assert (shown["code"], shown["quarantine"], shown["lastExecution"]) == ("Active", None, None) and shown["progress"]
+    job.settle(now=restarted_at + 30)
+    assert job.code == "Active" and job.relapse_due is not None
+    job.settle(now=restarted_at + 61)
+    assert (job.code, job.quarantine_reason, job.quarantine_error, job.relapse_due) == ("Quarantine", "EncounteredQuarantineException",
+                                                                                        CREDENTIALS, None)
+    # it began when the cycle met the cause, not when someone looked
+    assert restarted_at + 59 < job.quarantine_began == job.series_began < restarted_at + 61
+
+
+def test_a_pending_relapse_falls_due_when_read_survives_a_second_restart_and_a_pause_cancels_it():
+    job = _job(code="Quarantine", quarantine_reason="EncounteredQuarantineException", quarantine_error=CREDENTIALS)
+    job.restart(None, relapse_delay=0.05)
+    time.sleep(0.1)
+    quarantine = job_json.render_job(job, "t")["status"]["quarantine"]
+    assert quarantine["reason"] == "EncounteredQuarantineException" and quarantine["error"]["code"] == CREDENTIALS[0]
+    again = _job(code="Quarantine", quarantine_reason="EncounteredQuarantineException", quarantine_error=CREDENTIALS)
+    again.restart(None, relapse_delay=60)
+    again.restart(None, relapse_delay=0)  # restarted while its cycle runs: the cause is still there
+    assert again.code == "Quarantine" and again.quarantine_error == CREDENTIALS and again.restarts == 2
+    paused = _job(code="Quarantine", quarantine_reason="EncounteredQuarantineException", quarantine_error=CREDENTIALS)
+    paused.restart(None, relapse_delay=0.01)
+    paused.pause()
+    time.sleep(0.05)
+    assert job_json.render_job(paused, "t")["status"]["code"] == "Paused" and paused.relapse_due is None

@@ -13,7 +13,7 @@ SP = "6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b"
 DEFAULTS = {
     "restart_if": ["quarantined"], "restart_remedies": ["restart"], "reset_scope": [], "template_ids": [], "status_codes": [], "service_principal_filter": "",
     "canary_size": 5, "canary_wait_timeout": 300, "canary_wait_interval": 2, "chunk_size": 200, "concurrency": 20,
-    "tenants": [], "report_dir": "", "retry_report": "", "verify_after": True, "batch": "reads", "status_max_age": 300,
+    "tenants": [], "report_dir": "", "retry_report": "", "verify_after": True, "verify_after_delay": 0, "batch": "reads", "status_max_age": 300,
     "allow_connector_data_store": False, "jobs": None,
 }
 
@@ -35,7 +35,7 @@ def test_defaults_pass_typed_and_lists_stay_lists():
     assert checked(restart_remedies=["Restart", "clean_up_errors", "restart"])["restart_remedies"] == ["restart", "clean_up_errors"]
     assert result["canary_size"] == 5 and result["chunk_size"] == 200 and result["concurrency"] == 20
     assert result["jobs"] is None and result["notes"] == [] and result["batch"] == "reads"
-    assert result["verify_after"] is True and result["allow_connector_data_store"] is False
+    assert result["verify_after"] is True and result["allow_connector_data_store"] is False and result["verify_after_delay"] == 0
     assert result["tenants"] == [{"tenant_id": "first"}], "the first env name of ENV_FALLBACKS wins"
     assert checked({"AZURE_TENANT": "second"})["tenants"] == [{"tenant_id": "second"}]
     assert checked({})["tenants"] == [{"tenant_id": ""}]
@@ -48,6 +48,8 @@ def test_text_from_key_value_extra_vars_becomes_typed():
     assert (result["canary_size"], result["chunk_size"], result["concurrency"]) == (0, 50, 64)
     assert result["verify_after"] is False and result["allow_connector_data_store"] is True
     assert result["reset_scope"] == ["Full"] and "ConnectorDataStore" in result["notes"][0]
+    assert checked(verify_after="true", verify_after_delay=" 120 ")["verify_after_delay"] == 120
+    assert checked(verify_after=False, verify_after_delay="0")["verify_after_delay"] == 0
 
 
 def test_tenants_use_the_inventory_parser():
@@ -81,6 +83,13 @@ def test_tenants_use_the_inventory_parser():
     ({"status_max_age": 1.5}, ["entra_sync_status_max_age must be a whole number"]),
     ({"batch": "some"}, ["entra_sync_batch must be one of none, reads, all"]),
     ({"verify_after": "maybe"}, ["entra_sync_verify_after must be true or false"]),
+    ({"verify_after_delay": -1}, ["entra_sync_verify_after_delay must be a whole number, 0 to 3600", "entra_sync_verify_after_delay\": 120"]),
+    ({"verify_after_delay": 1.5}, ["entra_sync_verify_after_delay must be a whole number"]),
+    ({"verify_after_delay": "5m"}, ["entra_sync_verify_after_delay must be a whole number"]),
+    ({"verify_after_delay": 3601}, ["entra_sync_verify_after_delay must be a whole number, 0 to 3600"]),
+    ({"verify_after_delay": True}, ["entra_sync_verify_after_delay must be a whole number"]),
+    ({"verify_after_delay": 60, "verify_after": False},
+     ["entra_sync_verify_after_delay 60 needs entra_sync_verify_after true", "entra_sync_verify_after\": true"]),
     ({"tenants": "contoso.onmicrosoft.com"}, ["entra_sync_tenants must be a list", "lists"]),
     ({"tenants": [123]}, ["entra_sync_tenants[0] must be a tenant id"]),
     ({"tenants": ["t1", "T1"]}, ["entra_sync_tenants lists T1 twice"]),

@@ -13,9 +13,11 @@ from ansible_collections.entra.sync.plugins.filter import fleet_report as filter
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import HOST_TENANT_VARS, check_fleet_inputs, check_host_tenant
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import (
+    after_label,
     assemble_report,
     first_failed_tenant,
     merge_reports,
+    quarantined_again,
     tenant_failure,
 )
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
@@ -163,6 +165,84 @@ def test_merged_slices_keep_what_to_do():
     whole = assemble_report(copy.deepcopy(TO_DO_PARTS), RUN)
     merged = merge_reports([assemble_report([copy.deepcopy(part)], RUN) for part in TO_DO_PARTS], ["s1", "s2"])
     assert merged["to_do"] == whole["to_do"] and merged["remedy_counts"] == whole["remedy_counts"]
+
+
+# ---- where the counts after come from, and the jobs quarantined again ---------------------------------------------
+
+@pytest.mark.parametrize("sources, run_source", [
+    ([None, None], "restart_results"),                         # a part without it (a host that left no part)
+    (["restart_results", "restart_results"], "restart_results"),
+    (["read_again", "read_again"], "read_again"),
+    (["read_again", "restart_results"], "mixed"),              # one tenant read again, the other not
+    (["mixed", "read_again"], "mixed"),
+])
+def test_the_report_says_what_its_counts_after_rest_on_for_the_run_and_each_tenant(sources, run_source):
+    parts = [_part(tenant, ["restarted"], **({"after_source": source} if source else {})) for tenant, source in zip("ab", sources, strict=True)]
+    report = assemble_report(parts, RUN)
+    assert report["after_source"] == run_source
+    assert [section["after_source"] for section in report["tenants"]] == [source or "restart_results" for source in sources]
+    # the slices of a run that differ: the merged report says so, each tenant keeps its own
+    merged = merge_reports(_sliced([[parts[0]], [parts[1]]]), ["s1", "s2"])
+    assert merged["after_source"] == run_source and merged["tenants"] == report["tenants"]
+    listed = assemble_report([dict(parts[0], tenant_id="", host="localhost")], dict(RUN, form="tenant_list"))
+    assert listed["after_source"] == (sources[0] or "restart_results")
+
+
+def test_a_slice_report_written_before_after_source_merges_as_not_read_again():
+    old, new = _sliced([[_part("a", ["restarted"])], [_part("b", ["restarted"], after_source="read_again")]])
+    del old["after_source"], old["tenants"][0]["after_source"], old["quarantined_again"]
+    merged = merge_reports([old, new], ["old", "new"])
+    assert merged["after_source"] == "mixed" and [section["after_source"] for section in merged["tenants"]] == ["restart_results", "read_again"]
+    assert merge_reports([old], ["old"])["after_source"] == "restart_results"
+
+
+@pytest.mark.parametrize("source, words", [
+    ("restart_results", "expected after the restarts (not read again)"),
+    ("read_again", "read again after the restarts"),
+    ("mixed", "read again for some jobs or tenants, expected after the restarts (not read again) for the others"),
+    (None, "expected after the restarts (not read again)"),
+    ("", "expected after the restarts (not read again)"),
+])
+def test_after_label(source, words):
+    assert after_label(source) == words == filters.after_label(source)
+
+
+def _read(tenant, number, status, remedy, disables_at=None):
+    return dict(_left(tenant, number, remedy, disables_at), status_code=status)
+
+
+def test_quarantined_again_lists_the_restarted_jobs_read_quarantined():
+    results = [_job("a", 1, "restarted"), _job("a", 2, "restarted"), _job("a", 3, "unknown"), _job("a", 4, "restarted")]
+    read = [_read("a", 1, "Quarantine", "credentials"), _read("a", 2, "Active", "none"), _read("a", 3, "Quarantine", "support"),
+            dict(_read("a", 4, "Quarantine", "fix_target"), tenant_id=None), _read("a", 9, "Quarantine", "support"), "junk"]
+    again = quarantined_again(read, results)
+    # 2 is healthy, 3's restart is of unknown outcome (failed_or_unknown lists it), 9 was not restarted
+    assert [entry["job_id"] for entry in again] == ["scim.1", "scim.4"]
+    assert set(again[0]) == {"tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code",
+                             "quarantine_reason", "quarantine_error_code", "remedy", "remedy_reason", "disables_at"}
+    assert quarantined_again([], results) == [] and quarantined_again(None, None) == []
+    assert filters.quarantined_again(read, results) == again
+    # a job read by its ids carries no service principal name: discovery's does
+    unnamed = [dict(_read("a", 1, "Quarantine", "credentials"), service_principal_name=None)]
+    assert quarantined_again(unnamed, results)[0]["service_principal_name"] is None
+    assert filters.quarantined_again(unnamed, results, [_left("a", 1, "credentials", None)])[0]["service_principal_name"] == "App 1"
+
+
+AGAIN_PARTS = [
+    _part("a", ["restarted"], after_source="read_again", quarantined_again=[
+        _read("a", 1, "Quarantine", "support", "2026-01-20T00:00:00Z"), _read("a", 2, "Quarantine", "credentials", "2026-01-25T00:00:00Z")]),
+    _part("b", ["restarted"], after_source="read_again", quarantined_again=[
+        _read("b", 3, "Quarantine", "credentials", "2026-01-03T00:00:00Z"), _read("b", 4, "Quarantine", "restart", None)]),
+]
+
+
+def test_the_report_lists_the_jobs_quarantined_again_by_remedy_then_soonest_deadline():
+    report = assemble_report(copy.deepcopy(AGAIN_PARTS), RUN)
+    assert [(entry["remedy"], entry["job_id"], entry["disables_soon"]) for entry in report["quarantined_again"]] == [
+        ("restart", "scim.4", False), ("credentials", "scim.3", True), ("credentials", "scim.2", False), ("support", "scim.1", False)]
+    merged = merge_reports(_sliced([[part] for part in copy.deepcopy(AGAIN_PARTS)]), ["s1", "s2"])
+    assert merged["quarantined_again"] == report["quarantined_again"]
+    assert assemble_report([_part("a", [])], RUN)["quarantined_again"] == []
 
 
 # ---- merging slices -------------------------------------------------------------------------------------------------

@@ -50,3 +50,7 @@ def test_to_do_lines_say_the_remedy_the_deadline_and_what_to_do():
         "clean_up_errors: (no name) (service principal sp3, job scim.3) - clean up",
     ]
     assert to_do_lines(entries, 1)[-1] == "and 2 more (see the report)"
+    # the report's quarantined_again entries: the same lines, each job's told apart by the prefix
+    assert to_do_lines(entries[:1], 10, "quarantined again, ") == [
+        "quarantined again, credentials, disabled SOON, 2026-12-09T08:00:00Z: Box 4 (service principal sp1, job scim.1) - get a new secret token, test it"]
+    assert to_do_lines(entries, 1, "quarantined again, ")[-1] == "and 2 more (see the report)"

@@ -6,7 +6,19 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.entra.sync.plugins.filter.fleet_counts import FilterModule
-from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import add_counts, counts_after, job_counts, status_after
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
+    MIXED,
+    READ_AGAIN,
+    RESTART_RESULTS,
+    RESTARTED,
+    RESTARTED_LIFTED,
+    add_counts,
+    after_source,
+    counts_after,
+    job_counts,
+    merge_after_sources,
+    status_after,
+)
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import status_after_restart
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import Job, Quarantine, job_from_dict
 from ansible_collections.entra.sync.plugins.module_utils._modules.runner import found_jobs
@@ -51,15 +63,35 @@ def test_status_after_restart(status, quarantine, scope, expected):
     assert status_after_restart(restarted, scope) == expected
 
 
-def test_status_after_prefers_a_read_then_the_wait_then_the_expected_status():
-    found = job("a", "Quarantine", quarantine_reason="EncounteredQuarantineException")
-    restarted = result(found, "restarted")
-    assert status_after(restarted, found, job("a", "Paused")) == "Paused"
-    assert status_after(dict(restarted, wait={"status_code_after": "Quarantine"}), found, None) == "Quarantine"
-    assert status_after(dict(restarted, wait=None), found, None) == "Active"
-    assert status_after(dict(restarted, reset_scope="Watermark"), found, None) == "Quarantine"
-    assert status_after(result(found, "unknown"), found, None) == "Quarantine"
-    assert status_after(result(found, "unknown"), found, job("a", "Active")) == "Active"
+# status_after: where one job is counted after the run (a status read from Graph, or what its result implies)
+@pytest.mark.parametrize("found, action, extra, read_again, expected", [
+    # read again: the status read wins, whatever the result says
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {}, "Paused", "Paused"),
+    (("Quarantine", "EncounteredQuarantineException"), "unknown", {}, "Active", "Active"),
+    # not read again: a restart that lifts the quarantine is counted as such, never as Active
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {}, None, RESTARTED_LIFTED),
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {"wait": None}, None, RESTARTED_LIFTED),
+    (("Quarantine", "TooManyDeletes"), "restarted", {"reset_scope": "QuarantineState, ForceDeletes"}, None, RESTARTED_LIFTED),
+    (("Paused", None), "restarted", {}, None, RESTARTED),
+    (("Active", None), "restarted", {"reset_scope": "Escrows"}, None, RESTARTED),
+    # the canary's wait saw it healthy a moment after the restart: still only a lifted quarantine
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {"wait": {"healthy": True, "status_code_after": "Active"}}, None,
+     RESTARTED_LIFTED),
+    # the wait saw it unhealthy: the status it read
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {"wait": {"healthy": False, "status_code_after": "Quarantine"}}, None,
+     "Quarantine"),
+    # the restart leaves it as found: a scope that does not lift the quarantine, a job with nothing to run
+    (("Quarantine", "EncounteredQuarantineException"), "restarted", {"reset_scope": "Watermark"}, None, "Quarantine"),
+    (("NotConfigured", None), "restarted", {}, None, "NotConfigured"),
+    # not restarted: the status found
+    (("Quarantine", "EncounteredQuarantineException"), "unknown", {}, None, "Quarantine"),
+    (("Quarantine", "EncounteredQuarantineException"), "failed", {}, None, "Quarantine"),
+])
+def test_status_after(found, action, extra, read_again, expected):
+    status, reason = found
+    discovered = job("a", status, quarantine_reason=reason)
+    again = job("a", read_again) if read_again else None
+    assert status_after(dict(result(discovered, action), **extra), discovered, again) == expected
 
 
 def test_counts_after_moves_only_the_jobs_a_run_changed():
@@ -68,15 +100,15 @@ def test_counts_after_moves_only_the_jobs_a_run_changed():
     before = {"scim": {"Active": 10, "Quarantine": 5}}
     results = [
         result(found[0], "restarted", wait={"healthy": True, "status_code_after": "Active"}),   # the canary, seen Active
-        result(found[1], "restarted"),                                                         # expected Active
+        result(found[1], "restarted"),                                                         # not read again
         result(found[2], "failed", reason="403"),                                              # not restarted
         result(found[3], "unknown", reason="lost answer"),                                     # may have been: unchanged
         result(found[4], "skipped"),
         {"service_principal_id": "sp-x", "action": "failed", "message": "could not list"},      # a read error: no job
     ]
-    assert counts_after(before, results, found) == {"scim": {"Active": 12, "Quarantine": 3}}
+    assert counts_after(before, results, found) == {"scim": {"Active": 10, "Quarantine": 3, RESTARTED_LIFTED: 2}}
     # read again (entra_sync_verify_after): the read wins, for the unknown outcome too, matched by tenant
-    read_again = [job("q2", "Quarantine"), job("q4", "Active", tenant=T2)]
+    read_again = [job("q1", "Active"), job("q2", "Quarantine"), job("q4", "Active", tenant=T2)]
     assert counts_after(before, results, found, read_again) == {"scim": {"Active": 12, "Quarantine": 3}}
     assert counts_after(before, results[1:2], found, [job("q2", "Paused")]) == {"scim": {"Active": 10, "Paused": 1, "Quarantine": 4}}
     # a job read again without its tenant still matches
@@ -89,12 +121,53 @@ def test_counts_after_never_goes_below_zero_and_counts_from_the_status_discovery
     found = [job("q1", "Quarantine")]
     # the result was decided on a status read again (older than max_status_age): the count before is discovery's
     restarted = dict(result(found[0], "restarted"), status_code="Paused")
-    assert counts_after({"scim": {"Quarantine": 1}}, [restarted], found) == {"scim": {"Active": 1}}
+    assert counts_after({"scim": {"Quarantine": 1}}, [restarted], found) == {"scim": {RESTARTED_LIFTED: 1}}
     # a result with no job counted before (a different template in the counts) moves nothing
     assert counts_after({"aws": {"Active": 1}}, [restarted], found) == {"aws": {"Active": 1}}
     # without the found jobs, the result's own status is the one counted before
-    assert counts_after({"scim": {"Paused": 1}}, [restarted], []) == {"scim": {"Active": 1}}
+    assert counts_after({"scim": {"Paused": 1}}, [restarted], []) == {"scim": {RESTARTED: 1}}
     assert counts_after({}, [], []) == {}
+
+
+# after_source: what the counts after rest on, for one run or tenant
+RESTARTED_Q1 = result(job("q1", "Quarantine"), "restarted")
+UNKNOWN_Q2 = result(job("q2", "Quarantine"), "unknown")
+
+
+@pytest.mark.parametrize("results, verify_after, read_again, expected", [
+    ([RESTARTED_Q1], False, [], RESTART_RESULTS),
+    ([RESTARTED_Q1], False, [job("q1", "Active")], RESTART_RESULTS),            # a read the run was not asked for
+    ([RESTARTED_Q1, UNKNOWN_Q2], True, [job("q1", "Active"), job("q2", "Quarantine")], READ_AGAIN),
+    ([RESTARTED_Q1], True, [dict(job("q1", "Active"), tenant_id=None)], READ_AGAIN),  # read without its tenant
+    ([RESTARTED_Q1, UNKNOWN_Q2], True, [job("q1", "Active")], MIXED),           # reading q2 failed
+    ([RESTARTED_Q1], True, [], RESTART_RESULTS),                                # reading every one failed
+    ([], True, [], READ_AGAIN),                                                 # nothing changed: nothing to read
+    ([], False, [], RESTART_RESULTS),
+    ([result(job("s1", "Active"), "skipped"), "junk"], True, [], READ_AGAIN),
+])
+def test_after_source(results, verify_after, read_again, expected):
+    assert after_source(results, verify_after, read_again) == expected
+    assert FilterModule().filters()["after_source"] is after_source
+
+
+# merge_after_sources: the tenants of a run, the slices of a sliced run
+@pytest.mark.parametrize("sources, expected", [
+    ([], RESTART_RESULTS),
+    ([READ_AGAIN], READ_AGAIN),
+    ([READ_AGAIN, READ_AGAIN], READ_AGAIN),
+    ([RESTART_RESULTS, RESTART_RESULTS], RESTART_RESULTS),
+    ([READ_AGAIN, RESTART_RESULTS], MIXED),
+    ([RESTART_RESULTS, READ_AGAIN, READ_AGAIN], MIXED),
+    ([MIXED, READ_AGAIN], MIXED),
+    ([MIXED], MIXED),
+    ([None], RESTART_RESULTS),                   # a report written before after_source: nothing says it was read
+    ([None, READ_AGAIN], MIXED),
+    (["", "restart_results"], RESTART_RESULTS),
+    (["something new"], RESTART_RESULTS),
+])
+def test_merge_after_sources(sources, expected):
+    assert merge_after_sources(sources) == expected
+    assert merge_after_sources(iter(sources)) == expected
 
 
 def test_found_jobs_returns_every_job_or_only_the_candidates_with_the_counts():
