@@ -28,7 +28,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import buil
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import WaitPolicy
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import JobLeases
+from ansible_collections.entra.sync.plugins.module_utils._service.lease import MAX_TRUSTED_STATUS_AGE, JobLeases
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter
 from ansible_collections.entra.sync.plugins.module_utils._service.restart import RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils._service.state import StateSetter
@@ -69,8 +69,8 @@ def parse_targets(params):
 
 def check_restart_ranges(params):
     """max_status_age and write_rate in range, or an InputError that says which range."""
-    if not 0 <= params["max_status_age"] <= 86400:
-        raise InputError("max_status_age %s is out of range: use 0 to 86400 seconds." % params["max_status_age"])
+    if not 0 <= params["max_status_age"] <= MAX_TRUSTED_STATUS_AGE:
+        raise InputError("max_status_age %s is out of range: use 0 to %d seconds." % (params["max_status_age"], MAX_TRUSTED_STATUS_AGE))
     if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
         raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
                          "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))

@@ -24,6 +24,8 @@ except ImportError:  # not on Windows controllers, which Ansible does not suppor
 ENV_DIR = "ENTRA_SYNC_LEASE_DIR"
 ENV_TIMEOUT = "ENTRA_SYNC_LEASE_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
+# The longest max_status_age sync_job_restart accepts: a restart stamp older than this can make no status stale.
+MAX_TRUSTED_STATUS_AGE = 86400
 POLL_SECONDS = 0.05
 
 
@@ -101,10 +103,27 @@ class JobLeases:
             timeout = DEFAULT_TIMEOUT
         return cls(default_directory(environ), timeout, scope)
 
+    def _path(self, key):
+        return os.path.join(self.directory, lease_name(key[0], key[1], self.scope))
+
     def _open(self, key):
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        return os.fdopen(os.open(os.path.join(self.directory, lease_name(key[0], key[1], self.scope)), flags, 0o600), "r+")
+        return os.fdopen(os.open(self._path(key), flags, 0o600), "r+")
+
+    def _take(self, key, deadline):
+        """The locked lease file of one job, or None when another run held it past the deadline.
+
+        A file pruned (prune_stale) between our open and our lock is no longer the lease: open the path again.
+        """
+        while True:
+            handle = self._open(key)
+            if not self._lock(handle, deadline):
+                handle.close()
+                return None
+            if is_current(handle, self._path(key)):
+                return handle
+            handle.close()
 
     def _lock(self, handle, deadline):
         while True:
@@ -131,15 +150,59 @@ class JobLeases:
             for key in sorted({(sp.lower(), job) for sp, job in keys}):
                 if fcntl is None:
                     break
-                handle = self._open(key)
-                if self._lock(handle, deadline):
+                handle = self._take(key, deadline)
+                if handle is not None:
                     held.handles[key] = handle
                 else:
-                    handle.close()
                     held.missed.add(key)
             yield held
         finally:
             held.release()
+
+
+def is_current(handle, path):
+    """True when `path` still names the file `handle` has open (it was not pruned and made again meanwhile)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def stale_after(timeout):
+    """Seconds after its last change that a lease file is of no use: past the lease timeout, and past the longest a
+    status may be trusted (max_status_age, at most a day), since its restart stamp tells such a status is stale."""
+    return max(float(timeout), MAX_TRUSTED_STATUS_AGE)
+
+
+def prune_stale(directory, older_than, now=None):
+    """Delete the lease files in `directory` unchanged for `older_than` seconds and held by no run; returns how many.
+
+    Each is deleted while this process holds its lock, and a run that opened it meanwhile opens the path again after
+    its lock (JobLeases._take), so no two runs ever hold two files of one job. A missing directory is nothing to prune.
+    """
+    if fcntl is None:
+        return 0
+    now = time.time() if now is None else now
+    try:
+        names = [name for name in os.listdir(directory) if name.endswith(".lease")]
+    except FileNotFoundError:
+        return 0
+    pruned = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # gone meanwhile, or not ours to open
+        with os.fdopen(fd, "r+") as handle:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # held by a run now
+            if now - os.fstat(fd).st_mtime >= older_than and is_current(handle, path):
+                os.unlink(path)
+                pruned += 1
+    return pruned
 
 
 def lease_key(service_principal_id, job_id):

@@ -1,5 +1,6 @@
 """The controller-local job leases and the Restarter that holds them: never one job restarted twice by two runs."""
 
+import os
 import resource
 import subprocess
 import sys
@@ -7,7 +8,17 @@ import textwrap
 
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import ENV_DIR, ENV_TIMEOUT, JobLeases, lease_key, lease_name
+from ansible_collections.entra.sync.plugins.module_utils._service.lease import (
+    ENV_DIR,
+    ENV_TIMEOUT,
+    MAX_TRUSTED_STATUS_AGE,
+    JobLeases,
+    is_current,
+    lease_key,
+    lease_name,
+    prune_stale,
+    stale_after,
+)
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter, leases_per_slice
 from ansible_collections.entra.sync.plugins.module_utils._service.restart import RestartPlan
 
@@ -224,3 +235,45 @@ def test_a_jobs_list_longer_than_the_open_file_limit_is_restarted_a_slice_at_a_t
     assert [outcome.result["job_id"] for outcome in outcomes] == [target.job_id for target in targets]
     assert api.reads == 600 and api.restarts == 600
     assert len(list((tmp_path / "leases").iterdir())) == 600  # one lease file per job
+
+
+def _aged(path, seconds):
+    old = os.stat(path).st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_prune_stale_deletes_old_lease_files_nobody_holds(tmp_path):
+    first = leases(tmp_path)
+    other = lease_key(SP, "other.job")
+    with first.hold([KEY, other]):
+        pass
+    directory = tmp_path / "leases"
+    old_file, new_file = directory / lease_name(SP, JOB), directory / lease_name(SP, "other.job")
+    _aged(old_file, 7200)
+    (directory / "notes.txt").write_text("not a lease")
+    assert prune_stale(str(directory), 3600) == 1
+    assert not old_file.exists() and new_file.exists() and (directory / "notes.txt").exists()
+    assert prune_stale(str(tmp_path / "missing"), 3600) == 0
+
+
+def test_prune_stale_leaves_a_held_lease_and_a_run_that_opened_a_pruned_file_takes_the_new_one(tmp_path):
+    first = leases(tmp_path)
+    path = tmp_path / "leases" / lease_name(SP, JOB)
+    with first.hold([KEY]) as held:
+        _aged(path, 7200)
+        assert prune_stale(str(path.parent), 3600) == 0, "held by a run now"
+        held.stamp(KEY, 5.0)
+    _aged(path, 7200)
+    # A run opens the file, then the pruner deletes it before that run locks it: the run must lock the path's new file.
+    opened = first._open(KEY)  # pylint: disable=protected-access
+    assert prune_stale(str(path.parent), 3600) == 1
+    assert not is_current(opened, str(path))
+    opened.close()
+    with first.hold([KEY]) as held:
+        assert held.holds(KEY) and held.last_restart(KEY) is None
+        assert is_current(held.handles[KEY], str(path))
+
+
+def test_stale_after_covers_the_lease_timeout_and_the_longest_trusted_status():
+    assert stale_after(300) == MAX_TRUSTED_STATUS_AGE
+    assert stale_after(MAX_TRUSTED_STATUS_AGE * 2) == MAX_TRUSTED_STATUS_AGE * 2
