@@ -9,6 +9,7 @@ Use from a conftest.py:
 import pytest
 
 from .testing import SandboxProcess
+from .webhooks import WebhookReceiver
 
 SEED = 42
 SERVICE_PRINCIPALS = 300
@@ -28,3 +29,10 @@ def fresh_sandbox(sandbox):  # pylint: disable=redefined-outer-name  # fixtures 
                         token_lifetime=3600)
     sandbox.reload_config()
     return sandbox
+
+
+@pytest.fixture
+def webhooks(tmp_path):
+    """A webhook receiver (HTTPS, its own CA at .ca_path) that records every post; see webhooks.py."""
+    with WebhookReceiver(str(tmp_path / "webhooks")) as receiver:
+        yield receiver
