@@ -33,8 +33,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SOURCE = os.path.join(ROOT, ".build", "collections", "ansible_collections", "entra", "sync", "extensions", "eda", "plugins",
-                      "event_source", "sync_job_events.py")
+# SOAK_COLLECTIONS: another installed copy (a build during a 30-minute soak must not change the code under test).
+COLLECTIONS = os.environ.get("SOAK_COLLECTIONS") or os.path.join(ROOT, ".build", "collections")
+SOURCE = os.path.join(COLLECTIONS, "ansible_collections", "entra", "sync", "extensions", "eda", "plugins", "event_source", "sync_job_events.py")
 PROFILE = os.path.join(ROOT, "tests", "sandbox", "profiles", "chaos.json")
 OUT = os.path.join(ROOT, ".build", "soak")
 RELAPSE_WINDOW = 300
@@ -184,7 +185,7 @@ def parent(minutes, mode):
         admin.set_throttle(reads={"rate": reads, "burst": reads * 10})
         admin.set_token_lifetime(int(profile["token_lifetime"]))
         admin.set_faults(profile)
-        env = dict(os.environ, **sandbox.env, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"))
+        env = dict(os.environ, **sandbox.env, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
         print("soak (%s): %d jobs, chaos faults, one poll a second, a discovery every %d s, for %s minutes; samples in %s"
               % (mode, len(ids), MODES[mode]["discovery_interval"], minutes, samples_path), flush=True)
         proc = subprocess.Popen([sys.executable, __file__, "--child", "--mode", mode, "--minutes", str(minutes), "--samples", samples_path,

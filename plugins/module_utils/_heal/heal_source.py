@@ -99,7 +99,8 @@ def parse_source_args(args):
     """(SourceConfig, get_option for connect()) from the rulebook's arguments; InputError (secrets scrubbed) if any is bad."""
     if not isinstance(args, dict):
         raise InputError("%s: the arguments must be a mapping, not %s." % (SOURCE_NAME, type(args).__name__))
-    given = {name: value for name, value in args.items() if not str(name).startswith(RULEBOOK_ARG_PREFIX)}
+    # A null argument (a rulebook's "{{ var | default(None) }}") is as if not given: its env fallback and default apply.
+    given = {name: value for name, value in args.items() if not str(name).startswith(RULEBOOK_ARG_PREFIX) and value is not None}
     result = ArgumentSpecValidator(source_argspec()).validate(given)
     errors = list(result.errors)  # the container itself is always true
     if errors:

@@ -325,3 +325,5 @@ def test_the_state_file_argument_and_its_env_fallback(monkeypatch):
     assert config(state_file="").state_file == ""
     monkeypatch.setenv("ENTRA_SYNC_HEAL_STATE_FILE", "/data/heal.json")
     assert config().state_file == "/data/heal.json"
+    assert config(state_file=None, max_restarts=None).state_file == "/data/heal.json", "null is as if not given"
+    assert config(interval=None, discovery_interval=None).interval == 300
