@@ -52,6 +52,8 @@ def base_env(sandbox, tmp_path, **overrides):
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
         # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory.
         "ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases"),
+        # The source's default state file goes under the user's state directory: this test's own.
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
     })
     for name, value in overrides.items():
         if value is None:
@@ -62,24 +64,26 @@ def base_env(sandbox, tmp_path, **overrides):
 
 
 class Rulebook:
-    """ansible-rulebook -r entra.sync.self_heal in a subprocess; its output goes to a file the test reads."""
+    """ansible-rulebook -r <rulebook> (entra.sync.self_heal) in a subprocess; its output goes to a file the test reads."""
 
-    def __init__(self, sandbox, tmp_path, variables, name="rulebook"):
+    def __init__(self, sandbox, tmp_path, variables, name="rulebook", rulebook="entra.sync.self_heal", args=(), env=None):
         self.tmp_path = tmp_path
         self.vars_file = tmp_path / ("%s-vars.json" % name)
         self.vars_file.write_text(json.dumps(variables))
         self.inventory = tmp_path / "inventory.yml"
         self.inventory.write_text(INVENTORY)
         self.out_path = tmp_path / ("%s.out" % name)
-        self.env = base_env(sandbox, tmp_path, PATH=EDA_BIN + os.pathsep + os.environ.get("PATH", ""))
+        self.env = base_env(sandbox, tmp_path, PATH=EDA_BIN + os.pathsep + os.environ.get("PATH", ""), **(env or {}))
+        self.rulebook = rulebook
+        self.args = list(args)
         self.process = None
         self._out = None
 
     def start(self):
         # pylint: disable=consider-using-with  # closed in stop()
         self._out = open(self.out_path, "wb")
-        cmd = [eda_executable(), "-r", "entra.sync.self_heal", "-i", str(self.inventory), "--vars", str(self.vars_file),
-               "--shutdown-delay", "1", "-v"]
+        cmd = [eda_executable(), "-r", self.rulebook, "-i", str(self.inventory), "--vars", str(self.vars_file),
+               "--shutdown-delay", "1", "-v"] + self.args
         self.process = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=self.env, cwd=str(self.tmp_path))
         return self
 
@@ -125,8 +129,8 @@ def rulebooks(fresh_sandbox, tmp_path):
     """Start rulebooks with rulebooks(variables); every one still running is stopped at the end."""
     started = []
 
-    def start(variables, name="rulebook"):
-        rulebook = Rulebook(fresh_sandbox, tmp_path, variables, name).start()
+    def start(variables, name="rulebook", **options):
+        rulebook = Rulebook(fresh_sandbox, tmp_path, variables, name, **options).start()
         started.append(rulebook)
         return rulebook
 

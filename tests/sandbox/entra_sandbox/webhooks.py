@@ -53,28 +53,51 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class WebhookReceiver:
-    """Records the posts of each named webhook; answers 202 unless a status was planned (answer())."""
+class LocalHttpsServer:
+    """A threaded HTTPS server on 127.0.0.1 with a CA of its own (ca_path): the base of the test receivers."""
 
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, name, handler):
         os.makedirs(state_dir, exist_ok=True)
-        self.token = secrets.token_urlsafe(24)
-        ca = trustme.CA(organization_name="entra sandbox webhooks")
-        self.ca_path = os.path.join(state_dir, "webhooks-ca.pem")
+        ca = trustme.CA(organization_name="entra sandbox %s" % name)
+        self.ca_path = os.path.join(state_dir, "%s-ca.pem" % name)
         ca.cert_pem.write_to_path(self.ca_path)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.receiver = self
         self._lock = threading.Lock()
-        self._posts = {}
-        self._plans = {}
+        self._name = name
         self._thread = None
 
     @property
     def port(self):
         return self._server.server_address[1]
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+
+class WebhookReceiver(LocalHttpsServer):
+    """Records the posts of each named webhook; answers 202 unless a status was planned (answer())."""
+
+    def __init__(self, state_dir):
+        super().__init__(state_dir, "webhooks", _Handler)
+        self.token = secrets.token_urlsafe(24)
+        self._posts = {}
+        self._plans = {}
 
     def url(self, hook):
         return "https://127.0.0.1:%d/hooks/%s/%s" % (self.port, self.token, hook)
@@ -101,17 +124,3 @@ class WebhookReceiver:
         with self._lock:
             return list(self._posts.get(hook, []))
 
-    def start(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhooks", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *_exc):
-        self.stop()
