@@ -7,13 +7,13 @@ with a consumer that drains the queue. Every 5 s the parent quarantines 10 rando
 relapse history keeps growing and must be pruned (relapse_window 300 s). The child samples its own RSS, the tracker's
 size, the state file's size and the wall time of its polls every 10 s into samples.jsonl.
 
-Two modes (SOAK_MODE or --mode):
-- standard: a discovery every 10 minutes, no state file. Pass: RSS at the end within 10% of RSS at 5 minutes, and no
-  quarantine entry older than the relapse window (plus one step).
-- week: a compressed week: a discovery every 10 s (a week of hourly discoveries is 168; 30 minutes of this are 180),
-  the state file on. Pass: RSS at the end within 5% of RSS at 5 minutes, the median poll wall time of the last 5 minutes
-  within 1.5x that of minutes 1 to 5, the state file's size bounded (at the end within 1.5x its size at 5 minutes, and
-  under 200 bytes per job), and history pruned as above.
+The source keeps its state file in .build/soak. Two modes (SOAK_MODE or --mode):
+- standard: a discovery every 10 minutes. Pass: RSS at the end within 10% of RSS at 5 minutes, and no quarantine entry
+  older than the relapse window (plus one step).
+- week: a compressed week: a discovery every 10 s (a week of hourly discoveries is 168; 30 minutes of this are 180).
+  Pass: RSS at the end within 5% of RSS at 5 minutes, the median poll wall time of the last 5 minutes within 1.5x that
+  of minutes 1 to 5, the state file's size bounded (at the end within 1.5x its size at 5 minutes, and under 200 bytes
+  per job), and history pruned as above.
 
 The sandbox's read bucket is raised to SOAK_READS_PER_SECOND (2,000): at the published 350 reads per second no client
 can read 1,000 jobs every second, and the soak is about the source's memory and history over many polls, not about the
@@ -42,8 +42,8 @@ RELAPSE_WINDOW = 300
 SAMPLE_SECONDS = 10
 JOBS = 1000
 MODES = {
-    "standard": {"discovery_interval": 600, "state_file": False, "rss_growth": 0.10},
-    "week": {"discovery_interval": 10, "state_file": True, "rss_growth": 0.05},
+    "standard": {"discovery_interval": 600, "week_checks": False, "rss_growth": 0.10},
+    "week": {"discovery_interval": 10, "week_checks": True, "rss_growth": 0.05},
 }
 
 
@@ -64,7 +64,7 @@ def file_size(path):
 
 def source_args(mode, state_path):
     args = {"interval": 1, "discovery_interval": MODES[mode]["discovery_interval"], "relapse_window": RELAPSE_WINDOW,
-            "concurrency": 10, "timeout": 10, "max_retries": 3, "state_file": state_path if MODES[mode]["state_file"] else ""}
+            "concurrency": 10, "timeout": 10, "max_retries": 3, "state_file": state_path}
     return args
 
 
@@ -149,7 +149,7 @@ def judge(samples, mode):
         "minutes": round(end["t"] / 60, 1),
         "rss_flat": growth <= MODES[mode]["rss_growth"], "history_pruned": worst_age <= RELAPSE_WINDOW + SAMPLE_SECONDS + 30,
     }
-    if MODES[mode]["state_file"]:
+    if MODES[mode]["week_checks"]:
         first, last = median_poll(samples, 60, 300), median_poll(samples, end["t"] - 300, end["t"] + 1)
         state_at_five, state_max = after_five["state_bytes"], max(s["state_bytes"] for s in samples)
         figures.update({

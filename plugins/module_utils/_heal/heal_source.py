@@ -52,7 +52,7 @@ def source_argspec():
         "relapse_window": {"type": "int", "default": 86400},
         "max_restarts": {"type": "int", "default": 1},
         "escalate_reasons": {"type": "list", "elements": "str", "default": list(DEFAULT_ESCALATE_REASONS)},
-        # None: the default file under the user's state directory (heal_store.state_file_path); "": no state file.
+        # None or "": the default file under the user's state directory (heal_store.state_file_path).
         "state_file": {"type": "str", "fallback": (env_fallback, [ENV_STATE_FILE])},
     })
     return spec

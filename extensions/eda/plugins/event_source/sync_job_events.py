@@ -78,8 +78,8 @@ options:
         past O(max_restarts)). Written atomically (mode 0600) after every poll that changed something; holds no secret.
       - Default (env E(ENTRA_SYNC_HEAL_STATE_FILE), else) C($XDG_STATE_HOME/entra.sync/) or C(~/.local/state/entra.sync/),
         one file per tenant and Graph endpoint. In EDA controller put it on a persistent volume (docs/self-heal.md).
-      - An empty string keeps the memory in the process only. A file that cannot be read or used gives one C(warning)
-        event and a fresh start; a failed write one C(warning) event, and the source goes on.
+      - An empty value is the default. A file that cannot be read or used gives one C(warning) event and a fresh start;
+        a failed write one C(warning) event (the memory is then kept in the process only), and the source goes on.
     type: str
 """
 
@@ -120,11 +120,9 @@ from ansible_collections.entra.sync.plugins.module_utils._service.lease import J
 
 
 def state_store(config, connection):
-    """The source's state file (None when state_file is ""): the given path, else one per tenant and Graph endpoint."""
+    """The source's state file: the given path, else one per tenant and Graph endpoint under the user's state directory."""
     tenant_id, graph_root = connection.known_tenant_id(), connection.settings.graph_root
-    path = config.state_file if config.state_file is not None else state_file_path(tenant_id, graph_root)
-    if not path:
-        return None
+    path = config.state_file or state_file_path(tenant_id, graph_root)
     return StateStore(os.path.expanduser(path), tenant_id, graph_root, config.relapse_window)
 
 

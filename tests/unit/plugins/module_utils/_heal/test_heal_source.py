@@ -322,7 +322,7 @@ def test_housekeeping_runs_at_the_start_and_before_each_discovery():
 def test_the_state_file_argument_and_its_env_fallback(monkeypatch):
     assert config().state_file is None
     assert config(state_file="/var/lib/eda/heal.json").state_file == "/var/lib/eda/heal.json"
-    assert config(state_file="").state_file == ""
+    assert not config(state_file="").state_file, "empty: the default file"
     monkeypatch.setenv("ENTRA_SYNC_HEAL_STATE_FILE", "/data/heal.json")
     assert config().state_file == "/data/heal.json"
     assert config(state_file=None, max_restarts=None).state_file == "/data/heal.json", "null is as if not given"
