@@ -13,6 +13,10 @@ import time
 
 import pytest
 
+# The one way test files reach this harness: `import entra_eda_harness as HARNESS` (conftest.py has no importable name
+# in pytest's importlib mode; it is loaded before the test files of this folder, so it registers itself).
+sys.modules.setdefault("entra_eda_harness", sys.modules[__name__])
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EDA_VENV = os.environ.get("ENTRA_SYNC_EDA_VENV") or os.path.join(ROOT, ".build", "eda")
 EDA_BIN = os.path.join(EDA_VENV, "bin")
@@ -159,6 +163,12 @@ class Fleet:
         if relapse is not None:
             fields["relapse"] = relapse
         self.sandbox.admin.set_job(sp_id, job_id, **fields)
+
+    def discovered(self):
+        """True once the source has listed the jobs of every service principal (its first discovery)."""
+        listed = {entry["path"].rsplit("/servicePrincipals/", 1)[-1].split("/")[0] for entry in self.sandbox.admin.log()
+                  if entry["method"] == "GET" and entry["path"].endswith("/synchronization/jobs")}
+        return all(sp_id in listed for sp_id, _job_id in self.ids.values())
 
     def restarts(self):
         """{name: restarts} from the sandbox's own counters."""

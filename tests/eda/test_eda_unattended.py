@@ -5,32 +5,16 @@ Real ansible-rulebook, the installed collection, the sandbox's counters; the web
 recording HTTPS servers of the sandbox package (entra_sandbox.webhooks, entra_sandbox.controller).
 """
 
-import importlib.util
 import json
 import os
 import stat
 
+import entra_eda_harness as HARNESS  # pylint: disable=import-error
+
 from entra_sandbox.controller import FakeController
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _harness():
-    spec = importlib.util.spec_from_file_location("entra_eda_harness_unattended", os.path.join(HERE, "conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 FIELDS = ("tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code",
           "quarantine_reason", "error_code", "reason", "remedy", "remedy_reason", "disables_at", "relapses", "episode")
-
-
-def _discovered(fleet):
-    listed = {entry["path"].rsplit("/servicePrincipals/", 1)[-1].split("/")[0]
-              for entry in fleet.sandbox.admin.log() if entry["method"] == "GET" and entry["path"].endswith("/synchronization/jobs")}
-    return all(sp_id in listed for sp_id, _job_id in fleet.ids.values())
 
 
 def _polls_after(fleet, name, since, count):
@@ -60,7 +44,7 @@ def test_a_restarted_rulebook_escalates_a_relapse_once_to_the_webhook_and_does_n
     fleet = HARNESS.Fleet(fresh_sandbox, ["a-relapse", "z-sentinel"])
     policy = _policy(tmp_path, webhooks, "generic")
     first = rulebooks(policy, name="first")
-    first.wait_for("the first discovery", lambda: _discovered(fleet))
+    first.wait_for("the first discovery", fleet.discovered)
     fleet.quarantine("a-relapse")
     first.wait_for("the restart", lambda: fleet.restarts()["a-relapse"] == 1)
     saved = tmp_path / "state" / "heal.json"
@@ -103,7 +87,7 @@ def test_a_corrupt_state_file_is_a_warning_and_a_fresh_start_and_a_failing_webho
     rulebook = rulebooks(_policy(tmp_path, webhooks, "down", entra_sync_heal_webhook_format="teams"))
     rulebook.wait_for("the state file warning", lambda: "entra.sync self-heal WARNING (state_file)" in rulebook.output())
     assert "not valid JSON" in rulebook.output() and "Starting with no memory of earlier quarantines" in rulebook.output()
-    rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+    rulebook.wait_for("the first discovery", fleet.discovered)
     fleet.quarantine("b-restart")
     fleet.quarantine("b-too-many-deletes", reason="TooManyDeletes", error="TooManyDeletes")
     rulebook.wait_for("the restart", lambda: fleet.restarts()["b-restart"] == 1)
@@ -135,7 +119,7 @@ def test_the_controller_rulebook_launches_the_heal_and_escalate_job_templates_wi
             rulebook="entra.sync.self_heal_controller",
             args=["--controller-url", controller.url, "--controller-token", controller.token, "--controller-ssl-verify", controller.ca_path],
             env={"EDA_JOB_TEMPLATE_REFRESH_DELAY": 1})
-        rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+        rulebook.wait_for("the first discovery", fleet.discovered)
         fleet.quarantine("c-restart")
         fleet.quarantine("c-tenant-actionable", error="CredentialsExpired", tenant_actionable=True)
         rulebook.wait_for("the restart", lambda: fleet.restarts()["c-restart"] == 1)
