@@ -67,7 +67,8 @@ conformance: build  ## msgraph-sdk + azure-identity against the sandbox, and the
 eda-test: build  ## self-heal end to end: real ansible-rulebook (.build/eda, tests/requirements-eda.txt; needs Java 17), the installed tarball, the sandbox
 	bash tests/tools/eda.sh
 
-heal-demo: venv build  ## self-heal live: the sandbox and the entra.sync.self_heal rulebook, quarantines, restarts and escalations as they happen
+heal-demo: venv-runtime  ## self-heal live: the sandbox and the entra.sync.self_heal rulebook, quarantines, restarts and escalations as they happen (installs what make demo does, plus ansible-rulebook in .build/eda)
+	bash tests/tools/build.sh
 	bash tests/tools/heal_demo.sh
 
 soak: venv build  ## the event source for 30 min (SOAK_MINUTES), 1,000 jobs, 1 poll/s, chaos faults: RSS stays flat, history pruned

@@ -16,8 +16,8 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.base import token
 from ansible_collections.entra.sync.plugins.module_utils._auth.device_code import NO_TERMINAL_MESSAGE, DeviceCodeCredential, token_task_problem
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_auth_method, sign_in
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import shared_credential
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
 from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_on_controller
 
 display = Display()

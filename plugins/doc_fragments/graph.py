@@ -152,7 +152,7 @@ attributes:
 """
 
     # For plugins (the sync_jobs inventory): the same options read from the environment too. Modules get these
-    # through the argspec fallbacks in module_utils/_connection/options.py (ENV_FALLBACKS); a unit test keeps both in step.
+    # through the argspec fallbacks in module_utils/_settings/options.py (ENV_FALLBACKS); a unit test keeps both in step.
     # Ansible uses the LAST variable of an env list that is set, so each list is ENV_FALLBACKS in reverse order:
     # the first name of ENV_FALLBACKS wins, as it does for modules.
     PLUGINS = r"""

@@ -206,8 +206,6 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import remember
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import connect
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_ARGSPEC
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import (
     PUBLIC_SIGN_IN_OPTIONS,
@@ -230,7 +228,9 @@ from ansible_collections.entra.sync.plugins.module_utils._fleet.tenant_hosts imp
     tenant_host_vars,
 )
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY, run_bounded
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import connect
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_ARGSPEC
 
 FILE_SUFFIXES = ("sync_jobs.yml", "sync_jobs.yaml")
 CACHE_FORMAT = 2  # 2: a tenant's entry also holds service_principals_read

@@ -6,7 +6,8 @@ EntraSyncError
 │   └── OptionError    a connection option that cannot work
 │       └── CloudError     a cloud name or endpoint the collection cannot use
 ├── AuthError      sign-in failed or cannot be attempted
-└── GraphError     a Graph call failed (status, code, request_id, outcome_unknown)
+├── GraphError     a Graph call failed (status, code, request_id, outcome_unknown)
+└── LocalFileError a folder or file the collection keeps on the controller is not this user's alone (or cannot be made)
 
 Every message says what to do about it and never holds a secret or a token. The attributes that GraphError sets
 have defaults on the base class, so a caller can judge any of them alike: ``outcome_unknown`` is true only when a
@@ -50,3 +51,8 @@ class GraphError(EntraSyncError):
         self.code = code
         self.request_id = request_id
         self.outcome_unknown = outcome_unknown
+
+
+class LocalFileError(EntraSyncError):
+    """A folder or file the collection keeps on the controller that it must not use (another user's, writable by others,
+    a symbolic link) or cannot create; the message names the path, its owner and mode, and what to do."""

@@ -6,8 +6,14 @@ module: fleet_report_files
 short_description: Write a fleet run's report (report.json and report.md) in one step
 description:
   - Writes the report of the C(entra.sync.restart_jobs) or C(entra.sync.merge_reports) playbook into one directory,
-    C(report.json) (sorted keys, indented) and, when O(markdown) is given, C(report.md), each replaced whole, mode C(0640),
-    the directory created with mode C(0750) when missing. A file whose content is unchanged is not written again.
+    C(report.json) (sorted keys, indented) and, when O(markdown) is given, C(report.md), each replaced whole (a temporary
+    file renamed over it), mode C(0600), the directory created with mode C(0700) when missing. A file whose content is
+    unchanged is not written again.
+  - An existing directory is used only when it is not a symbolic link, belongs to the user the task runs as and nobody
+    else can write in it (a group whose only member is the owner counts as the owner), so a report folder of yours with
+    mode C(0755) is fine, and one another local user made or can write in (mode C(0777), C(/tmp) itself) is refused.
+    A report file there must be a regular file of that user that nobody else can change; a symbolic link is never
+    followed. A refusal names the path, its owner and mode, and what to do; nothing is written then (in check mode too).
   - On the controller (a local connection, as with C(delegate_to=localhost)) the action plugin writes the files in the
     controller's process, so no module is sent; elsewhere the module writes them on the target host.
 version_added: 0.1.0

@@ -147,9 +147,9 @@ account:
   sample: admin@contoso.onmicrosoft.com
 """
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_TOKEN_ARGSPEC
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils._modules.runner import run_token
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_TOKEN_ARGSPEC
 
 
 def main():

@@ -160,7 +160,7 @@ MSAL_CHECK = """
 import sys
 from ansible_collections.entra.sync.plugins.modules import sync_job_restart  # noqa: F401
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 options = {"access_token": sys.argv[1], "graph_endpoint": "https://127.0.0.1:1"}
 credential_from_settings(settings_from_options(options.get)).get_token()
 print(",".join(name for name in ("msal", "cryptography", "jwt") if name in sys.modules) or "none")

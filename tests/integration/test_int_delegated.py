@@ -202,8 +202,41 @@ def test_cache_others_can_read_is_refused_before_anything_is_sent(delegated, tmp
     run = run_play(sandbox, tmp_path / "run", [("entra.sync.graph_token", device_code_args(cache)),
                                                ("entra.sync.sync_job_info", _job_args(delegated["ids"], (1, 0), cache))])
     for result in run.results:
-        assert result["failed"] and "can be read or changed by others (mode 0644)" in result["msg"], result
+        assert result["failed"] and "mode 0644): it can be read or changed by others, and it holds refresh tokens" in result["msg"], result
     assert sandbox.admin.log() == []
+
+
+@pytest.mark.parametrize("kind", [
+    pytest.param("nobody", marks=pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user (nobody) needs root; CI runs as root")),
+    "open", "linked_file",
+])
+def test_cache_folder_or_file_not_yours_alone_is_refused_before_anything_is_sent(delegated, tmp_path, kind):
+    """Another local user's folder (they could swap the cache), one open to all, or a link to a cache they planted."""
+    sandbox = delegated["tenant"].sandbox
+    folder = tmp_path / "cache-folder"
+    folder.mkdir(mode=0o700)
+    cache = folder / "token_cache.json"
+    planted = tmp_path / "planted.json"
+    planted.write_text("{}")
+    os.chmod(planted, 0o600)
+    words = {"nobody": "(owner nobody (uid 65534), mode 0700): it belongs to another user",
+             "open": "(owner root (uid 0), mode 0777): other users can write in it",
+             "linked_file": "it is a symbolic link"}[kind]
+    if kind == "nobody":
+        os.chown(folder, 65534, 65534)
+    elif kind == "open":
+        os.chmod(folder, 0o777)
+    else:
+        cache.symlink_to(planted)
+    sandbox.admin.clear_log()
+    run = run_play(sandbox, tmp_path / "run", [("entra.sync.graph_token", device_code_args(str(cache))),
+                                               ("entra.sync.sync_job_info", _job_args(delegated["ids"], (1, 0), str(cache)))])
+    for result in run.results:
+        assert result["failed"] and "Refusing the token cache" in result["msg"] and words in result["msg"], run.describe()
+        assert "token_cache_path (env ENTRA_SYNC_TOKEN_CACHE)" in result["msg"]
+    assert sandbox.admin.log() == [] and devicecode_requests(sandbox) == []
+    assert [path.name for path in folder.iterdir()] == ([] if kind != "linked_file" else ["token_cache.json"])
+    assert planted.read_text() == "{}"
 
 
 def test_user_without_a_role_gets_the_roles_message_and_an_owner_succeeds(delegated, tmp_path):

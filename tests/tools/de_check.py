@@ -26,7 +26,8 @@ IN_TARBALL = (
     "plugins/module_utils/_heal/heal_source.py",
     "plugins/module_utils/_heal/heal_state.py",
     "plugins/module_utils/_heal/heal_store.py",
-    "plugins/module_utils/_service/lease.py",
+    "plugins/module_utils/_controller/lease.py",
+    "plugins/module_utils/_controller/private_files.py",
 )
 
 

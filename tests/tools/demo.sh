@@ -18,8 +18,8 @@ if [[ ! -d "$root/.build/collections/ansible_collections/entra/sync" ]]; then
 fi
 
 export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
-rm -rf "$state"
-mkdir -p "$state"
+# The work folder is this user's alone (0700), like every folder the collection keeps; one another user made is refused.
+"$py" "$root/tests/tools/private_dir.py" --empty "$state"
 
 sandbox_pid=
 # shellcheck disable=SC2317  # called through the EXIT trap

@@ -9,13 +9,17 @@ restart counters as they change, then stops everything. Nothing here is asserted
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
+
+from private_dir import demo_dir_or_exit  # noqa: E402  pylint: disable=wrong-import-position
 
 from entra_sandbox.testing import SandboxProcess  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -42,17 +46,23 @@ def read_lines(path):
         return [line for line in handle if line.strip()]
 
 
+def wrapped(text):
+    """The whole line, wrapped at word boundaries to the terminal's width (a cut line loses the end of a reason)."""
+    width = max(60, shutil.get_terminal_size((120, 24)).columns)
+    return textwrap.fill(text, width=width, subsequent_indent=" " * 12, break_long_words=False, break_on_hyphens=False)
+
+
 def show_new_lines(path, seen):
     with open(path, encoding="utf-8", errors="replace") as handle:
         lines = handle.read().splitlines()
     for line in lines[seen:]:
         if "entra.sync self-heal" in line:
-            print("  rulebook: " + line.strip().strip('"').replace('\\"', '"')[:300], flush=True)
+            print(wrapped("  rulebook: " + line.strip().strip('"').replace('\\"', '"')), flush=True)
     return len(lines)
 
 
 def main():
-    os.makedirs(STATE, exist_ok=True)
+    demo_dir_or_exit(STATE, name="heal-demo", setting="")  # 0700 and this user's alone (the leases and the escalation file live in it)
     escalations = os.path.join(STATE, "escalations.jsonl")
     state_file = os.path.join(STATE, "heal-state.json")
     for stale in (escalations, state_file):  # each demo starts with no record and no memory

@@ -17,8 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import connect  # noqa: E402  pylint: disable=wrong-import-position
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, parse_source_args  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import connect  # noqa: E402  pylint: disable=wrong-import-position
 from entra_sandbox.testing import SandboxProcess  # noqa: E402  pylint: disable=wrong-import-position
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 # GitHub's OIDC request variables (E(ACTIONS_ID_TOKEN_REQUEST_URL), ...) are named beside the fallbacks: not fallbacks.

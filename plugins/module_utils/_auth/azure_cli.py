@@ -12,8 +12,8 @@ import subprocess
 import time
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import SIGN_IN_HINTS, AccessToken, Credential, scrub
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import CLOUD_ALIASES
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import CLOUD_ALIASES
 
 _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 NOT_INSTALLED = (

@@ -16,8 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS
 
 # Refresh a token when less than this share of its life (capped at five minutes) is left.
 REFRESH_FRACTION = 0.25

@@ -12,7 +12,7 @@ import threading
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import Credential, RequestsForMsal, describe_sign_in_error
 from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import import_msal
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import TokenCacheFile
-from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, LocalFileError
 
 # Microsoft Graph Command Line Tools, the first-party public client Connect-MgGraph uses: it may ask for delegated
 # Graph scopes in any tenant whose administrator consented to them, with no app registration of your own.
@@ -166,9 +166,8 @@ class DeviceCodeCredential(Credential):
                     result = self._interactive(app, result)
             try:
                 self.cache_file.save(cache)
-            except OSError as exc:
-                raise AuthError("Signed in, but the token cache %s could not be written: %s. Choose another token_cache_path "
-                                "(env ENTRA_SYNC_TOKEN_CACHE)." % (self.cache_file.path, exc.strerror or type(exc).__name__)) from None
+            except LocalFileError as exc:
+                raise AuthError("Signed in, but the sign-in could not be kept: %s" % exc) from None
         self.scope = " ".join(scope for scope in (result.get("scope") or "").split() if scope not in RESERVED_SCOPES)
         self.account = (result.get("id_token_claims") or {}).get("preferred_username") or self.account
         return self._token_from_result(result)

@@ -7,8 +7,8 @@ sign-in so a rotated file keeps working, or from GitHub Actions' token service (
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.confidential import ConfidentialClientCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import GithubOidcAssertion, check_request_url, uses_github_oidc
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GITHUB_OIDC_ENV
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GITHUB_OIDC_ENV
 
 
 class FederatedTokenCredential(ConfidentialClientCredential):

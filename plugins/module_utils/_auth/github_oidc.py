@@ -10,8 +10,8 @@ The request token is a secret: it goes into the Authorization header and nowhere
 import json
 from urllib.parse import urlsplit
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GITHUB_OIDC_ENV
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GITHUB_OIDC_ENV
 
 # The audience Entra expects in an external token (the default of a federated credential).
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"

@@ -16,8 +16,8 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.device_code impor
 from ansible_collections.entra.sync.plugins.module_utils._auth.federated_token import FederatedTokenCredential
 from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc import uses_github_oidc
 from ansible_collections.entra.sync.plugins.module_utils._auth.managed_identity import ManagedIdentityCredential
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import DELEGATED_METHODS
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import DELEGATED_METHODS
 
 __all__ = ["AccessToken", "credential_from_settings", "jwt_claims", "pick_auth_method", "sign_in"]
 

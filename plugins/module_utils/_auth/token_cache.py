@@ -1,18 +1,24 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The controller's token cache for delegated sign-in: where it lives, when it is safe to use, reading and writing it.
 
-It holds a refresh token, a secret as good as the person's session: it is kept only in a file that its owner alone can
-read (0600), written atomically. The checks are pure functions over what os.stat says, so each is unit-tested.
+It holds refresh tokens, secrets as good as the person's session: it is kept only in a file its owner alone can read
+(0600), in a folder that is the owner's alone, written atomically (private_files.py judges both and writes the file).
 """
 
 import json
 import os
-import stat
 
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import (
+    Place,
+    check_private_file,
+    read_private_file,
+    write_private_file,
+)
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
 
 CACHE_DIR_NAME = "entra-sync"
 CACHE_FILE_NAME = "msal_token_cache.json"
+CACHE_PLACE = Place("the token cache's directory", "the token cache", "token_cache_path (env ENTRA_SYNC_TOKEN_CACHE)", secret="refresh tokens")
 
 
 def default_cache_path(environ=None, home=None):
@@ -22,30 +28,15 @@ def default_cache_path(environ=None, home=None):
     return os.path.join(base, CACHE_DIR_NAME, CACHE_FILE_NAME)
 
 
-def location_problem(path, is_default, parent_exists, parent_writable, is_dir):
-    """Why the cache cannot live at `path` (a message that says what to do), or None (pure)."""
+def location_problem(path, is_default, parent_exists, is_dir):
+    """Why the cache cannot live at `path` (a message that says what to do), or None (pure). Whose the folder and the
+    file are is private_files.judge's question."""
     parent = os.path.dirname(path) or "."
     if is_dir:
         return "token_cache_path %r is a directory: give the path of a file in it, e.g. %s." % (path, os.path.join(path, CACHE_FILE_NAME))
-    if not parent_exists:
-        if is_default:
-            return None  # created (0700) on the first save
+    if not parent_exists and not is_default:  # the default's folder is made (0700) on the first save
         return ("token_cache_path %r cannot be used: the directory %s does not exist. Create it (mode 0700) or choose another "
                 "path (env ENTRA_SYNC_TOKEN_CACHE)." % (path, parent))
-    if not parent_writable:
-        return ("token_cache_path %r cannot be used: the directory %s is not writable by this user. Choose a path in a directory "
-                "you own (env ENTRA_SYNC_TOKEN_CACHE)." % (path, parent))
-    return None
-
-
-def file_problem(path, mode, owner_uid, my_uid):
-    """Why an existing cache file must not be used (others could read or change it), or None (pure)."""
-    if owner_uid != my_uid:
-        return ("The token cache %s belongs to another user (uid %s): it holds a sign-in, so only its owner may use it. Choose "
-                "another token_cache_path, or delete the file." % (path, owner_uid))
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return ("The token cache %s can be read or changed by others (mode %s): it holds a refresh token, so it is refused. "
-                "Run `chmod 600 %s` (or delete it and sign in again)." % (path, oct(mode & 0o777)[2:].rjust(4, "0"), path))
     return None
 
 
@@ -74,26 +65,23 @@ class TokenCacheFile:
         return cls(default_cache_path(environ), True)
 
     def check(self):
-        """Refuse a location or a file that is unsafe or unusable (OptionError says what to do); no request is sent."""
+        """Refuse a location or a file that is unusable (OptionError) or not this user's alone (LocalFileError); no request
+        is sent."""
         parent = os.path.dirname(self.path) or "."
-        problem = location_problem(self.path, self.is_default, os.path.isdir(parent), os.access(parent, os.W_OK | os.X_OK),
-                                   os.path.isdir(self.path))
-        if problem is None and os.path.exists(self.path):
-            info = os.stat(self.path)
-            problem = file_problem(self.path, info.st_mode, info.st_uid, os.geteuid())
+        problem = location_problem(self.path, self.is_default, os.path.isdir(parent), os.path.isdir(self.path))
         if problem:
             raise OptionError(problem)
+        check_private_file(self.path, CACHE_PLACE)
 
     def load(self, cache):
         """Fill an msal.SerializableTokenCache from the file; a corrupt file is reset (with a warning), not trusted."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                text = handle.read()
-        except FileNotFoundError:
+            text = read_private_file(self.path, CACHE_PLACE)
+        except UnicodeDecodeError:
+            text = False
+        if text is None:
             return cache
-        except (OSError, UnicodeDecodeError):
-            text = None
-        if text is None or not is_cache_text(text):
+        if text is False or not is_cache_text(text):
             self.warnings.append(
                 "The token cache %s could not be read as a token cache, so it was reset: you are asked to sign in again, and "
                 "the file is replaced after the sign-in." % self.path
@@ -104,21 +92,8 @@ class TokenCacheFile:
         return cache
 
     def save(self, cache):
-        """Write the cache if it changed: a new file of mode 0600, renamed over the old one."""
+        """Write the cache if it changed: a new file of mode 0600, renamed over the old one (LocalFileError when it cannot)."""
         if not cache.has_state_changed:
             return
-        parent = os.path.dirname(self.path) or "."
-        if self.is_default:
-            os.makedirs(parent, mode=0o700, exist_ok=True)
-        temp = "%s.%d.tmp" % (self.path, os.getpid())
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(cache.serialize())
-            os.chmod(temp, 0o600)
-            os.replace(temp, self.path)
-        except OSError:
-            if os.path.exists(temp):
-                os.remove(temp)
-            raise
+        write_private_file(self.path, cache.serialize(), CACHE_PLACE, create_dir=self.is_default)
         cache.has_state_changed = False

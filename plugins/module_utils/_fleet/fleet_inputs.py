@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import AUTH_METHODS, ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import HOST_TENANT_VARS, SECRET_TENANT_KEYS, TENANT_KEYS, parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
@@ -18,6 +17,7 @@ from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import 
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import normalize_job_targets
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import AUTH_METHODS, ENV_FALLBACKS
 
 PREFIX = "entra_sync_"
 _TRUE = ("true", "yes", "on", "1")

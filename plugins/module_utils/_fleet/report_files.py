@@ -2,19 +2,22 @@
 """The fleet report's files: report.json and report.md in one directory, each replaced whole (never half written).
 
 fleet_report_files' action plugin writes them in the controller's process; its module writes them where the task runs.
+The directory and the files are this user's alone (private_files.py): made 0700 and 0600; an existing directory is
+used when this user owns it and nobody else can write in it (a shared project folder of yours with mode 0755 is fine).
 """
 
 import json
 import os
-import tempfile
+
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, read_private_file, write_private_file
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 
 ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True},
     "report": {"type": "dict", "required": True},
     "markdown": {"type": "str"},
 }
-DIRECTORY_MODE = 0o750
-FILE_MODE = 0o640
+REPORT_PLACE = Place("the report directory", "the report file", "entra_sync_report_dir")
 
 
 def report_contents(report, markdown):
@@ -27,36 +30,19 @@ def report_contents(report, markdown):
 
 def _current(path):
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return read_private_file(path, REPORT_PLACE)
+    except UnicodeDecodeError:
         return None
 
 
-def _replace(path, text):
-    directory = os.path.dirname(path)
-    fd, temporary = tempfile.mkstemp(prefix=".report-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def write_report_files(directory, contents, check_mode=False):
-    """Write each file whose text differs; returns (changed, [path, ...]). Raises OSError with the path it names."""
-    directory = os.path.abspath(os.path.expanduser(directory))
-    paths = [os.path.join(directory, name) for name in sorted(contents)]
+    """Write each file whose text differs; returns (changed, [path, ...]). LocalFileError names the path and what to do."""
+    paths = [os.path.join(os.path.abspath(os.path.expanduser(directory)), name) for name in sorted(contents)]
     stale = [(path, contents[os.path.basename(path)]) for path in paths if _current(path) != contents[os.path.basename(path)]]
     if check_mode or not stale:
         return bool(stale), paths
-    os.makedirs(directory, mode=DIRECTORY_MODE, exist_ok=True)
     for path, text in stale:
-        _replace(path, text)
+        write_private_file(path, text, REPORT_PLACE)
     return True, paths
 
 
@@ -68,6 +54,6 @@ def fleet_report_result(directory, report, markdown, check_mode):
         return {"failed": True, "msg": "path must name the report directory, for example path: reports/2026-11-30"}
     try:
         changed, paths = write_report_files(directory, report_contents(report, markdown), check_mode)
-    except OSError as exc:
-        return {"failed": True, "msg": "could not write the report in %s: %s; set another entra_sync_report_dir" % (directory, exc.strerror or exc)}
+    except LocalFileError as exc:
+        return {"failed": True, "msg": "could not write the report in %s: %s" % (directory, exc)}
     return {"changed": changed, "files": paths}

@@ -17,7 +17,6 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import graph_argspec
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError, GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import (
@@ -32,6 +31,7 @@ from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import ENV_STATE_FILE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_job
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_tenant
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
 
 SOURCE_NAME = "entra.sync.sync_job_events"
 # ansible-rulebook adds arguments of its own (eda_feedback_queue): they are not the user's.

@@ -8,23 +8,26 @@ The file holds, per job that is unhealthy or has quarantine entries within the r
 current quarantine's start and the epoch seconds of those entries. Never a secret: job keys, condition names, times,
 and the tenant and Graph root it belongs to (a file of another tenant or service is not used).
 
-document_for / memory_from_document / state_file_path are pure; read_state / write_state do the I/O, the writing
-through write_private (atomic: a 0600 temporary file in the same directory, then rename).
+document_for / memory_from_document / state_file_path are pure; read_state / write_state do the I/O through
+private_files (a 0700 folder and a 0600 file of this user's alone, never through a link; written whole: a temporary
+file in the same folder, then renamed over it).
 """
 
 import hashlib
 import json
 import os
 import re
-import tempfile
 
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, read_private_file, write_private_file
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import JobMemory
 
 STATE_VERSION = 1
 STATE_KIND = "entra.sync.sync_job_events state"
 ENV_STATE_FILE = "ENTRA_SYNC_HEAL_STATE_FILE"
-# A state file bigger than this is not read (a state file holds a few hundred bytes per unhealthy job).
+# A state file bigger than this is not used (a state file holds a few hundred bytes per unhealthy job).
 MAX_STATE_BYTES = 64 * 1024 * 1024
+STATE_PLACE = Place("the state file's directory", "the state file", "state_file (env %s)" % ENV_STATE_FILE)
 
 
 class StateFileError(Exception):
@@ -113,49 +116,28 @@ def encode_state(document):
 def read_state(path):
     """The document in `path`, or None when there is no file yet. Raises StateFileError when it cannot be used."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # no file yet (a write will say if it cannot be made)
-    except OSError as exc:
-        raise StateFileError("it cannot be opened (%s)" % (exc.strerror or type(exc).__name__)) from None
-    with os.fdopen(fd, "rb") as handle:
-        text = handle.read(MAX_STATE_BYTES + 1)
+        text = read_private_file(path, STATE_PLACE)
+    except LocalFileError as exc:
+        raise StateFileError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise StateFileError("it is not valid JSON (a partial copy, or another program wrote it)") from None
+    if text is None:
+        return None
     if len(text) > MAX_STATE_BYTES:
         raise StateFileError("it is larger than %d bytes" % MAX_STATE_BYTES)
     try:
-        return json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return json.loads(text)
+    except ValueError:
         raise StateFileError("it is not valid JSON (a partial copy, or another program wrote it)") from None
 
 
-def write_private(path, text):
-    """Replace `path` with `text` atomically: a 0600 temporary file beside it, flushed to disk, then renamed over it.
-
-    The directory is made 0700 when missing. A reader sees the old file or the new one, never a part of either.
-    """
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-
-
 def write_state(path, document):
-    """Save a document; raises StateFileError (the source warns once and goes on) when it cannot be written."""
+    """Save a document (private_files: 0600, atomic, in a 0700 folder of this user's alone); raises StateFileError (the
+    source warns once and goes on) when it cannot be written."""
     try:
-        write_private(path, encode_state(document))
-    except OSError as exc:
-        raise StateFileError("it cannot be written (%s)" % (exc.strerror or type(exc).__name__)) from None
+        write_private_file(path, encode_state(document), STATE_PLACE)
+    except LocalFileError as exc:
+        raise StateFileError(str(exc)) from None
 
 
 class StateStore:

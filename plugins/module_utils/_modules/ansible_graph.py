@@ -3,10 +3,10 @@
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import DEFAULT_CONCURRENCY, connect
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import graph_argspec
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import DEFAULT_CONCURRENCY, connect
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
 
 
 class GraphModule(AnsibleModule):

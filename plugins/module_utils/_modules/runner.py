@@ -8,8 +8,7 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 import datetime
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import DEFAULT_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import MAX_TRUSTED_STATUS_AGE, JobLeases
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
@@ -27,11 +26,12 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import WaitPolicy
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import DEFAULT_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import MAX_TRUSTED_STATUS_AGE, JobLeases
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter
 from ansible_collections.entra.sync.plugins.module_utils._service.restart import RestartPlan, given_statuses
 from ansible_collections.entra.sync.plugins.module_utils._service.state import StateSetter
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 
 # The actions that change a job (a real POST or, in check mode, one that would be sent).
 RESTART_CHANGED = ("restarted", "would_restart")
@@ -115,9 +115,11 @@ def run_restart(module):
     # $batch is for a jobs list only: one job or one service principal's jobs gain nothing from it.
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
     # Controller-local job leases (lease.py): a self-heal restart and a fleet run beside it never restart one job twice.
-    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), JobLeases.from_env(api.client.settings.graph_root),
-                                params["max_status_age"], params["jobs"])
+    leases = JobLeases.from_env(api.client.settings.graph_root)
+    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), leases, params["max_status_age"], params["jobs"])
     try:
+        if not module.check_mode:
+            leases.prepare()  # a lease directory that is not this user's alone is refused before any request
         if kind == "service_principal":
             outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
         else:

@@ -11,9 +11,9 @@ twice. A job whose lease another run holds past the timeout is reported failed, 
 import resource
 import time
 
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import SENT_ACTIONS, TRUSTED_STATUS_HORIZON, busy_reason, lease_key
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import job_result
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import SENT_ACTIONS, TRUSTED_STATUS_HORIZON, busy_reason, lease_key
 from ansible_collections.entra.sync.plugins.module_utils._service.restart import Outcome, Restarter
 
 # At most this many leases (one open file each) are held at once: a jobs list is decided and sent a slice at a time, so a

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS, GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS, GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "graph_auth")
 

@@ -46,7 +46,7 @@ def test_graph_auth_readme_example_is_the_first_example_of_the_role_doc():
 
 
 def test_navigator_sample_runs_the_shipped_ee_with_the_sign_in_environment():
-    from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS
+    from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS
 
     settings = yaml.safe_load(_read("extensions", "ee", "ansible-navigator.yml"))["ansible-navigator"]
     environment = settings["execution-environment"]

@@ -58,6 +58,14 @@ def test_demo_sets_up_only_the_runtime_venv():
     assert "tests/requirements-demo.txt" in _read("Makefile").split("$(RUNTIME_STAMP):", 1)[1].split("\n\n", 1)[0]
 
 
+def test_heal_demo_sets_up_only_the_runtime_venv_and_the_rulebook():
+    """make heal-demo installs what make demo does; ansible-rulebook goes into .build/eda, never the test tool set."""
+    prerequisites, _text = _targets()["heal-demo"]
+    assert prerequisites == ["venv-runtime"]
+    script = _read("tests", "tools", "heal_demo.sh")
+    assert "requirements-eda.txt" in script and "requirements-dev.txt" not in script
+
+
 def test_demo_requirements_hold_the_runtime_ansible_core_and_every_sandbox_import():
     demo = _requirements("tests", "requirements-demo.txt")
     assert "ansible-core" in demo

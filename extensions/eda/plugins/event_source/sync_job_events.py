@@ -112,11 +112,11 @@ def _collection_imports():
 _collection_imports()
 
 # pylint: disable=wrong-import-position  # after the path set-up above
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import connect  # noqa: E402
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import JobLeases, prune_stale, stale_after  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, parse_source_args  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import StateStore, state_file_path  # noqa: E402
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import JobLeases, prune_stale, stale_after  # noqa: E402
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import connect  # noqa: E402
 
 
 def state_store(config, connection):

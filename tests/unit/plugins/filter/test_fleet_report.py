@@ -10,7 +10,6 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.filter import fleet_report as filters
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import graph_argspec
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import HOST_TENANT_VARS, check_fleet_inputs, check_host_tenant
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import (
@@ -19,6 +18,7 @@ from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report imp
     merge_reports,
     tenant_failure,
 )
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
 
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "playbooks")
 # Options every tenant of a run shares (the cloud, the endpoints, TLS and retries): read from the environment.

@@ -13,11 +13,11 @@ from ansible.template import Templar
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import ENV_FALLBACKS
 from ansible_collections.entra.sync.plugins.module_utils._fleet import inventory_hosts as ih
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, Scan
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import ENV_FALLBACKS
 
 try:
     from ansible.template import trust_as_template  # ansible-core 2.19+: only trusted text is templated

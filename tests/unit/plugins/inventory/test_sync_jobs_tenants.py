@@ -13,10 +13,10 @@ from ansible.errors import AnsibleParserError
 
 from ansible_collections.entra.sync.plugins.inventory import sync_jobs
 from ansible_collections.entra.sync.plugins.module_utils._auth import registry
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet import tenant_hosts as th
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import parse_tenants
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 from ansible_collections.entra.sync.tests.unit.plugins.inventory.test_sync_jobs import T1, T2, Harness, scan_of, sp_id, trust_as_template
 
 SECRETS = ("s3cret", "t2-secret", "pfx-pass")

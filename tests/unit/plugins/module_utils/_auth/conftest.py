@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._auth import access_token, base
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GITHUB_OIDC_ENV
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GITHUB_OIDC_ENV
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import Clock
 from entra_sandbox.certs import self_signed_certificate
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken, Credential
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 
 TENANT = "00000000-0000-4000-8000-000000000001"
 CLIENT = "11111111-1111-4111-8111-111111111111"

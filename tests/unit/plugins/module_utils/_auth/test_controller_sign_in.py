@@ -8,8 +8,8 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.action import graph_token as action
 from ansible_collections.entra.sync.plugins.module_utils._auth import pick
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import CLIENT, SECRET, TENANT, CountingCredential, settings
 
 SANDBOX = {"authority_host": "https://127.0.0.1:8443", "graph_endpoint": "https://127.0.0.1:8443"}

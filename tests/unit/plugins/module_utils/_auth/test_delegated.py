@@ -31,13 +31,12 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.pick import crede
 from ansible_collections.entra.sync.plugins.module_utils._auth.token_cache import (
     TokenCacheFile,
     default_cache_path,
-    file_problem,
     is_cache_text,
     location_problem,
 )
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import resolve_cloud
-from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, LocalFileError, OptionError
 from ansible_collections.entra.sync.plugins.module_utils._graph.messages import describe_error, permission_hint
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import resolve_cloud
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import SECRET, TENANT, make_jwt, settings
 
 RESTART_PATH = "/servicePrincipals/00000000-0000-4000-8000-000000000001/synchronization/jobs/scim.1/restart"
@@ -82,28 +81,17 @@ def test_default_cache_path_follows_xdg():
 
 
 @pytest.mark.parametrize(
-    "is_default, exists, writable, is_dir, expected",
+    "is_default, exists, is_dir, expected",
     [
-        (False, True, True, False, None),
-        (True, False, False, False, None),  # the default's directory is created on first save
-        (False, False, False, False, "does not exist"),
-        (False, True, False, False, "not writable"),
-        (False, True, True, True, "is a directory"),
+        (False, True, False, None),
+        (True, False, False, None),  # the default's directory is created on first save
+        (False, False, False, "does not exist"),
+        (False, True, True, "is a directory"),
     ],
 )
-def test_location_problem(is_default, exists, writable, is_dir, expected):
-    problem = location_problem("/d/cache.json", is_default, exists, writable, is_dir)
+def test_location_problem(is_default, exists, is_dir, expected):
+    problem = location_problem("/d/cache.json", is_default, exists, is_dir)
     assert (problem is None) if expected is None else (expected in problem and "/d" in problem)
-
-
-@pytest.mark.parametrize("mode, expected", [(0o100600, None), (0o100400, None), (0o100644, "0644"), (0o100660, "0660"), (0o100606, "0606")])
-def test_file_problem_refuses_a_file_others_can_read(mode, expected):
-    problem = file_problem("/d/c.json", mode, 1000, 1000)
-    assert (problem is None) if expected is None else (expected in problem and "chmod 600 /d/c.json" in problem)
-
-
-def test_file_problem_refuses_another_users_file():
-    assert "another user" in file_problem("/d/c.json", 0o100600, 0, 1000)
 
 
 @pytest.mark.parametrize("text, ok", [("", True), ("{}", True), ('{"AccessToken": {}}', True), ("[]", False), ("{not json", False)])
@@ -133,8 +121,44 @@ def test_cache_file_checks_loads_and_saves_owner_only(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert cache_file.load(FakeCache()).state == {"RefreshToken": {"k": {}}}
     os.chmod(path, 0o644)
-    with pytest.raises(OptionError, match="read or changed by others"):
+    with pytest.raises(LocalFileError, match=r"mode 0644\): it can be read or changed by others, and it holds refresh tokens"):
         cache_file.check()
+    with pytest.raises(LocalFileError, match="chmod 600"):
+        cache_file.load(FakeCache())
+
+
+def test_a_cache_in_a_folder_others_can_write_in_or_through_a_link_is_refused(tmp_path):
+    """Another user could swap the file in a folder they can write in, or point a link at a cache of their own."""
+    loose = tmp_path / "shared"
+    loose.mkdir()
+    os.chmod(loose, 0o777)
+    with pytest.raises(LocalFileError, match="Refusing the token cache's directory .* other users can write in it"):
+        TokenCacheFile(str(loose / "c.json"), is_default=False).check()
+    with pytest.raises(LocalFileError, match="other users can write in it"):
+        TokenCacheFile(str(loose / "c.json"), is_default=False).save(FakeCache({}))
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text('{"RefreshToken": {"planted": {}}}')
+    os.chmod(theirs, 0o600)
+    (tmp_path / "c.json").symlink_to(theirs)
+    cache_file = TokenCacheFile(str(tmp_path / "c.json"), is_default=False)
+    with pytest.raises(LocalFileError, match="it is a symbolic link"):
+        cache_file.check()
+    with pytest.raises(LocalFileError, match="it is a symbolic link"):
+        cache_file.load(FakeCache())
+    assert list(loose.iterdir()) == [] and "planted" in theirs.read_text()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user (nobody) needs root; CI runs the tests as root")
+def test_a_cache_folder_another_user_made_is_refused(tmp_path):
+    folder = tmp_path / "entra-sync"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 65534, 65534)
+    cache_file = TokenCacheFile(str(folder / "msal_token_cache.json"), is_default=True)
+    with pytest.raises(LocalFileError, match=r"\(owner nobody \(uid 65534\), mode 0700\): it belongs to another user"):
+        cache_file.check()
+    with pytest.raises(LocalFileError, match="token_cache_path"):
+        cache_file.save(FakeCache({}))
+    assert list(folder.iterdir()) == []
 
 
 def test_corrupt_cache_is_reset_with_a_warning(tmp_path):

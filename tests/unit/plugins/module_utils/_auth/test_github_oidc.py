@@ -19,8 +19,8 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.github_oidc impor
     assertion_request,
 )
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings, pick_auth_method
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import SECRET, FakeApp, app_settings, make_jwt, settings
 
 REQUEST_URL = "https://github-oidc.invalid/_apis/idtoken?api-version=2.0"

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.action import graph_token as action
 from ansible_collections.entra.sync.plugins.module_utils._auth import base, registry
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_ARGSPEC, GRAPH_TOKEN_ARGSPEC
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import CLIENT, SECRET, TENANT, CountingCredential, settings
 
 OTHER_TENANT = "00000000-0000-4000-8000-000000000002"

@@ -30,9 +30,9 @@ def test_writes_both_files_with_their_modes_then_nothing_when_unchanged(tmp_path
     first = fleet_report_result(str(directory), REPORT, "# Report\n", check_mode=False)
     assert first == {"changed": True, "files": [str(directory / "report.json"), str(directory / "report.md")]}
     assert json.loads((directory / "report.json").read_text()) == REPORT
-    assert mode(directory) == 0o750 and mode(directory / "report.json") == 0o640 and mode(directory / "report.md") == 0o640
+    assert mode(directory) == 0o700 and mode(directory / "report.json") == 0o600 and mode(directory / "report.md") == 0o600
     assert fleet_report_result(str(directory), REPORT, "# Report\n", check_mode=False)["changed"] is False
-    assert [name for name in os.listdir(directory) if name.startswith(".report-")] == []  # no temporary file left
+    assert sorted(os.listdir(directory)) == ["report.json", "report.md"]  # no temporary file left
 
 
 def test_check_mode_says_what_would_change_and_writes_nothing(tmp_path):
@@ -59,6 +59,44 @@ def test_an_unwritable_place_names_the_directory_and_what_to_do(tmp_path):
     blocker.write_text("not a directory")
     result = fleet_report_result(str(blocker / "reports"), REPORT, None, check_mode=False)
     assert result["failed"] and str(blocker / "reports") in result["msg"] and "entra_sync_report_dir" in result["msg"]
+
+
+def test_an_existing_report_folder_of_yours_is_used_as_it_is(tmp_path):
+    """A report folder in a project folder of yours, readable by others (0755), is fine: nobody else can write in it."""
+    directory = tmp_path / "project" / "reports"
+    directory.mkdir(parents=True)
+    os.chmod(directory, 0o755)
+    assert fleet_report_result(str(directory), REPORT, None, check_mode=False)["changed"] is True
+    assert mode(directory) == 0o755 and mode(directory / "report.json") == 0o600
+
+
+@pytest.mark.parametrize("setup, words", [
+    ("loose", "mode 0777): other users can write in it"),
+    ("linked_dir", "it is a symbolic link"),
+    ("linked_file", "Refusing the report file"),
+    ("theirs", "(owner nobody (uid 65534), mode 0700): it belongs to another user"),
+])
+def test_a_report_folder_or_file_not_yours_alone_is_refused_in_check_mode_too(tmp_path, setup, words):
+    if setup == "theirs" and os.geteuid() != 0:
+        pytest.skip("chown to another user (nobody) needs root; CI runs the tests as root")
+    directory, elsewhere = tmp_path / "reports", tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (elsewhere / "report.json").write_text("theirs")
+    if setup == "linked_dir":
+        directory.symlink_to(elsewhere)
+    else:
+        directory.mkdir(mode=0o700)
+    if setup == "loose":
+        os.chmod(directory, 0o777)
+    if setup == "linked_file":
+        (directory / "report.json").symlink_to(elsewhere / "report.json")
+    if setup == "theirs":
+        os.chown(directory, 65534, 65534)
+    for check_mode in (True, False):
+        result = fleet_report_result(str(directory), REPORT, "# Report", check_mode=check_mode)
+        assert result["failed"] and words in result["msg"] and "entra_sync_report_dir" in result["msg"], result
+    assert (elsewhere / "report.json").read_text() == "theirs" and not (elsewhere / "report.md").exists()
+    assert setup == "linked_dir" or sorted(os.listdir(directory)) in ([], ["report.json"])
 
 
 @pytest.mark.parametrize("connection, environment, here", [

@@ -25,13 +25,13 @@ import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import AccessToken
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils._graph import client as graph_client
 from ansible_collections.entra.sync.plugins.module_utils._graph import retry
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient, quote_segment
 from ansible_collections.entra.sync.plugins.module_utils._graph.retry import backoff_delay
 from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import SyncApi, job_path, jobs_path
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 
 ROOT = "https://graph.test"
 BASE = ROOT + "/v1.0"

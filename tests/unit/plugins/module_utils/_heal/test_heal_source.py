@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import transient_error
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError, GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, fatal_at_start, parse_source_args
-from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import StateStore
+from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import StateFileError, StateStore
 
 SP1 = "00000000-0000-4000-8000-000000000001"
 SP2 = "00000000-0000-4000-8000-000000000002"
@@ -260,11 +260,14 @@ def test_a_corrupt_state_file_is_one_warning_and_a_fresh_start(tmp_path):
 
 
 def test_a_state_file_that_cannot_be_written_is_one_warning_and_the_source_goes_on(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("")
+    def full_disk(path, document):
+        raise StateFileError("it cannot be written (No space left on device)")
+
     api = FakeApi({SP1: {"a": raw_job("a", "Quarantine"), "b": raw_job("b")}})
-    source = HealSource(api, config(), wall_clock=lambda: "now", store=store_at(blocker / "heal.json"), epoch=Epoch())
-    assert types(source.step(0.0)[0]) == ["unhealthy", "warning"]
+    store = StateStore(str(tmp_path / "heal.json"), "contoso", "https://graph.example", 86400, write=full_disk)
+    source = HealSource(api, config(), wall_clock=lambda: "now", store=store, epoch=Epoch())
+    events = source.step(0.0)[0]
+    assert types(events) == ["unhealthy", "warning"] and "No space left on device" in events[1]["entra_sync"]["message"]
     api.jobs[SP1]["b"] = raw_job("b", "Quarantine")
     assert types(source.step(5.0)[0]) == ["unhealthy"]
 

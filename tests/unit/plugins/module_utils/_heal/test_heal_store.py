@@ -125,20 +125,25 @@ def test_reading_no_file_is_a_fresh_start_and_a_bad_one_an_error(tmp_path):
         read_state(str(binary))
     link = tmp_path / "link.json"
     link.symlink_to(corrupt)
-    with pytest.raises(StateFileError, match="cannot be opened"):
+    with pytest.raises(StateFileError, match="Refusing the state file .*: it is a symbolic link"):
         read_state(str(link))
 
 
-def test_a_write_that_fails_says_so_and_leaves_nothing_behind(tmp_path):
+def test_a_place_that_is_not_this_users_alone_is_refused_and_nothing_is_left_behind(tmp_path):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the state directory should be")
-    with pytest.raises(StateFileError, match="cannot be written"):
+    with pytest.raises(StateFileError, match="Refusing the state file's directory .*: it is not a directory"):
         write_state(str(blocker / "heal.json"), good())
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)  # a folder others can write in: they could swap the file under the source
+    with pytest.raises(StateFileError, match="state_file \\(env ENTRA_SYNC_HEAL_STATE_FILE\\)"):
+        write_state(str(shared / "heal.json"), good())
     taken = tmp_path / "taken"
-    (taken / "heal.json").mkdir(parents=True)  # the rename cannot replace a directory
-    with pytest.raises(StateFileError, match="cannot be written"):
+    (taken / "heal.json").mkdir(parents=True)
+    with pytest.raises(StateFileError, match="Refusing the state file "):
         write_state(str(taken / "heal.json"), good())
-    assert os.listdir(taken) == ["heal.json"], "the temporary file is removed"
+    assert os.listdir(taken) == ["heal.json"] and os.listdir(shared) == []
 
 
 class Files:

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import check_restart_available, resolve_cloud
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import check_restart_available, resolve_cloud
 
 AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token", "device_code", "azure_cli")
 # The methods that sign in as a person rather than as an application (delegated permissions).

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.base import jwt_claims
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import credential_from_settings
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import settings_from_options
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import GraphClient
 from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import SyncApi
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import settings_from_options
 
 DEFAULT_CONCURRENCY = 10
 

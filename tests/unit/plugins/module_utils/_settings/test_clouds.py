@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import CLOUDS, check_restart_available, resolve_cloud
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import CloudError
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import CLOUDS, check_restart_available, resolve_cloud
 
 # graph-facts.md, "National clouds": (Graph root, sign-in host, token scope, restart documented as available).
 EXPECTED = {

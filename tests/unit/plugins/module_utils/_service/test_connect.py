@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._connection.connect import connect, unverified_tls_warning
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, OptionError
+from ansible_collections.entra.sync.plugins.module_utils._service.connect import connect, unverified_tls_warning
 
 TENANT = "00000000-0000-4000-8000-000000000001"
 TOKEN_TENANT = "00000000-0000-4000-8000-00000000000b"

@@ -4,9 +4,10 @@
 sync_job_restart takes the lease of each job it may restart around read, decide and restart: a self-heal restart and
 a fleet run (entra.sync.restart_jobs) started at the same moment take turns on a shared job, and the second one reads
 the job after the first restarted it. The lease is an exclusive flock() on one file per job in a directory both runs
-use (ENTRA_SYNC_LEASE_DIR, else <tmp>/entra_sync_leases-<uid>); the file holds the time of the last restart sent, so a
-run that trusts a status read before it (trust_input_status) reads the job again. Across controllers only the status
-pre-check holds (docs/self-heal.md).
+use (ENTRA_SYNC_LEASE_DIR, else default_directory()); the file holds the time of the last restart sent, so a run that
+trusts a status read before it (trust_input_status) reads the job again. Across controllers only the status pre-check
+holds (docs/self-heal.md). The folder and its files are this user's alone (private_files.py): a lease directory another
+local user made or can write in is refused, never waited on.
 """
 
 import errno
@@ -15,6 +16,8 @@ import os
 import tempfile
 import time
 from contextlib import contextmanager
+
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, ensure_private_dir, open_private_file, usable_dir
 
 try:
     import fcntl
@@ -27,11 +30,20 @@ DEFAULT_TIMEOUT = 300.0
 # The longest max_status_age sync_job_restart accepts: a restart stamp older than this can make no status stale.
 MAX_TRUSTED_STATUS_AGE = 86400
 POLL_SECONDS = 0.05
+LEASES = Place("the lease directory", "the lease file", ENV_DIR)
+RUNTIME_DIR_NAME = "entra_sync_leases"
 
 
-def default_directory(environ=None):
+def default_directory(environ=None, usable=usable_dir):
+    """ENTRA_SYNC_LEASE_DIR; else entra_sync_leases in $XDG_RUNTIME_DIR when that per-user folder (systemd makes it 0700
+    at login) is this user's alone; else entra_sync_leases-<uid> in the temporary directory, judged like any other."""
     environ = os.environ if environ is None else environ
-    return environ.get(ENV_DIR) or os.path.join(tempfile.gettempdir(), "entra_sync_leases-%d" % os.getuid())
+    if environ.get(ENV_DIR):
+        return environ[ENV_DIR]
+    runtime = environ.get("XDG_RUNTIME_DIR") or ""
+    if os.path.isabs(runtime) and usable(runtime):
+        return os.path.join(runtime, RUNTIME_DIR_NAME)
+    return os.path.join(tempfile.gettempdir(), "entra_sync_leases-%d" % os.geteuid())
 
 
 def lease_name(service_principal_id, job_id, scope=""):
@@ -103,13 +115,16 @@ class JobLeases:
             timeout = DEFAULT_TIMEOUT
         return cls(default_directory(environ), timeout, scope)
 
+    def prepare(self):
+        """Make the lease directory (0700) or judge the one there: LocalFileError when another user made it or can write
+        in it, or it is a link. Called before any request, so a refused directory costs no call and restarts nothing."""
+        self.directory = ensure_private_dir(self.directory, LEASES)
+
     def _path(self, key):
         return os.path.join(self.directory, lease_name(key[0], key[1], self.scope))
 
     def _open(self, key):
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        return os.fdopen(os.open(self._path(key), flags, 0o600), "r+")
+        return open_private_file(self._path(key), LEASES, create_dir=False)
 
     def _take(self, key, deadline):
         """The locked lease file of one job, or None when another run held it past the deadline.
@@ -144,10 +159,13 @@ class JobLeases:
         Waits at most `timeout` seconds in all; a job whose lease is still held by another run then is in
         `held.missed`, and the caller must not restart it.
         """
+        keys = sorted({(sp.lower(), job) for sp, job in keys})
+        if keys and fcntl is not None:
+            self.prepare()
         held = Held(self.directory)
         deadline = self.clock() + self.timeout
         try:
-            for key in sorted({(sp.lower(), job) for sp, job in keys}):
+            for key in keys:
                 if fcntl is None:
                     break
                 handle = self._take(key, deadline)
@@ -180,12 +198,12 @@ def prune_stale(directory, older_than, now=None):
     Each is deleted while this process holds its lock, and a run that opened it meanwhile opens the path again after
     its lock (JobLeases._take), so no two runs ever hold two files of one job. A missing directory is nothing to prune.
     """
-    if fcntl is None:
-        return 0
+    if fcntl is None or not usable_dir(directory):
+        return 0  # no directory yet, or not this user's alone: nothing of ours to prune there
     now = time.time() if now is None else now
     try:
         names = [name for name in os.listdir(directory) if name.endswith(".lease")]
-    except FileNotFoundError:
+    except OSError:
         return 0
     pruned = 0
     for name in names:

@@ -6,19 +6,23 @@ import subprocess
 import sys
 import textwrap
 
-from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
-from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
-from ansible_collections.entra.sync.plugins.module_utils._service.lease import (
+import pytest
+
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import (
     ENV_DIR,
     ENV_TIMEOUT,
     MAX_TRUSTED_STATUS_AGE,
     JobLeases,
+    default_directory,
     is_current,
     lease_key,
     lease_name,
     prune_stale,
     stale_after,
 )
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
+from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter, leases_per_slice
 from ansible_collections.entra.sync.plugins.module_utils._service.restart import RestartPlan
 
@@ -79,7 +83,7 @@ def test_another_process_holding_the_lease_blocks_this_one(tmp_path):
     holder = textwrap.dedent("""
         import sys
         sys.path.insert(0, sys.argv[1])
-        from ansible_collections.entra.sync.plugins.module_utils._service.lease import JobLeases, lease_key
+        from ansible_collections.entra.sync.plugins.module_utils._controller.lease import JobLeases, lease_key
         with JobLeases(sys.argv[2], 5).hold([lease_key(sys.argv[3], sys.argv[4])]) as held:
             print("held" if held.handles else "missed", flush=True)
             sys.stdin.readline()
@@ -235,6 +239,63 @@ def test_a_jobs_list_longer_than_the_open_file_limit_is_restarted_a_slice_at_a_t
     assert [outcome.result["job_id"] for outcome in outcomes] == [target.job_id for target in targets]
     assert api.reads == 600 and api.restarts == 600
     assert len(list((tmp_path / "leases").iterdir())) == 600  # one lease file per job
+
+
+# ---- the lease directory is this user's alone (private_files.py) -------------------------------------------------------
+
+def test_the_default_is_the_users_runtime_directory_when_it_is_usable(tmp_path):
+    runtime = str(tmp_path)
+    assert default_directory({ENV_DIR: "/chosen", "XDG_RUNTIME_DIR": runtime}) == "/chosen"
+    assert default_directory({"XDG_RUNTIME_DIR": runtime}) == os.path.join(runtime, "entra_sync_leases")
+    in_tmp = default_directory({})
+    assert os.path.basename(in_tmp) == "entra_sync_leases-%d" % os.geteuid()
+    assert default_directory({"XDG_RUNTIME_DIR": runtime}, usable=lambda path: False) == in_tmp  # another user's, or loose
+    assert default_directory({"XDG_RUNTIME_DIR": "relative/run"}) == in_tmp
+    assert default_directory({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}) == in_tmp
+
+
+def test_a_directory_others_can_write_in_is_refused_at_once_and_nothing_restarted(tmp_path):
+    directory = tmp_path / "leases"
+    directory.mkdir()
+    os.chmod(directory, 0o777)
+    store, api = leases(tmp_path), FakeApi()
+    with pytest.raises(LocalFileError) as info:
+        LeasedRestarter(api, PLAN, store).restart_many([JobTarget(SP.lower(), JOB)])
+    text = str(info.value)
+    assert text.startswith("Refusing the lease directory %s (owner " % directory) and "mode 0777): other users can write in it" in text
+    assert "chmod go-w %s" % directory in text and text.endswith("or choose another path with ENTRA_SYNC_LEASE_DIR.")
+    assert (api.reads, api.restarts, store.clock.now) == (0, 0, 0.0)  # refused before any read, without waiting
+    assert list(directory.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user (nobody) needs root; CI runs the tests as root")
+def test_a_directory_another_user_made_first_is_refused_not_waited_on(tmp_path):
+    """The attack of issue 27: another user makes the lease directory first and holds a job's lease file in it."""
+    directory = tmp_path / "leases"
+    directory.mkdir(mode=0o777)
+    os.chmod(directory, 0o777)
+    held = directory / lease_name(SP, JOB)
+    held.write_text("")
+    for path in (held, directory):
+        os.chown(path, 65534, 65534)
+    store, api = leases(tmp_path), FakeApi()
+    with pytest.raises(LocalFileError) as info:
+        LeasedRestarter(api, PLAN, store).restart_many([JobTarget(SP.lower(), JOB)])
+    assert "(owner nobody (uid 65534), mode 0777): it belongs to another user" in str(info.value) and str(directory) in str(info.value)
+    assert (api.reads, api.restarts, store.clock.now) == (0, 0, 0.0)
+    os.chmod(directory, 0o700)  # theirs, but closed: still not yours
+    with pytest.raises(LocalFileError, match=r"\(owner nobody \(uid 65534\), mode 0700\): it belongs to another user"):
+        store.prepare()
+    assert [path.name for path in directory.iterdir()] == [held.name] and held.read_text() == ""
+
+
+def test_a_linked_directory_is_refused(tmp_path):
+    (tmp_path / "real").mkdir(mode=0o700)
+    (tmp_path / "leases").symlink_to(tmp_path / "real")
+    with pytest.raises(LocalFileError, match="it is a symbolic link"):
+        with leases(tmp_path).hold([KEY]):
+            pass
+    assert list((tmp_path / "real").iterdir()) == []
 
 
 def _aged(path, seconds):

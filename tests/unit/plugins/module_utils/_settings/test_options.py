@@ -15,8 +15,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import AnsibleFallbackNotFound
 
 from ansible_collections.entra.sync.plugins.doc_fragments.graph import ModuleDocFragment
-from ansible_collections.entra.sync.plugins.module_utils._connection.clouds import CLOUDS
-from ansible_collections.entra.sync.plugins.module_utils._connection.options import (
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import CLOUDS
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import (
     AUTH_METHODS,
     ENV_FALLBACKS,
     GRAPH_ARGSPEC,
@@ -26,7 +27,6 @@ from ansible_collections.entra.sync.plugins.module_utils._connection.options imp
     graph_argspec,
     settings_from_options,
 )
-from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
 
 TENANT = "00000000-0000-4000-8000-000000000001"
 
