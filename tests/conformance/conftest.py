@@ -1,7 +1,7 @@
 """Conformance harness: Microsoft's own clients (msgraph-sdk, msgraph-core, azure-identity) against the sandbox.
 
 Runs in its own venv (.build/conformance, made by tests/tools/conformance.sh from tests/conformance/requirements.txt).
-The sandbox is started the way the other tests start it (entra_sandbox.testing.SandboxProcess), with the interpreter
+The sandbox is started and reset the way the other suites do it (entra_sandbox.pytest_plugin), with the interpreter
 of the project's venv (ENTRA_SYNC_VENV, default .venv), so this venv only holds Microsoft's clients; the collection's
 playbooks run with that venv's ansible-playbook against the installed collection (ANSIBLE_COLLECTIONS_PATH).
 Helpers live in clients.py.
@@ -11,7 +11,6 @@ import pytest
 from clients import project_python
 
 from entra_sandbox import pytest_plugin
-from entra_sandbox.testing import SandboxProcess
 
 fresh_sandbox = pytest_plugin.fresh_sandbox
 
@@ -19,8 +18,7 @@ fresh_sandbox = pytest_plugin.fresh_sandbox
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The same sandbox as the other suites' (seed, tenants, service principals), served by the project's venv."""
-    with SandboxProcess(tmp_path_factory.mktemp("sandbox"), python=project_python(), seed=pytest_plugin.SEED, tenants=2,
-                        service_principals=pytest_plugin.SERVICE_PRINCIPALS) as running:
+    with pytest_plugin.start_sandbox(tmp_path_factory, python=project_python()) as running:
         yield running
 
 

@@ -1,17 +1,20 @@
 """End-to-end harness for self-heal: real ansible-rulebook (its own venv, .build/eda), the INSTALLED collection, the sandbox.
 
-The sandbox fixture comes from `-p entra_sandbox.pytest_plugin` (tests/tools/pytest.sh). Every count a test asserts
-comes from the sandbox (its restart counters and request log), never from the rulebook's word.
+The sandbox fixtures and the environment of an Ansible run (ansible_env) come from the harness all suites share,
+entra_sandbox.pytest_plugin (loaded by tests/tools/pytest.sh). Every count a test asserts comes from the sandbox (its
+restart counters and request log), never from the rulebook's word.
 """
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
+
+from entra_sandbox.pytest_plugin import ansible_env
+from entra_sandbox.testing import stop_process
 
 # The one way test files reach this harness: `import entra_eda_harness as HARNESS` (conftest.py has no importable name
 # in pytest's importlib mode; it is loaded before the test files of this folder, so it registers itself).
@@ -21,20 +24,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EDA_VENV = os.environ.get("ENTRA_SYNC_EDA_VENV") or os.path.join(ROOT, ".build", "eda")
 EDA_BIN = os.path.join(EDA_VENV, "bin")
 MAIN_BIN = os.path.dirname(sys.executable)
+BUILD_HINT = "Run `make eda-test` (it builds first)."
 INVENTORY = """all:
   hosts:
     localhost:
       ansible_connection: local
       ansible_python_interpreter: "{{ ansible_playbook_python }}"
 """
-
-
-def collections_path():
-    path = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
-    first = path.split(os.pathsep)[0]
-    if not first or not os.path.isfile(os.path.join(first, "ansible_collections", "entra", "sync", "MANIFEST.json")):
-        pytest.fail("ANSIBLE_COLLECTIONS_PATH holds no installed entra.sync: run `make eda-test` (it builds first).", pytrace=False)
-    return path
 
 
 def eda_executable():
@@ -45,26 +41,10 @@ def eda_executable():
 
 
 def base_env(sandbox, tmp_path, **overrides):
-    env = dict(os.environ)
-    env.update(sandbox.env)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections_path(),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_DEPRECATION_WARNINGS": "false",
-        # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory.
-        "ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases"),
-        # The source's default state file goes under the user's state directory: this test's own.
-        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
-    })
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = str(value)
-    return env
+    # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory; the source's default
+    # state file goes under the user's state directory: this test's own.
+    own = {"ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases"), "XDG_STATE_HOME": str(tmp_path / "xdg-state")}
+    return ansible_env(sandbox, BUILD_HINT, own, overrides)
 
 
 class Rulebook:
@@ -113,19 +93,7 @@ class Rulebook:
         ansible-rulebook runs the rules engine in an embedded JVM, whose own SIGTERM handler ends the process with the
         conventional 143 (128 + SIGTERM) when it gets the signal first; ansible-rulebook's handler returns 0.
         """
-        status = None
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                status = self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        elif self.process is not None:
-            status = self.process.returncode
-        if self._out is not None and not self._out.closed:
-            self._out.close()
-        return status
+        return stop_process(self.process, timeout, (self._out,))
 
 
 @pytest.fixture

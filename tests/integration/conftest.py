@@ -1,6 +1,7 @@
 """Integration harness: real `ansible-playbook` runs against the sandbox tenant, using the INSTALLED collection.
 
-The sandbox fixtures (`sandbox`, `fresh_sandbox`) come from `-p entra_sandbox.pytest_plugin` (tests/tools/pytest.sh).
+The sandbox fixtures (`sandbox`, `fresh_sandbox`) and the environment of an Ansible run (ansible_env) come from the
+harness all suites share, entra_sandbox.pytest_plugin (loaded by tests/tools/pytest.sh).
 Each run writes a playbook into tmp_path whose tasks register their result with `ignore_errors: true`; a last
 ansible.builtin.debug task shows the registered results and the test-only callback callback_plugins/entra_int_results.py
 writes them to a JSON file, so the tests read each module's real return.
@@ -19,11 +20,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from entra_sandbox.pytest_plugin import ansible_env
+
 BIN_DIR = os.path.dirname(sys.executable)
 ANSIBLE_PLAYBOOK = os.path.join(BIN_DIR, "ansible-playbook")
 RUN_TIMEOUT = 180
 CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
 SAVE_TASK = "Save the registered results"
+BUILD_HINT = ("Run `make integration`, or `make build` then "
+              "`ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections bash tests/tools/pytest.sh tests/integration`.")
 
 # The one way test files reach this harness: `import entra_int_harness as HARNESS`. pytest's importlib mode gives
 # conftest.py no importable name, and it is loaded before the test files of this folder, so it registers itself.
@@ -49,45 +54,17 @@ class TaskRun:
         return "ansible-playbook rc=%s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (self.rc, self.stdout[-6000:], self.stderr[-4000:])
 
 
-def _collections_path():
-    path = os.environ.get("ANSIBLE_COLLECTIONS_PATH") or os.environ.get("ANSIBLE_COLLECTIONS_PATHS")
-    if not path:
-        pytest.fail(
-            "ANSIBLE_COLLECTIONS_PATH is not set: the integration tests run the INSTALLED collection. "
-            "Run `make integration`, or `make build` then "
-            "`ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections bash tests/tools/pytest.sh tests/integration`.",
-            pytrace=False,
-        )
-    first = path.split(os.pathsep)[0]
-    if not os.path.isfile(os.path.join(first, "ansible_collections", "entra", "sync", "MANIFEST.json")):
-        pytest.fail("ANSIBLE_COLLECTIONS_PATH=%s holds no installed entra.sync (run `make build`)." % path, pytrace=False)
-    return path
-
-
 def playbook_env(sandbox, env=None):
-    """os.environ + sandbox.env + overrides (a value of None removes the variable)."""
-    merged = dict(os.environ)
-    merged.update(sandbox.env)
-    merged.update({
-        "ANSIBLE_COLLECTIONS_PATH": _collections_path(),
+    """os.environ + sandbox.env + overrides (a value of None removes the variable): the shared ansible_env with this
+    harness's settings (the venv's interpreter and tools, the results callback)."""
+    return ansible_env(sandbox, BUILD_HINT, {
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_DEPRECATION_WARNINGS": "false",
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
         "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,
         "ANSIBLE_CALLBACKS_ENABLED": "entra_int_results",
         "PATH": BIN_DIR + os.pathsep + os.environ.get("PATH", ""),
-    })
-    for name, value in (env or {}).items():
-        if value is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = str(value)
-    return merged
+    }, env)
 
 
 def _execute(cmd, env, cwd):

@@ -13,7 +13,7 @@ import subprocess
 import entra_int_harness as HARNESS  # tests/integration/conftest.py
 import pytest
 
-from entra_sandbox.testing import SandboxProcess
+from entra_sandbox.pytest_plugin import reset_sandbox, start_sandbox
 
 SEED = 16
 SERVICE_PRINCIPALS = 40  # with SEED, every tenant has quarantined jobs
@@ -26,15 +26,13 @@ def write_source(tmp_path, config, name="tenants.sync_jobs.yml"):
 @pytest.fixture(scope="module")
 def three_tenants(tmp_path_factory):
     """A sandbox of its own: the session's has two tenants."""
-    with SandboxProcess(tmp_path_factory.mktemp("three_tenants"), seed=SEED, tenants=3, service_principals=SERVICE_PRINCIPALS) as running:
+    with start_sandbox(tmp_path_factory, "three_tenants", seed=SEED, tenants=3, service_principals=SERVICE_PRINCIPALS) as running:
         yield running
 
 
 @pytest.fixture
 def sandbox3(three_tenants):  # pylint: disable=redefined-outer-name  # fixtures name each other this way
-    three_tenants.admin.reset(fleet={"seed": SEED, "service_principals": SERVICE_PRINCIPALS}, faults={}, throttle={}, token_lifetime=3600)
-    three_tenants.reload_config()
-    return three_tenants
+    return reset_sandbox(three_tenants)
 
 
 def tenant_ids(sandbox):

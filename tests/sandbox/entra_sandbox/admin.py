@@ -8,6 +8,8 @@ from aiohttp import web
 from .appkeys import SANDBOX_KEY
 from .job_json import render_job
 
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
+
 
 def _bad_request(message):
     return web.json_response({"error": message}, status=400)
@@ -46,16 +48,19 @@ def _job_summary(tenant, sp, job):
     }
 
 
+@ROUTES.get("/_sandbox/health")
 async def health(request):
     sandbox = request.app[SANDBOX_KEY]
     return web.json_response({"status": "ok", "uptime": time.time() - sandbox.started, "base_url": sandbox.base_url,
                               "log_entries": len(sandbox.log)})
 
 
+@ROUTES.get("/_sandbox/config")
 async def config(request):
     return web.json_response(request.app[SANDBOX_KEY].config())
 
 
+@ROUTES.get("/_sandbox/log")
 async def get_log(request):
     sandbox = request.app[SANDBOX_KEY]
     try:
@@ -67,20 +72,24 @@ async def get_log(request):
     return web.json_response({"last_seq": sandbox.log.last_seq, "entries": entries})
 
 
+@ROUTES.post("/_sandbox/log/clear")
 async def clear_log(request):
     request.app[SANDBOX_KEY].log.clear()
     return web.json_response({"cleared": True})
 
 
+@ROUTES.get("/_sandbox/counters")
 async def counters(request):
     return web.json_response(request.app[SANDBOX_KEY].counters_report())
 
 
+@ROUTES.post("/_sandbox/counters/reset")
 async def reset_counters(request):
     request.app[SANDBOX_KEY].reset_counters()
     return web.json_response({"reset": True})
 
 
+@ROUTES.get("/_sandbox/jobs")
 async def list_jobs(request):
     sandbox = request.app[SANDBOX_KEY]
     wanted_tenant = request.query.get("tenant_id")
@@ -96,11 +105,13 @@ def _find(request):
     return tenant, sp, job
 
 
+@ROUTES.get("/_sandbox/jobs/{sp}/{job}")
 async def get_job(request):
     tenant, sp, job = _find(request)
     return web.json_response({"summary": _job_summary(tenant, sp, job), "graph": render_job(job, tenant.tenant_id)})
 
 
+@ROUTES.put("/_sandbox/jobs/{sp}/{job}")
 async def put_job(request):
     tenant, sp, job = _find(request)
     try:
@@ -118,6 +129,7 @@ async def put_job(request):
     return web.json_response(_job_summary(tenant, sp, job))
 
 
+@ROUTES.post("/_sandbox/fleet")
 async def put_fleet(request):
     sandbox = request.app[SANDBOX_KEY]
     try:
@@ -128,10 +140,12 @@ async def put_fleet(request):
                               "fleet": sandbox.fleet_params})
 
 
+@ROUTES.get("/_sandbox/faults")
 async def get_faults(request):
     return web.json_response(request.app[SANDBOX_KEY].faults.profile())
 
 
+@ROUTES.put("/_sandbox/faults")
 async def put_faults(request):
     sandbox = request.app[SANDBOX_KEY]
     try:
@@ -141,10 +155,12 @@ async def put_faults(request):
     return web.json_response(sandbox.faults.profile())
 
 
+@ROUTES.get("/_sandbox/throttle")
 async def get_throttle(request):
     return web.json_response(request.app[SANDBOX_KEY].throttle.config)
 
 
+@ROUTES.put("/_sandbox/throttle")
 async def put_throttle(request):
     sandbox = request.app[SANDBOX_KEY]
     try:
@@ -154,10 +170,12 @@ async def put_throttle(request):
     return web.json_response(sandbox.throttle.config)
 
 
+@ROUTES.get("/_sandbox/token-lifetime")
 async def get_token_lifetime(request):
     return web.json_response({"seconds": request.app[SANDBOX_KEY].issuer.lifetime})
 
 
+@ROUTES.put("/_sandbox/token-lifetime")
 async def put_token_lifetime(request):
     sandbox = request.app[SANDBOX_KEY]
     try:
@@ -171,6 +189,7 @@ async def put_token_lifetime(request):
     return web.json_response({"seconds": seconds})
 
 
+@ROUTES.post("/_sandbox/workload-token")
 async def workload_token(request):
     """Mint an external token for the `federated` app: {"expires_in": 3600, "subject": ..., "audience": ..., "issuer": ...}.
 
@@ -189,6 +208,7 @@ async def workload_token(request):
     return web.json_response({"token": token, "jti": claims["jti"], "exp": claims["exp"], "iat": claims["iat"]})
 
 
+@ROUTES.get("/_sandbox/issued")
 async def issued(request):
     """Every credential this run minted or received, for no-secret-in-output tests: access tokens issued (sign-in and
     managed identity), client assertions received at the token endpoint, workload tokens minted. Never cleared by reset."""
@@ -197,6 +217,7 @@ async def issued(request):
                               "workload_tokens": list(sandbox.workload_tokens)})
 
 
+@ROUTES.post("/_sandbox/reset")
 async def reset(request):
     """Back to a known state in one call: fleet (optional spec), log, counters, faults, throttle, token lifetime."""
     sandbox = request.app[SANDBOX_KEY]
@@ -211,26 +232,3 @@ async def reset(request):
     sandbox.log.clear()
     sandbox.reset_counters()
     return web.json_response({"reset": True, "fleet": sandbox.fleet_params})
-
-
-def add_routes(app):
-    add = app.router
-    add.add_get("/_sandbox/health", health)
-    add.add_get("/_sandbox/config", config)
-    add.add_get("/_sandbox/log", get_log)
-    add.add_post("/_sandbox/log/clear", clear_log)
-    add.add_get("/_sandbox/counters", counters)
-    add.add_post("/_sandbox/counters/reset", reset_counters)
-    add.add_get("/_sandbox/jobs", list_jobs)
-    add.add_get("/_sandbox/jobs/{sp}/{job}", get_job)
-    add.add_put("/_sandbox/jobs/{sp}/{job}", put_job)
-    add.add_post("/_sandbox/fleet", put_fleet)
-    add.add_get("/_sandbox/faults", get_faults)
-    add.add_put("/_sandbox/faults", put_faults)
-    add.add_get("/_sandbox/throttle", get_throttle)
-    add.add_put("/_sandbox/throttle", put_throttle)
-    add.add_get("/_sandbox/token-lifetime", get_token_lifetime)
-    add.add_put("/_sandbox/token-lifetime", put_token_lifetime)
-    add.add_post("/_sandbox/workload-token", workload_token)
-    add.add_get("/_sandbox/issued", issued)
-    add.add_post("/_sandbox/reset", reset)

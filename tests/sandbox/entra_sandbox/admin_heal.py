@@ -11,7 +11,10 @@ from aiohttp import web
 
 from .appkeys import SANDBOX_KEY
 
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
 
+
+@ROUTES.put("/_sandbox/jobs/{sp}/{job}/quarantine-error")
 async def put_quarantine_error(request):
     sandbox = request.app[SANDBOX_KEY]
     _tenant, _sp, job = sandbox.fleet.find_job(request.match_info["sp"], request.match_info["job"])
@@ -25,7 +28,3 @@ async def put_quarantine_error(request):
     job.quarantine_error = error
     job.relapse_error = error
     return web.json_response({"code": error[0], "message": error[1], "tenant_actionable": error[2]})
-
-
-def add_routes(app):
-    app.router.add_put("/_sandbox/jobs/{sp}/{job}/quarantine-error", put_quarantine_error)

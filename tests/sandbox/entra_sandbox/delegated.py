@@ -58,6 +58,7 @@ USERS = {
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
 USER_CODE_ALPHABET = string.ascii_uppercase.replace("I", "").replace("O", "") + "23456789"
 POLL_SKEW = 0.5  # a poll this much sooner than the interval still counts as on time (clocks and sleeps drift)
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
 
 
 @dataclass
@@ -274,21 +275,19 @@ class DelegatedSignIn:
         resource, names = requested_scopes(scope, cloud, user.tenant_id)
         scopes = granted_scopes(names, client_id)
         issuer = self.sandbox.issuer
+        access_token, lifetime = issuer.access_token(user.tenant_id, client_id, resource, idtyp="user", oid=user.oid, sub=user.oid,
+                                                     upn=user.upn, name=user.name, scp=" ".join(scopes), wids=user.wids,
+                                                     uti=secrets.token_urlsafe(16))
         now = int(time.time())
-        claims = {"aud": resource, "iss": "%s/%s/" % (cloud.login, user.tenant_id), "iat": now, "nbf": now,
-                  "exp": now + int(issuer.lifetime), "tid": user.tenant_id, "oid": user.oid, "sub": user.oid,
-                  "upn": user.upn, "name": user.name, "appid": client_id, "idtyp": "user", "scp": " ".join(scopes),
-                  "wids": user.wids, "uti": secrets.token_urlsafe(16), "ver": "1.0"}
         id_claims = {"aud": client_id, "iss": "%s/%s/v2.0" % (self.sandbox.base_url, user.tenant_id), "iat": now, "nbf": now,
                      "exp": now + 3600, "tid": user.tenant_id, "oid": user.oid, "sub": user.oid, "preferred_username": user.upn,
                      "name": user.name, "ver": "2.0"}
         refresh_token = secrets.token_urlsafe(64)
         self.refresh_tokens[refresh_token] = (user.tenant_id, client_id, user.name, time.time(), time.time() + REFRESH_TOKEN_LIFETIME)
         client_info = base64.urlsafe_b64encode(json.dumps({"uid": user.oid, "utid": user.tenant_id}).encode()).decode().rstrip("=")
-        return {"token_type": "Bearer", "scope": " ".join("%s/%s" % (resource, name) for name in scopes) + " openid profile offline_access",
-                "expires_in": int(issuer.lifetime), "ext_expires_in": int(issuer.lifetime),
-                "access_token": issuer.sign(claims), "refresh_token": refresh_token, "id_token": issuer.sign(id_claims),
-                "client_info": client_info}
+        return signin.token_answer(access_token, lifetime,
+                                   scope=" ".join("%s/%s" % (resource, name) for name in scopes) + " openid profile offline_access",
+                                   refresh_token=refresh_token, id_token=issuer.sign(id_claims), client_info=client_info)
 
     # --- what a person does in the browser --------------------------------------------------------
 
@@ -320,6 +319,7 @@ def check_public_client(client_id, tenant_id):
 
 # --- HTTP -----------------------------------------------------------------------------------------------------
 
+@ROUTES.post("/{tenant}/oauth2/v2.0/devicecode")
 async def devicecode(request):
     sandbox = request.app[SANDBOX_KEY]
     tenant_id = request.match_info["tenant"]
@@ -342,6 +342,7 @@ async def _payload(request):
     return payload
 
 
+@ROUTES.post("/_sandbox/device-login")
 async def device_login(request):
     """POST {"user_code", "user", "action": approve|decline|expire}: what the person does at the verification page."""
     delegated = request.app[SANDBOX_KEY].delegated
@@ -353,10 +354,13 @@ async def device_login(request):
     return web.json_response(summary)
 
 
+@ROUTES.get("/_sandbox/device-codes")
 async def device_codes(request):
     return web.json_response({"codes": [code.summary() for code in request.app[SANDBOX_KEY].delegated.codes.values()]})
 
 
+@ROUTES.get("/_sandbox/device-flow")
+@ROUTES.put("/_sandbox/device-flow")
 async def device_flow(request):
     delegated = request.app[SANDBOX_KEY].delegated
     if request.method == "PUT":
@@ -367,6 +371,7 @@ async def device_flow(request):
     return web.json_response(vars(delegated.settings))
 
 
+@ROUTES.post("/_sandbox/users/{name}")
 async def user_settings(request):
     """POST /_sandbox/users/{name} {"owns": [service principal ids], "revoke": true, "tenant_id": ...}."""
     sandbox = request.app[SANDBOX_KEY]
@@ -394,12 +399,3 @@ def config(sandbox):
         users[name] = {"oid": user.oid, "upn": user.upn, "wids": user.wids}
     return {"public_clients": dict(PUBLIC_CLIENTS), "consented_scopes": list(CONSENTED_SCOPES), "users": users,
             "device_login": sandbox.base_url + "/_sandbox/device-login" if sandbox.base_url else None}
-
-
-def add_routes(app):
-    app.router.add_post("/{tenant}/oauth2/v2.0/devicecode", devicecode)
-    app.router.add_post("/_sandbox/device-login", device_login)
-    app.router.add_get("/_sandbox/device-codes", device_codes)
-    app.router.add_get("/_sandbox/device-flow", device_flow)
-    app.router.add_put("/_sandbox/device-flow", device_flow)
-    app.router.add_post("/_sandbox/users/{name}", user_settings)

@@ -21,6 +21,7 @@ TOKEN_PATH = "/_github/actions/idtoken"
 # GitHub's default audience is the URL of the repository owner; any value other than Entra's exchange audience will do.
 DEFAULT_AUDIENCE = "sandbox-repository-owner"
 TOKEN_LIFETIME = 300  # GitHub's tokens are short-lived: a copied one soon fails with AADSTS700024
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
 
 
 class GithubOidcService:
@@ -33,6 +34,7 @@ def _refusal(status, message):
     return web.json_response({"message": message}, status=status)
 
 
+@ROUTES.get(TOKEN_PATH)
 async def id_token(request):
     sandbox = request.app[SANDBOX_KEY]
     service = request.app[GITHUB_OIDC_KEY]
@@ -55,6 +57,7 @@ async def id_token(request):
     return response
 
 
+@ROUTES.get("/_sandbox/github-oidc")
 async def info(request):
     sandbox = request.app[SANDBOX_KEY]
     service = request.app[GITHUB_OIDC_KEY]
@@ -64,9 +67,3 @@ async def info(request):
         "client_id": sandbox.federated_app.client_id,
         "requests": list(service.requests),
     })
-
-
-def add_routes(app):
-    app[GITHUB_OIDC_KEY] = GithubOidcService()
-    app.router.add_get(TOKEN_PATH, id_token)
-    app.router.add_get("/_sandbox/github-oidc", info)

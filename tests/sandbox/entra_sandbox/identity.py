@@ -142,26 +142,21 @@ class TokenIssuer:
         return {"kty": "RSA", "use": "sig", "kid": self.kid, "n": enc(numbers.n), "e": enc(numbers.e)}
 
     def issue(self, tenant_id, app_id, roles, audience):
+        """An app's access token (client credentials, managed identity): (token, lifetime in seconds)."""
+        oid = str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id + app_id))
+        return self.access_token(tenant_id, app_id, audience, idtyp="app", oid=oid, roles=sorted(roles))
+
+    def access_token(self, tenant_id, app_id, audience, **claims):
+        """Every access token the sandbox mints: the claims all of Entra's v1.0 tokens carry, then the caller's (an
+        app's roles above, a user's scp and wids in delegated.py). Returns (token, lifetime in seconds)."""
         now = int(time.time())
-        claims = {
-            "aud": audience,
-            "iss": "%s/%s/" % (self.cloud.login, tenant_id),
-            "iat": now,
-            "nbf": now,
-            "exp": now + int(self.lifetime),
-            "tid": tenant_id,
-            "appid": app_id,
-            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id + app_id)),
-            "idtyp": "app",
-            "roles": sorted(roles),
-            "ver": "1.0",
-        }
-        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
-        self.issued.append(token)
-        return token, int(self.lifetime)
+        lifetime = int(self.lifetime)
+        claims = dict({"aud": audience, "iss": "%s/%s/" % (self.cloud.login, tenant_id), "iat": now, "nbf": now,
+                       "exp": now + lifetime, "tid": tenant_id, "appid": app_id, "ver": "1.0"}, **claims)
+        return self.sign(claims), lifetime
 
     def sign(self, claims):
-        """A token with these claims, signed with the run's key (user tokens and id tokens: delegated.py)."""
+        """A token with these claims, signed with the run's key (access tokens, and id tokens in delegated.py)."""
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
         self.issued.append(token)
         return token

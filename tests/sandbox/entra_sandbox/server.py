@@ -83,12 +83,12 @@ def build_app(sandbox):
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[SANDBOX_KEY] = sandbox
     app[GRAPH_KEY] = GraphService(sandbox)
-    admin.add_routes(app)
-    admin_heal.add_routes(app)
+    app[github_oidc.GITHUB_OIDC_KEY] = github_oidc.GithubOidcService()
+    app.add_routes(admin.ROUTES)
+    app.add_routes(admin_heal.ROUTES)
     app.router.add_route("*", "/v1.0/{tail:.*}", graph_handler)
-    signin.add_routes(app)
-    github_oidc.add_routes(app)
-    delegated.add_routes(app)
+    for module in (signin, github_oidc, delegated):
+        app.add_routes(module.ROUTES)
     app.router.add_route("*", "/{tail:.*}", not_found)
     return app
 

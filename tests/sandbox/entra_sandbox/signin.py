@@ -19,6 +19,8 @@ from .identity import (
     sign_in_error,
 )
 
+ROUTES = web.RouteTableDef()  # each handler has its route above it; server.py adds the table to the app
+
 
 def _aad_error(exc):
     body = {
@@ -38,6 +40,8 @@ def _check_tenant(sandbox, tenant_id):
                             "into the correct cloud." % tenant_id)
 
 
+@ROUTES.get("/{tenant}/v2.0/.well-known/openid-configuration")
+@ROUTES.get("/{tenant}/.well-known/openid-configuration")
 async def openid_configuration(request):
     sandbox = request.app[SANDBOX_KEY]
     tenant_id = request.match_info["tenant"]
@@ -62,10 +66,12 @@ async def openid_configuration(request):
     })
 
 
+@ROUTES.get("/{tenant}/discovery/v2.0/keys")
 async def jwks(request):
     return web.json_response({"keys": [request.app[SANDBOX_KEY].issuer.jwk()]})
 
 
+@ROUTES.post("/{tenant}/oauth2/v2.0/token")
 async def token(request):
     sandbox = request.app[SANDBOX_KEY]
     tenant_id = request.match_info["tenant"]
@@ -126,10 +132,16 @@ def _issue_for_client(sandbox, tenant_id, form, token_endpoint, logged):
         raise sign_in_error(401, "invalid_client", 7000218,
                             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
     resource = resource_from_scope(form.get("scope"), sandbox.cloud, tenant_id)
-    access_token, lifetime = sandbox.issuer.issue(tenant_id, client_id, app.roles, resource)
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token}
+    return token_answer(*sandbox.issuer.issue(tenant_id, client_id, app.roles, resource))
 
 
+def token_answer(access_token, lifetime, **extra):
+    """The token endpoint's answer to a grant it accepts: client credentials here, the device-code and refresh-token
+    grants (with a refresh token, an id token, ...) in delegated.py."""
+    return dict({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token}, **extra)
+
+
+@ROUTES.get("/metadata/identity/oauth2/token")
 async def managed_identity_token(request):
     """IMDS shape (what msal.ManagedIdentityClient calls on a VM; point AZURE_POD_IDENTITY_AUTHORITY_HOST here)."""
     sandbox = request.app[SANDBOX_KEY]
@@ -162,11 +174,3 @@ async def managed_identity_token(request):
     sandbox.record("managed_identity", "GET", request.path, "", status, tenant_id, client_id,
                    body={"grant": "managed_identity", "resource": query.get("resource"), "identity": "user" if client_id else "system"})
     return web.json_response(body, status=status)
-
-
-def add_routes(app):
-    app.router.add_get("/metadata/identity/oauth2/token", managed_identity_token)
-    app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", openid_configuration)
-    app.router.add_get("/{tenant}/.well-known/openid-configuration", openid_configuration)
-    app.router.add_get("/{tenant}/discovery/v2.0/keys", jwks)
-    app.router.add_post("/{tenant}/oauth2/v2.0/token", token)

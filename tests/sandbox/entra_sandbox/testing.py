@@ -20,6 +20,25 @@ import requests
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def stop_process(process, timeout, outputs=()):
+    """SIGTERM a child process (killed if it is not gone after `timeout` seconds), then close the files it wrote to.
+    Returns its exit status: None if it never started or had to be killed."""
+    status = None
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            status = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    elif process is not None:
+        status = process.returncode
+    for handle in outputs:
+        if handle is not None and not handle.closed:
+            handle.close()
+    return status
+
+
 class AdminClient:
     """The /_sandbox/ admin API."""
 
@@ -227,16 +246,7 @@ class SandboxProcess:
         return requests.request(method, url, headers=headers, verify=self.ca_path, timeout=kwargs.pop("timeout", 60), **kwargs)
 
     def stop(self, timeout=10.0):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for handle in (self._out, self._err):
-            if handle is not None and not handle.closed:
-                handle.close()
+        stop_process(self.process, timeout, (self._out, self._err))
 
     def __enter__(self):
         return self.start()
