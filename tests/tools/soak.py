@@ -12,8 +12,8 @@ The source keeps its state file in .build/soak. Two modes (SOAK_MODE or --mode):
   older than the relapse window (plus one step).
 - week: a compressed week: a discovery every 10 s (a week of hourly discoveries is 168; 30 minutes of this are 180).
   Pass: RSS at the end within 5% of RSS at 5 minutes, the median poll wall time of the last 5 minutes within 1.5x that
-  of minutes 1 to 5, the state file's size bounded (at the end within 1.5x its size at 5 minutes, and under 200 bytes
-  per job), and history pruned as above.
+  of minutes 1 to 5, the state file's size bounded (at most 200 bytes per job it holds, and per job of the tenant: it
+  follows how many jobs are unhealthy, not how long the source ran), and history pruned as above.
 
 The sandbox's read bucket is raised to SOAK_READS_PER_SECOND (2,000): at the published 350 reads per second no client
 can read 1,000 jobs every second, and the soak is about the source's memory and history over many polls, not about the
@@ -55,11 +55,14 @@ def rss_kb():
     return 0
 
 
-def file_size(path):
+def state_size(path):
+    """(bytes, jobs) of the state file; (0, 0) when there is none yet."""
     try:
-        return os.path.getsize(path)
-    except (OSError, TypeError):
-        return 0
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        return len(text.encode("utf-8")), len(json.loads(text).get("jobs") or {})
+    except (OSError, TypeError, ValueError):
+        return 0, 0
 
 
 def source_args(mode, state_path):
@@ -74,9 +77,10 @@ def sample(sources, polls, counts, started, state_path):
     epoch = time.time()
     oldest = max((epoch - memory.entries[0] for memory in tracker.memory.values() if memory.entries), default=0) if tracker else 0
     durations, polls[:] = list(polls), []
+    state_bytes, state_jobs = state_size(state_path)
     return {"t": round(time.monotonic() - started, 1), "rss_kb": rss_kb(), "jobs": len(tracker) if tracker else 0,
             "history": tracker.history_size() if tracker else 0, "oldest_entry_s": round(oldest, 1),
-            "scans": sources[0].scans if sources else 0, "state_bytes": file_size(state_path),
+            "scans": sources[0].scans if sources else 0, "state_bytes": state_bytes, "state_jobs": state_jobs,
             "poll_seconds": durations, **counts}
 
 
@@ -151,12 +155,15 @@ def judge(samples, mode):
     }
     if MODES[mode]["week_checks"]:
         first, last = median_poll(samples, 60, 300), median_poll(samples, end["t"] - 300, end["t"] + 1)
-        state_at_five, state_max = after_five["state_bytes"], max(s["state_bytes"] for s in samples)
+        state_max = max(s["state_bytes"] for s in samples)
+        per_job = round(end["state_bytes"] / end["state_jobs"], 1) if end.get("state_jobs") else None
         figures.update({
             "poll_seconds_minutes_1_to_5": first, "poll_seconds_last_5_minutes": last,
             "polls_steady": first is not None and last is not None and last <= 1.5 * first,
-            "state_bytes_at_5_min": state_at_five, "state_bytes_at_end": end["state_bytes"], "state_bytes_max": state_max,
-            "state_bounded": 0 < end["state_bytes"] <= 1.5 * max(state_at_five, 1) and state_max <= 200 * JOBS,
+            "state_bytes_at_5_min": after_five["state_bytes"], "state_bytes_at_end": end["state_bytes"], "state_bytes_max": state_max,
+            "state_jobs_at_end": end.get("state_jobs"), "state_bytes_per_job": per_job,
+            # The file holds the unhealthy jobs and the recent entries: it follows the tenant's state, never the run's age.
+            "state_bounded": 0 < end["state_bytes"] and state_max <= 200 * JOBS and (per_job is None or per_job <= 200),
         })
     return figures
 
