@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak soak-week
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo report-demo ara-test chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak soak-week
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -67,6 +67,9 @@ conformance: build  ## msgraph-sdk + azure-identity against the sandbox, and the
 eda-test: build  ## self-heal end to end: real ansible-rulebook (.build/eda, tests/requirements-eda.txt; needs Java 17), the installed tarball, the sandbox
 	bash tests/tools/eda.sh
 
+ara-test: build  ## the fleet report in ARA: merge_reports with ARA's callback on (.build/ara, tests/requirements-ara.txt), the records read back
+	bash tests/tools/ara.sh
+
 heal-demo: venv-runtime  ## self-heal live: the sandbox and the entra.sync.self_heal rulebook, quarantines, restarts and escalations as they happen (installs what make demo does, plus ansible-rulebook in .build/eda)
 	bash tests/tools/build.sh
 	bash tests/tools/heal_demo.sh
@@ -89,6 +92,11 @@ matrix:  ## sanity + units on ansible-core 2.17-2.21, the integration smoke set 
 demo: venv-runtime  ## build and install the tarball, then run entra.sync.restart_jobs against a local sandbox tenant of 2,000 service principals
 	bash tests/tools/build.sh
 	bash tests/tools/demo.sh
+
+report-demo: venv-runtime  ## a fleet run with trouble (3 tenants, failed and unknown jobs, a failed sign-in) into .build/report-demo; with Chromium, its report.html's picture for docs/fleet.md (docs/images/fleet-report.png)
+	bash tests/tools/build.sh
+	PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python tests/tools/report_demo.py --state-dir .build/report-demo \
+		$$(command -v chromium > /dev/null && echo --screenshot docs/images/fleet-report.png)
 
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
 	bash tests/chaos/run.sh

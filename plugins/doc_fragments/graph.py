@@ -89,7 +89,6 @@ options:
       - The national cloud of the tenant, which sets the sign-in host, the Graph host and the token scope.
       - V(global), V(usgov) (GCC High, L4), V(usgovdod) (DoD, L5) or V(china) (21Vianet).
       - AWX and Azure CLI names are accepted too, for example V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud).
-      - V(china) is refused because Microsoft documents the synchronization API as unavailable there, unless O(graph_endpoint) is set.
       - If not set, the environment variable E(AZURE_CLOUD_ENVIRONMENT) is used.
     type: str
     default: global

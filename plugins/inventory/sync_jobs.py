@@ -21,7 +21,13 @@ description:
     C(entra_sync_last_execution_time_ended), C(entra_sync_last_successful_execution_time),
     C(entra_sync_count_successive_complete_failures), C(entra_sync_escrows_pruned), C(entra_sync_steady_state_last_achieved_time),
     C(entra_sync_troubleshooting_url), C(entra_sync_synchronized_entry_counts) (the fields M(entra.sync.sync_job_info) returns),
-    and C(entra_sync_conditions), the O(entra.sync.sync_job_restart#module:restart_if) conditions the job matches."
+    C(entra_sync_conditions), the O(entra.sync.sync_job_restart#module:restart_if) conditions the job matches, and what
+    fixes the job as M(entra.sync.sync_job_info) says it: C(entra_sync_remedy) (C(none), C(restart), C(credentials),
+    C(fix_target), C(approve_deletes), C(support) or C(clean_up_errors); a job that is not quarantined is C(none) unless
+    it is paused with C(escrowsPruned)), C(entra_sync_remedy_reason) (what a person does) and C(entra_sync_disables_at)
+    (when a quarantine disables the job, null when unknown)."
+  - "A group per remedy comes from O(keyed_groups) with C(key: entra_sync_remedy) and C(prefix: remedy): C(remedy_restart),
+    C(remedy_credentials), C(remedy_approve_deletes) and so on (see the examples)."
   - With O(condition_groups) (the default), each host is also in a group per condition it matches, named as the
     O(entra.sync.sync_job_restart#module:restart_if) conditions are, C(quarantined), C(failed), C(entry_errors) and C(paused).
   - Text read from Graph (display names, error messages) that looks like a Jinja2 template is marked unsafe, so it is
@@ -169,6 +175,19 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/entra_sync_inventory
 cache_timeout: 600
+
+---
+# remedies.sync_jobs.yml: the jobs grouped by what fixes them: remedy_restart (a restart can fix it), remedy_credentials,
+# remedy_fix_target, remedy_approve_deletes, remedy_support, remedy_clean_up_errors (and remedy_none for the healthy ones),
+# and soon_disabled for the quarantines that disable their job within 7 days.
+plugin: entra.sync.sync_jobs
+keyed_groups:
+  - key: entra_sync_remedy
+    prefix: remedy
+groups:
+  soon_disabled: >-
+    entra_sync_disables_at is not none
+    and (entra_sync_disables_at | to_datetime('%Y-%m-%dT%H:%M:%SZ') - now(utc=true).replace(tzinfo=none)).days < 7
 
 ---
 # msp.sync_jobs.yml: two customer tenants, one app registration consented in both, a group per tenant

@@ -12,7 +12,12 @@ description:
     alone because Microsoft warns against starting a job that is running. A C(NotConfigured) job is left alone too
     (there is nothing to start until it is set up), and a job whose status can't be read or is not recognized fails
     rather than risk starting a running job.
+  - A job with status code C(Paused) and C(escrowsPruned) is left alone by O(state=started) unless O(allow_escrows_pruned=true).
+    Microsoft documents it as paused by the service after its initial cycle hit the error threshold, waiting for the
+    errors to be cleaned up.
   - O(state=paused) pauses any job that is not already paused (status code or schedule C(Paused)).
+  - Every result carries what fixes the job (C(remedy), C(remedy_reason), C(disables_at)), as
+    M(entra.sync.sync_job_info) returns it.
   - A start or pause is never sent twice for one job; one whose answer was lost is reported as C(unknown).
   - To clear a quarantine's cause (escrows, watermark) as well, use M(entra.sync.sync_job_restart) instead.
 version_added: 0.2.0
@@ -46,6 +51,14 @@ options:
       - How many jobs of O(jobs) are processed at the same time. From 1 to 64.
     type: int
     default: 10
+  allow_escrows_pruned:
+    description:
+      - Start a job with status code C(Paused) and C(escrowsPruned) too.
+      - "Microsoft's warning: such a job's initial cycle hit the error threshold; the service pruned its escrows and paused
+        it, waiting for the customer to clean up the errors. Starting it before the failing objects are fixed makes it
+        fail again. Fix them first (see the provisioning logs)."
+    type: bool
+    default: false
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -127,6 +140,19 @@ reason:
   returned: when O(job_id) is given
   type: str
   sample: "status Paused: paused, starting it"
+remedy:
+  description: What fixes the job (one job only); see RV(results[].remedy).
+  returned: when O(job_id) is given
+  type: str
+  sample: none
+remedy_reason:
+  description: What a person does (one job only); see RV(results[].remedy_reason).
+  returned: when O(job_id) is given
+  type: str
+disables_at:
+  description: When the job's quarantine disables it (one job only); see RV(results[].disables_at).
+  returned: when O(job_id) is given
+  type: str
 results:
   description: One result per job, in input order (for O(jobs)).
   returned: when O(jobs) is given
@@ -153,6 +179,17 @@ results:
     reason:
       description: Why this action, or the error.
       type: str
+    remedy:
+      description:
+        - What fixes the job, as M(entra.sync.sync_job_info) returns it (C(none), C(restart), C(credentials), C(fix_target),
+          C(approve_deletes), C(support), C(clean_up_errors)); null when the job could not be read.
+      type: str
+    remedy_reason:
+      description: One line naming what a person does; null when the job could not be read.
+      type: str
+    disables_at:
+      description: When a quarantine disables the job (its C(seriesBegan) plus 28 days, ISO 8601 UTC); null when unknown.
+      type: str
 summary:
   description: How many jobs got each action, and the total.
   returned: when O(jobs) is given
@@ -174,6 +211,7 @@ def main():
     run_state(GraphModule(
         argument_spec=job_options(**{
             "state": {"type": "str", "required": True, "choices": list(JOB_STATES)},
+            "allow_escrows_pruned": {"type": "bool", "default": False},
         }),
         mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id")],
         required_one_of=[("service_principal_id", "jobs")],

@@ -11,6 +11,8 @@ description:
   - Never changes anything. The returned RV(jobs) can be passed to M(entra.sync.sync_job_restart) as its O(entra.sync.sync_job_restart#module:jobs).
   - With O(restart_if), it returns only the jobs to restart (RV(restart_candidates)) with the counts of everything found
     (RV(job_counts)), so that a playbook never holds every job of a large tenant.
+  - Every job says what fixes it (C(remedy), C(remedy_reason), C(disables_at)), from Microsoft's quarantine and
+    troubleshooting pages; RV(remedy_counts) counts the jobs that need something by remedy.
 version_added: 0.1.0
 author:
   - entra.sync maintainers (@entra-sync)
@@ -52,6 +54,16 @@ options:
     type: list
     elements: str
     choices: [always, quarantined, failed, entry_errors, paused]
+  restart_remedies:
+    description:
+      - With O(restart_if), a job it picks is a restart candidate only when its C(remedy) is one of these; the others that
+        need something are returned as RV(left_alone). The same filter as
+        O(entra.sync.sync_job_restart#module:restart_remedies). Not given, O(restart_if) alone decides.
+      - A job with status code C(Paused) and C(escrowsPruned) is a candidate only when this holds V(clean_up_errors)
+        (as M(entra.sync.sync_job_restart) restarts it only with O(entra.sync.sync_job_restart#module:allow_escrows_pruned=true)).
+    type: list
+    elements: str
+    choices: [none, restart, credentials, fix_target, approve_deletes, support, clean_up_errors]
   service_principal_filter:
     description:
       - An OData C($filter) for the service principals to read when the whole tenant is read,
@@ -200,6 +212,33 @@ jobs:
       description:
         - The tenant the job was read from (as RV(tenant_id)), so that jobs of several tenants can be kept in one list.
       type: str
+    escrows_pruned:
+      description:
+        - Graph's C(escrowsPruned). With status code C(Paused), the service paused the job after its initial cycle hit the
+          error threshold, waiting for the errors to be cleaned up.
+      type: bool
+    remedy:
+      description:
+        - What fixes the job, from Microsoft's quarantine and troubleshooting pages. C(none) (healthy; no condition of
+          O(restart_if) holds, by default V(quarantined)), C(restart) (an escrow threshold, a transient exception, or another
+          status O(restart_if) picks), C(credentials) (new credentials, then a restart), C(fix_target) (the application,
+          the provisioning agent or the cross-tenant policy), C(approve_deletes) (a person releases the held deletes),
+          C(support) (Microsoft support), C(clean_up_errors) (C(Paused) with C(escrowsPruned)).
+        - A quarantine is diagnosed whatever O(restart_if) says, by its error code first, then its reason.
+      type: str
+      sample: credentials
+    remedy_reason:
+      description: One line, in the words of Microsoft's docs, naming what a person does.
+      type: str
+      sample: >-
+        the application's credentials are expired or revoked: get a new secret token, test it, save it, then restart the job
+        (quarantine error SystemForCrossDomainIdentityManagementCredentialValidationFailure)
+    disables_at:
+      description:
+        - When the quarantine disables the job, its C(seriesBegan) plus 28 days (Microsoft disables a job quarantined for
+          more than four weeks), ISO 8601 UTC. Null when the job carries no quarantine or its start is unknown.
+      type: str
+      sample: "2026-12-09T08:15:00Z"
   sample:
     - service_principal_id: 6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b
       service_principal_name: Contoso HR SCIM
@@ -211,12 +250,32 @@ jobs:
       quarantine_reason: EncounteredEscrowProportionThreshold
       last_execution_state: Failed
       count_successive_complete_failures: 4
+      remedy: restart
+      remedy_reason: >-
+        too many provisioning failures: fix the failing objects (see the provisioning logs), then restart the job with
+        Escrows; it is quarantined again if the errors persist (quarantine reason EncounteredEscrowProportionThreshold)
+      disables_at: "2026-12-20T10:00:00Z"
 restart_candidates:
   description:
-    - The jobs found whose status matches O(restart_if), in the order found, each with the keys of RV(jobs).
+    - The jobs found whose status matches O(restart_if) (and whose remedy is in O(restart_remedies) when given), in the
+      order found, each with the keys of RV(jobs).
   returned: when O(restart_if) is given
   type: list
   elements: dict
+left_alone:
+  description:
+    - The jobs found that need something (a C(remedy) other than C(none)) but are not restart candidates, each with the
+      keys of RV(jobs). Their remedy is not in O(restart_remedies), or they match no condition of O(restart_if).
+  returned: when O(restart_if) is given
+  type: list
+  elements: dict
+remedy_counts:
+  description:
+    - The jobs found (after O(template_id) and O(status_code)) that need something, counted by remedy (every remedy but
+      C(none), zeros included).
+  returned: always
+  type: dict
+  sample: {"restart": 3, "credentials": 2, "fix_target": 0, "approve_deletes": 1, "support": 0, "clean_up_errors": 0}
 jobs_found:
   description: How many jobs were found, after O(template_id) and O(status_code) (before O(restart_if)).
   returned: always
@@ -258,6 +317,7 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_info
 
@@ -269,6 +329,7 @@ def main():
             "status_code": {"type": "list", "elements": "str"},
             "service_principal_filter": {"type": "str"},
             "restart_if": {"type": "list", "elements": "str", "choices": list(RESTART_CONDITIONS)},
+            "restart_remedies": {"type": "list", "elements": "str", "choices": list(REMEDIES)},
             "batch": {"type": "str", "default": "reads", "choices": ["none", "reads"]},
         }),
         required_by={"job_id": "service_principal_id"},

@@ -9,6 +9,10 @@ description:
   - Targets one job, every job of one service principal, or a list of jobs processed concurrently in one task.
   - Each job is read first and restarted only when its status matches O(restart_if), so C(restart_if=[quarantined])
     converges; a second run changes nothing.
+  - Every result says what fixes the job (C(remedy), C(remedy_reason), C(disables_at)), as M(entra.sync.sync_job_info)
+    returns it. A restart fixes only some quarantines; O(restart_remedies=[restart]) restarts only those.
+  - A job with status code C(Paused) and C(escrowsPruned) is left alone (C(skipped), with the reason) unless
+    O(allow_escrows_pruned=true).
   - A restart whose answer was lost (a timeout or a dropped connection after it was sent) is reported as C(unknown)
     and never sent again blindly.
 version_added: 0.1.0
@@ -67,6 +71,25 @@ options:
     elements: str
     default: [always]
     choices: [always, quarantined, failed, entry_errors, paused]
+  restart_remedies:
+    description:
+      - Restart a job that O(restart_if) picks only when what fixes it (its C(remedy)) is one of these; the others are
+        C(skipped) with their remedy and the reason. Not given, O(restart_if) alone decides.
+      - V(restart) is a quarantine a restart can fix (the escrow thresholds; C(EncounteredQuarantineException) when the
+        fault may have been transient) and any other status O(restart_if) picks. V(credentials), V(fix_target),
+        V(approve_deletes), V(support) and V(clean_up_errors) need a person first; see the troubleshooting guide
+        (docs/troubleshooting.md, "What fixes which quarantine").
+    type: list
+    elements: str
+    choices: [none, restart, credentials, fix_target, approve_deletes, support, clean_up_errors]
+  allow_escrows_pruned:
+    description:
+      - Restart a job with status code C(Paused) and C(escrowsPruned) too, when O(restart_if) picks it.
+      - "Microsoft's warning: such a job's initial cycle hit the error threshold; the service pruned its escrows and paused
+        it, waiting for the customer to clean up the errors. Starting or restarting it before the failing objects are fixed
+        makes it fail again. Fix them first (see the provisioning logs)."
+    type: bool
+    default: false
   concurrency:
     description:
       - How many jobs are processed at the same time for O(jobs) or O(service_principal_id) alone. From 1 to 64.
@@ -76,7 +99,8 @@ options:
   trust_input_status:
     description:
       - With O(jobs), decide from the status each item carries (C(status_code), C(schedule_state),
-        C(last_execution_state), C(quarantine_reason), as M(entra.sync.sync_job_info) returns them) instead of reading
+        C(last_execution_state), C(quarantine_reason), C(quarantine), C(escrows_pruned), as M(entra.sync.sync_job_info)
+        returns them) instead of reading
         every job again first. Saves one read per job in a fleet run that has just read the statuses.
       - The trade-off is the time between that read and the restart. An item whose C(status_read_at)
         (which M(entra.sync.sync_job_info) adds to every job) is older than O(max_status_age) seconds, or that has no
@@ -185,12 +209,18 @@ EXAMPLES = r"""
     status_code: [Quarantine]
   register: found
 
-- name: Restart them all in one task, 20 at a time
+- name: Restart them all in one task, 20 at a time, but only the quarantines a restart can fix
   entra.sync.sync_job_restart:
     jobs: "{{ found.jobs }}"
     restart_if: [quarantined]
+    restart_remedies: [restart]
     concurrency: 20
   register: restarted
+
+- name: What a person must do for the others, and by when
+  ansible.builtin.debug:
+    msg: "{{ item.job_id }}: {{ item.remedy }} by {{ item.disables_at }}: {{ item.remedy_reason }}"
+  loop: "{{ restarted.results | selectattr('action', 'equalto', 'skipped') | rejectattr('remedy', 'in', ['none', 'restart']) }}"
 
 - name: Show the counts
   ansible.builtin.debug:
@@ -235,6 +265,19 @@ action:
   sample: restarted
 reason:
   description: Why (one job only).
+  returned: when O(job_id) is given
+  type: str
+remedy:
+  description: What fixes the job (one job only); see RV(results[].remedy).
+  returned: when O(job_id) is given
+  type: str
+  sample: restart
+remedy_reason:
+  description: What a person does (one job only); see RV(results[].remedy_reason).
+  returned: when O(job_id) is given
+  type: str
+disables_at:
+  description: When the job's quarantine disables it (one job only); see RV(results[].disables_at).
   returned: when O(job_id) is given
   type: str
 wait:
@@ -299,6 +342,18 @@ results:
     reason:
       description: Why this action, or the error.
       type: str
+    remedy:
+      description:
+        - What fixes the job, as M(entra.sync.sync_job_info) returns it (C(none), C(restart), C(credentials), C(fix_target),
+          C(approve_deletes), C(support), C(clean_up_errors)), from the status found before the restart; null when the
+          job could not be read.
+      type: str
+    remedy_reason:
+      description: One line naming what a person does; null when the job could not be read.
+      type: str
+    disables_at:
+      description: When the quarantine disables the job (its C(seriesBegan) plus 28 days, ISO 8601 UTC); null when unknown.
+      type: str
     reset_scope:
       description: The C(resetScope) string sent, or null for empty criteria.
       type: str
@@ -362,6 +417,7 @@ throttling:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES
 from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
 from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_restart
@@ -374,6 +430,8 @@ def main():
             "reset_scope": {"type": "list", "elements": "str"},
             "allow_connector_data_store": {"type": "bool", "default": False},
             "restart_if": {"type": "list", "elements": "str", "default": ["always"], "choices": list(RESTART_CONDITIONS)},
+            "restart_remedies": {"type": "list", "elements": "str", "choices": list(REMEDIES)},
+            "allow_escrows_pruned": {"type": "bool", "default": False},
             "trust_input_status": {"type": "bool", "default": False},
             "max_status_age": {"type": "int", "default": 300},
             "batch": {"type": "str", "default": "none", "choices": ["none", "reads", "all"]},

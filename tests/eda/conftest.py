@@ -122,14 +122,19 @@ class Fleet:
         by_name = {job["display_name"]: job for job in sandbox.admin.jobs(sandbox.tenant_id)}
         self.ids = {name: (by_name[name]["service_principal_id"], by_name[name]["job_id"]) for name in names}
 
-    def quarantine(self, name, reason=None, error=None, tenant_actionable=False, relapse=None):
+    def quarantine(self, name, reason=None, error=None, tenant_actionable=False, relapse=None, days=None):
+        """Quarantine a job as Microsoft would: by default an escrow threshold with no error (a restart fixes it);
+        error: the quarantine's error code; days: how long ago its quarantine series began (28: the job is disabled)."""
         sp_id, job_id = self.ids[name]
-        self.sandbox.admin.set_quarantine_error(sp_id, job_id, error or "ServiceUnavailable", "transient service error", tenant_actionable)
         fields = {"status_code": "Quarantine"}
         if reason:
             fields["quarantine_reason"] = reason
+        if error:
+            fields["quarantine_error"] = {"code": error, "message": "from the service", "tenant_actionable": tenant_actionable}
         if relapse is not None:
             fields["relapse"] = relapse
+        if days is not None:
+            fields["quarantine_days"] = days
         self.sandbox.admin.set_job(sp_id, job_id, **fields)
 
     def discovered(self):

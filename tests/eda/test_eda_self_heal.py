@@ -36,11 +36,15 @@ def test_restarts_each_quarantine_once_escalates_what_a_restart_cannot_fix_and_n
     })
     rulebook.wait_for("the first discovery", fleet.discovered)
     quarantined_at = HARNESS.last_seq(fresh_sandbox)
+    # Realistic quarantines (graph-facts.md): the ones a restart fixes are escrow thresholds; an expired SCIM token needs
+    # new credentials (and its job is disabled in two days); held deletes need a person.
     fleet.quarantine("a-relapse", relapse=True)
-    fleet.quarantine("a-too-many-deletes", reason="TooManyDeletes", error="TooManyDeletes")
-    fleet.quarantine("a-tenant-actionable", error="CredentialsExpired", tenant_actionable=True)
-    for name in RESTARTABLE:
-        fleet.quarantine(name)
+    fleet.quarantine("a-too-many-deletes", reason="TooManyDeletes")
+    fleet.quarantine("a-tenant-actionable", reason="EncounteredQuarantineException",
+                     error="SystemForCrossDomainIdentityManagementCredentialValidationFailure", tenant_actionable=True, days=26)
+    for index, name in enumerate(RESTARTABLE):
+        fleet.quarantine(name, reason=("EncounteredEscrowProportionThreshold", "EncounteredBaseEscrowThreshold",
+                                       "EncounteredTotalEscrowThreshold")[index % 3])
 
     def settled():
         restarts = fleet.restarts()
@@ -57,10 +61,14 @@ def test_restarts_each_quarantine_once_escalates_what_a_restart_cannot_fix_and_n
     lines = HARNESS.escalations(escalation_file)
     by_job = {line["job_id"]: line for line in lines}
     assert len(lines) == 3 and set(by_job) == {fleet.ids[name][1] for name in SPECIAL}
-    assert "TooManyDeletes" in by_job[fleet.ids["a-too-many-deletes"][1]]["reason"]
-    assert "tenantActionable" in by_job[fleet.ids["a-tenant-actionable"][1]]["reason"]
+    deletes = by_job[fleet.ids["a-too-many-deletes"][1]]
+    assert "TooManyDeletes" in deletes["reason"] and deletes["remedy"] == "approve_deletes"
+    assert "ForceDeletes" in deletes["remedy_reason"] and deletes["disables_soon"] is False
+    expired = by_job[fleet.ids["a-tenant-actionable"][1]]
+    assert expired["remedy"] == "credentials" and "secret token" in expired["remedy_reason"]
+    assert expired["disables_at"] and expired["disables_soon"] is True, expired
     relapse = by_job[fleet.ids["a-relapse"][1]]
-    assert relapse["relapses"] == 2 and "2 times" in relapse["reason"]
+    assert relapse["relapses"] == 2 and "2 times" in relapse["reason"] and relapse["remedy"] == "restart"
 
     # Within three polls: every restart POST came before the source's third read of the jobs after the quarantine.
     polls = [entry["seq"] for entry in fleet.job_reads("z-sentinel", since=quarantined_at)]

@@ -68,8 +68,7 @@ def module_rows(files):
         ("cert-wrong-format", RESTART, _target(client_certificate_path=files["not_a_cert"]), {"environment": NO_SECRET},
          ["client_certificate_path", files["not_a_cert"]]),
         ("cloud-unknown", RESTART, _target(cloud="mars"), {}, ["mars", "global"]),
-        ("cloud-china", RESTART, _target(cloud="china"), {"environment": {"ENTRA_SYNC_GRAPH_ENDPOINT": ""}},
-         ["china", "unavailable", "graph_endpoint"]),
+        ("restart-remedies-unknown", RESTART, _target(restart_remedies=["reboot"]), {}, ["restart_remedies", "credentials", "clean_up_errors"]),
         ("graph-endpoint-http", RESTART, _target(graph_endpoint="http://127.0.0.1:8443"), {}, ["graph_endpoint", "https://"]),
         ("graph-endpoint-path", RESTART, _target(graph_endpoint="https://graph.microsoft.com/v1.0"), {}, ["graph_endpoint", "root URL", "/v1.0"]),
         ("authority-host-http", RESTART, _target(authority_host="http://login.microsoftonline.com"), {}, ["authority_host", "https://"]),
@@ -89,12 +88,12 @@ def module_rows(files):
         ("info-sp-not-guid", INFO, {"service_principal_id": "My App"}, {}, ["GUID"]),
         ("info-job-without-sp", INFO, {"job_id": JOB_ID}, {}, ["service_principal_id", "job_id"]),
         ("info-concurrency-zero", INFO, {"concurrency": 0}, {}, ["concurrency", "1 to 64"]),
+        ("info-remedies-without-restart-if", INFO, {"restart_remedies": ["restart"]}, {}, ["restart_remedies needs restart_if"]),
         ("info-graph-endpoint-path", INFO, {"graph_endpoint": "https://example.com/beta"}, {}, ["graph_endpoint", "root URL"]),
         ("sync-job-state-unknown", JOB, _target(state="restarted"), {}, ["state", "started", "paused"]),
         ("sync-job-bad-id", JOB, _target(job_id="../x", state="started"), {}, ["job id", "A-Z"]),
         ("sync-job-jobs-empty", JOB, {"jobs": [], "state": "started"}, {}, ["jobs", "empty"]),
         ("token-missing-credentials", TOKEN, {}, {"environment": NO_SECRET}, ["AZURE_CLIENT_SECRET"]),
-        ("token-cloud-china", TOKEN, {"cloud": "AzureChinaCloud"}, {"environment": {"ENTRA_SYNC_GRAPH_ENDPOINT": ""}}, ["china", "graph_endpoint"]),
         ("token-authority-path", TOKEN, {"authority_host": "https://login.microsoftonline.com/contoso"}, {}, ["authority_host", "root URL"]),
     ]
 
@@ -190,7 +189,6 @@ ROLE_ROWS = [
     ("role-cert-unreadable", {"graph_auth_client_certificate_path": "/nonexistent/cert.pem", "graph_auth_auth_method": "certificate"},
      ["client_certificate_path", "cannot be read"], "default"),
     ("role-missing-credentials", {}, ["AZURE_CLIENT_SECRET"], "bare"),
-    ("role-china", {"graph_auth_cloud": "china"}, ["china", "graph_endpoint"], "bare"),
 ]
 
 
@@ -262,7 +260,6 @@ INVENTORY_ROWS = [
     ("inv-tenant-item-no-id", {"tenants": [{"client_id": "x"}]}, ["tenant_id"]),
     ("inv-graph-endpoint-http", {"graph_endpoint": "http://127.0.0.1:1"}, ["graph_endpoint", "https://"]),
     ("inv-graph-endpoint-path", {"graph_endpoint": "https://graph.microsoft.com/v1.0"}, ["graph_endpoint", "root URL"]),
-    ("inv-cloud-china", {"cloud": "china", "graph_endpoint": ""}, ["china", "graph_endpoint"]),
     ("inv-cloud-unknown", {"cloud": "mars"}, ["mars", "global"]),
     ("inv-tenant-common", {"tenant_id": "common"}, ["common", "tenant"]),
     ("inv-timeout-negative", {"timeout": -3}, ["timeout", "out of range"]),
@@ -323,6 +320,7 @@ PLAYBOOK_ROWS = [
     ("pb-job-id-slash", {"entra_sync_jobs": [dict(GOOD_JOB, job_id="a/b")]}, ["job id", "'/'"]),
     ("pb-sp-not-guid", {"entra_sync_jobs": [dict(GOOD_JOB, service_principal_id="My App")]}, ["GUID"]),
     ("pb-restart-if-unknown", {"entra_sync_restart_if": ["bogus"]}, ["bogus", "quarantined"]),
+    ("pb-restart-remedies-unknown", {"entra_sync_restart_remedies": ["reboot"]}, ["entra_sync_restart_remedies", "reboot", "approve_deletes"]),
     ("pb-scope-cds", {"entra_sync_reset_scope": ["ConnectorDataStore"]}, ["allow_connector_data_store"]),
     ("pb-scope-none", {"entra_sync_reset_scope": ["None"]}, ["sync_job", "started"]),
     ("pb-scope-unknown", {"entra_sync_reset_scope": ["Everything"]}, ["Everything", "valid names"]),

@@ -1,8 +1,9 @@
 """National clouds: each asks for its own `.default` scope (the sandbox pretends to be that cloud and checks the
-audience), AWX's AZURE_CLOUD_ENVIRONMENT names map onto them, a token of another cloud is refused clearly, and
-`china` is refused before any request by graph_token and the graph_auth role too."""
+audience), AWX's AZURE_CLOUD_ENVIRONMENT names map onto them, a token of another cloud is refused clearly; `china`
+works like the others. A sign-in or Graph host that cannot be reached is named in the error (the host, nothing else)."""
 
 import json
+import socket
 
 import pytest
 
@@ -16,10 +17,11 @@ SCOPES = {
     "global": "https://graph.microsoft.com/.default",
     "usgov": "https://graph.microsoft.us/.default",
     "usgovdod": "https://dod-graph.microsoft.us/.default",
+    "china": "https://microsoftgraph.chinacloudapi.cn/.default",
 }
 
 
-@pytest.fixture(scope="module", params=["usgov", "usgovdod"])
+@pytest.fixture(scope="module", params=["usgov", "usgovdod", "china"])
 def cloud_sandbox(request, tmp_path_factory):
     """A sandbox pretending to be one national cloud (its own process: the cloud is fixed per run)."""
     with SandboxProcess(tmp_path_factory.mktemp(request.param), cloud=request.param, service_principals=1) as running:
@@ -50,9 +52,9 @@ def _role_play(tasks, role_vars=None):
 def test_national_cloud_scope_awx_name_and_a_token_of_another_cloud(cloud_sandbox, runner, tmp_path):
     cloud = cloud_sandbox.config["cloud"]
     _one_quarantined_job(cloud_sandbox)
-    # usgov through AWX's name for it; DoD has no AWX name, so its own.
-    awx_name = {"usgov": "AzureUSGovernment", "usgovdod": "usgovdod"}[cloud]
-    wrong = {"usgov": "AzureCloud", "usgovdod": "usgov"}[cloud]
+    # usgov and china through AWX's names for them; DoD has no AWX name, so its own.
+    awx_name = {"usgov": "AzureUSGovernment", "usgovdod": "usgovdod", "china": "AzureChinaCloud"}[cloud]
+    wrong = {"usgov": "AzureCloud", "usgovdod": "usgov", "china": "AzureCloud"}[cloud]
     playbook = tmp_path / "cloud.yml"
     playbook.write_text(json.dumps(_role_play([
         {"name": "restart through the role's token", RESTART: {"service_principal_id": SP_ID, "job_id": JOB_ID, "restart_if": ["quarantined"]},
@@ -77,23 +79,31 @@ def test_national_cloud_scope_awx_name_and_a_token_of_another_cloud(cloud_sandbo
     assert cloud_sandbox.admin.counters()["totals"]["restarts"] == 1
 
 
-def test_china_is_refused_before_any_request_by_graph_token_and_the_role(tenant, runner, tmp_path):
-    playbook = tmp_path / "china.yml"
-    play = _role_play([], role_vars={"graph_auth_cloud": "china"})
-    play[0]["tasks"] = [
-        {"name": "graph_token in china", TOKEN: {"cloud": "china"}, "register": "direct", "ignore_errors": True},
-        {"name": "graph_token with AWX's name", TOKEN: {"cloud": "AzureChinaCloud"}, "register": "awx", "ignore_errors": True},
-        {"name": "check", "ansible.builtin.assert": {"that": [
-            "direct is failed and 'synchronization job API as unavailable' in direct.msg and 'graph_endpoint' in direct.msg",
-            "awx is failed and 'synchronization job API as unavailable' in awx.msg",
-        ]}},
-    ] + play[0]["tasks"]
-    playbook.write_text(json.dumps(play))
-    # graph_endpoint is the deliberate way through (see test_int_errors): without it China is refused. The sign-in
-    # host still points at the sandbox, so a token request would show in its log.
-    run = runner.run_playbook(tenant.sandbox, playbook, env={"ENTRA_SYNC_GRAPH_ENDPOINT": None})
-    assert run.rc != 0, run.describe()
-    assert "ok: [localhost]" in run.stdout.split("TASK [check]")[1], "the asserts on graph_token passed:\n" + run.describe()
-    role_part = run.stdout.split("TASK [entra.sync.graph_auth : Report a sign-in failure]")[1]
-    assert "unavailable in the China cloud" in role_part and "graph_endpoint" in role_part, run.describe()
-    assert tenant.log() == [], "a request was sent for a refused cloud"
+def _closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_sign_in_or_graph_host_is_named_in_the_error(tenant, runner, tmp_path):
+    down = "https://127.0.0.1:%d" % _closed_port()
+    playbook = tmp_path / "unreachable.yml"
+    playbook.write_text(json.dumps([{
+        "name": "unreachable hosts", "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "tasks": [
+            {"name": "sign in at a host that is down", TOKEN: {"authority_host": down, "max_retries": 0, "timeout": 5},
+             "register": "signin", "ignore_errors": True},
+            {"name": "read jobs from a Graph host that is down", "entra.sync.sync_job_info": {
+                "service_principal_id": SP_ID, "graph_endpoint": down, "max_retries": 0, "timeout": 5},
+             "register": "graph", "ignore_errors": True},
+            {"name": "check", "ansible.builtin.assert": {"that": [
+                "signin is failed and ('Could not reach the sign-in host ' ~ down) in signin.msg",
+                "graph is failed and ('the Graph host ' ~ down ~ ' could not be reached') in graph.msg",
+                "(down ~ '/') not in signin.msg and (down ~ '/') not in graph.msg",
+            ]}},
+        ],
+        "vars": {"down": down},
+    }]))
+    run = runner.run_playbook(tenant.sandbox, playbook, verbosity=3)
+    assert run.rc == 0, run.describe()
+    assert tenant.sandbox.env["AZURE_CLIENT_SECRET"] not in run.stdout + run.stderr

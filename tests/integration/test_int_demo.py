@@ -1,4 +1,5 @@
-"""make demo (tests/tools/demo.sh) says what it touched: the console list, both report paths, the jobs in report.md.
+"""make demo (tests/tools/demo.sh) says what it touched: the console list, the report paths (report.html with how to open
+it), the jobs in report.md.
 
 The demo's own script runs with its own sandbox, made smaller here (DEMO_SERVICE_PRINCIPALS) and kept in tmp_path.
 restart_if always with no canary restarts every job found, so the console list is longer than its cap.
@@ -36,9 +37,10 @@ def test_demo_lists_the_jobs_it_touched_and_prints_both_report_paths(tmp_path):
         assert line in output, line
     assert touched[CAP]["job_id"] not in output.split("TASK [Summary]")[0].split("Show the jobs restarted")[-1]
     assert "and %d more (see the report)" % (len(touched) - CAP) in output
-    for name in ("report.json", "report.md"):
+    for name in ("report.json", "report.md", "report.html"):
         assert "report written to %s" % (report_dir / name) in output
         assert str(report_dir / name) in output.split("TASK [Summary]")[1], "the playbook's summary names %s" % name
+    assert "demo: open the report in a browser: xdg-open %s" % (report_dir / "report.html") in output
 
     # report.md lists every restarted job, with its service principal's name
     markdown = (report_dir / "report.md").read_text()

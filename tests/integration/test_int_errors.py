@@ -29,25 +29,24 @@ def test_bad_ids_fail_before_any_request(tenant, run_tasks):
     assert tenant.admin.counters()["token_requests"] == {}
 
 
-def test_china_cloud_is_refused_before_any_request(tenant, run_tasks):
+def test_china_is_not_refused_and_a_tenant_of_another_cloud_is_told_to_check_cloud(tenant, run_tasks):
+    """cloud: china signs in for China's Graph like any cloud (no refusal before the request): this sandbox is a global
+    tenant, so the sign-in gets Microsoft's AADSTS500011 and the hint to check the cloud; nothing is restarted."""
     ids = tenant.make_fleet({1: ["Quarantine"]})
     sp_id, job_id = ids[(1, 0)]
-    # graph_endpoint is what lets a user through on purpose: without it, China is refused. The sign-in host still
-    # points at the sandbox, so a token request would show in its log.
     env = {"ENTRA_SYNC_GRAPH_ENDPOINT": None}
     run = run_tasks(tenant.sandbox, [
         {"module": RESTART, "args": {"service_principal_id": sp_id, "job_id": job_id, "cloud": "china"}},
-        {"module": RESTART, "args": {"service_principal_id": sp_id, "job_id": job_id, "cloud": "AzureChinaCloud"}},
-        {"module": INFO, "args": {"service_principal_id": sp_id, "cloud": "china"}},
+        {"module": INFO, "args": {"service_principal_id": sp_id, "cloud": "AzureChinaCloud"}},
     ], env=env)
     assert run.rc == 0, run.describe()
     for result in run.results:
         assert result["failed"] is True, result
-        msg = result["msg"]
-        assert "china" in msg.lower(), msg
-        assert "unavailable" in msg.lower(), msg  # the reason, not just "refused"
-        assert "graph_endpoint" in msg, msg  # and the way out
-    assert tenant.log() == []
+        assert "AADSTS500011" in result["msg"] and "https://microsoftgraph.chinacloudapi.cn" in result["msg"], result["msg"]
+        assert "check that cloud matches" in result["msg"], result["msg"]
+        assert "unavailable" not in result["msg"].lower(), result["msg"]
+    scopes = [entry["body"]["scope"] for entry in tenant.log() if entry["kind"] == "token"]
+    assert scopes and set(scopes) == {"https://microsoftgraph.chinacloudapi.cn/.default"}, scopes
     assert tenant.admin.counters()["totals"]["restarts"] == 0
 
 

@@ -1,8 +1,9 @@
 """No secret anywhere: representative runs at -vvvv (successes and forced failures), everything they leave behind
 collected, and searched for every secret the runs held and every token and assertion the sandbox issued or received.
 
-Collected: each run's stdout and stderr, the registered results the harness saved, the fleet playbook's report.json and
-report.md, `ansible-inventory` output, and the sandbox's own server.out / server.err. Searched for: every app's client
+Collected: each run's stdout and stderr, the registered results the harness saved, the fleet playbook's report.json,
+report.md, report.html and report history (history.jsonl), `ansible-inventory` output, and the sandbox's own
+server.out / server.err. Searched for: every app's client
 secret (and the wrong secrets the failing runs sent), the PFX password (and the wrong one), each line of the
 certificate's private key, and every access token, client assertion and workload token of the run (GET
 /_sandbox/issued), whole and by their payload and signature segments. Zero hits, enforced.
@@ -166,12 +167,14 @@ def test_no_secret_token_or_assertion_anywhere_at_vvvv(tenant, run_tasks, run_pl
     # 3. The fleet playbook (graph_auth role, report files) under 429s, and the inventory plugin.
     tenant.admin.set_faults({"seed": 4, "rules": [
         {"method": "*", "path": "/synchronization/", "probability": 0.1, "fault": "status", "status": 429, "retry_after": 0.05}]})
-    report_dir = tmp_path / "report"
-    fleet = run_playbook(sandbox, "entra.sync.restart_jobs", {"entra_sync_report_dir": str(report_dir), "entra_sync_canary_size": 1},
-                         verbosity=4)
+    report_dir, history = tmp_path / "report", tmp_path / "history"
+    fleet = run_playbook(sandbox, "entra.sync.restart_jobs", {"entra_sync_report_dir": str(report_dir), "entra_sync_canary_size": 1,
+                                                              "entra_sync_report_history": str(history)}, verbosity=4)
     assert fleet.rc == 0, fleet.describe()
+    assert (report_dir / "report.html").is_file() and (history / "history.jsonl").is_file()
     evidence.add_run("fleet run", fleet)
     evidence.add_files("fleet report", report_dir)
+    evidence.add_files("fleet report history", history)
     tenant.admin.set_faults({})
     source = tmp_path / "secrets.sync_jobs.yml"
     source.write_text(json.dumps({"plugin": "entra.sync.sync_jobs", "condition_groups": True}))

@@ -15,7 +15,8 @@ PLAYBOOK = "entra.sync.restart_jobs"
 MERGE = "entra.sync.merge_reports"
 HOSTS = ("alpha", "bravo")  # the third tenant's host is named by its tenant id (entra_sync_tenant_id's default)
 QUICK = {"entra_sync_canary_size": 1, "entra_sync_canary_wait_interval": 0.2}
-TIMES = ("started_at", "finished_at")
+# What differs between two runs of the same fleet: the run's clock (its times, and its steps' times in the timeline).
+TIMES = ("started_at", "finished_at", "timeline")
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +219,8 @@ def test_stop_on_tenant_failure_stops_the_others_before_their_canary(fleet, run_
 
 def test_sliced_runs_merge_into_the_unsliced_report_and_restart_nothing_twice(fleet, run_playbook, tmp_path):
     inventory = fleet.inventory(tmp_path / "tenants.yml")
-    settings = {"entra_sync_canary_size": 0}
+    history = tmp_path / "history"
+    settings = {"entra_sync_canary_size": 0, "entra_sync_report_history": str(history)}
     slices = [",".join(HOSTS[:1]), HOSTS[1], fleet.tenant_ids[2]]
     for number, limit in enumerate(slices):
         run = _run(run_playbook, fleet, inventory, dict(settings, entra_sync_report_dir=str(tmp_path / ("slice%d" % number))), limit=limit)
@@ -234,9 +236,19 @@ def test_sliced_runs_merge_into_the_unsliced_report_and_restart_nothing_twice(fl
     for number in (1, 2):
         (tmp_path / ("slice%d" % number)).rename(tmp_path / "later" / ("slice%d" % number))
     merge = run_playbook(fleet.sandbox, MERGE, {"entra_sync_merge_reports": [str(tmp_path / "slice0" / "report.json"), str(tmp_path / "later")],
-                                                "entra_sync_report_dir": str(merged_dir)})
+                                                "entra_sync_report_dir": str(merged_dir), "entra_sync_report_history": str(history)})
     assert merge.rc == 0, merge.describe()
     assert fleet.sandbox.admin.log() == [], "merging reports sends no request"
+    # the history: each slice's line, then the merged run's, which report.html's trend shows instead of the slices
+    lines = [json.loads(line) for line in (history / "history.jsonl").read_text().splitlines()]
+    assert [len(line["tenants"]) for line in lines] == [1, 1, 1, 3] and lines[3]["restarted"] == 9
+    assert lines[3]["report"] == str(merged_dir / "report.html")
+    page = (merged_dir / "report.html").read_text()
+    assert "<title id=\"trend-title\">The last run</title>" in page, "the slices are one run in the trend"
+    merged_steps = {(event["tenant_id"], event["step"]) for event in _report(merged_dir)["timeline"]}
+    for tenant_id in fleet.tenant_ids:
+        assert {(tenant_id, "start"), (tenant_id, "sign-in"), (tenant_id, "discovery"), (tenant_id, "chunk 1")} <= merged_steps
+    assert sorted(step for tenant_id, step in merged_steps if tenant_id == "") == ["report", "start"]
 
     fleet.reset()  # the same fleet again, for one unsliced run
     whole = _run(run_playbook, fleet, inventory, dict(settings, entra_sync_report_dir=str(tmp_path / "whole")))

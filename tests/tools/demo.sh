@@ -66,10 +66,14 @@ export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
 status=0
 "$root/.venv/bin/ansible-playbook" "$playbook" -e "entra_sync_report_dir=$state/report" "$@" || status=$?
-for report in report.json report.md; do
+for report in report.json report.md report.html; do
     if [[ -f "$state/report/$report" ]]; then
         echo "demo: report written to $state/report/$report"
     fi
 done
+if [[ -f "$state/report/report.html" ]]; then
+    echo "demo: open the report in a browser: xdg-open $state/report/report.html (or file://$state/report/report.html);"
+    echo "demo: it is one self-contained file (nothing loaded from anywhere): copy it anywhere, or attach it to a ticket"
+fi
 "$py" -m entra_sandbox summary --state-dir "$state" || status=$((status ? status : $?))
 exit "$status"

@@ -70,6 +70,10 @@ done
 for name in "${names[@]}"; do
     cp "docs/$name.md" "$guides/$name.md"
 done
+# Their pictures (docs/fleet.md shows report.html's, made by `make report-demo`).
+if [[ -d docs/images ]]; then
+    cp -r docs/images "$guides/images"
+fi
 {
     printf '\n.. toctree::\n    :maxdepth: 1\n    :caption: Guides\n\n'
     for name in "${names[@]}"; do

@@ -6,20 +6,15 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
+# shellcheck source=tests/tools/side_venv.sh
+source "$root/tests/tools/side_venv.sh"
 venv="$root/.build/eda"
-stamp="$venv/.requirements-stamp"
 
 if ! command -v java > /dev/null; then
     echo "eda: no java on PATH: ansible-rulebook needs a Java 17 runtime (apt-get install default-jre-headless)" >&2
     exit 1
 fi
-if [[ ! -f "$stamp" || tests/requirements-eda.txt -nt "$stamp" ]]; then
-    echo "eda: installing tests/requirements-eda.txt into $venv"
-    "${PYTHON:-python3.11}" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q -U pip
-    "$venv/bin/python" -m pip install -q -r tests/requirements-eda.txt
-    touch "$stamp"
-fi
+side_venv eda "$venv" tests/requirements-eda.txt
 if [[ ! -f "$root/.build/collections/ansible_collections/entra/sync/MANIFEST.json" ]]; then
     bash tests/tools/build.sh
 fi

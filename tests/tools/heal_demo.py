@@ -2,9 +2,12 @@
 """make heal-demo: the sandbox, the entra.sync.self_heal rulebook, and quarantines to heal, shown as they happen.
 
 Starts a sandbox tenant with eight jobs, starts ansible-rulebook (.build/eda) on the installed collection
-(.build/collections), quarantines five jobs: three a restart fixes, one that relapses after each restart, one with
-TooManyDeletes and one whose error is tenant-actionable; prints the rulebook's self-heal lines and the sandbox's
-restart counters as they change, then stops everything. Nothing here is asserted: tests/eda does that.
+(.build/collections), and breaks seven of them the way Microsoft documents it (graph-facts.md, "Quarantine: what fixes
+which"): three escrow-threshold quarantines a restart fixes, one whose failures persist (it relapses after the restart),
+one TooManyDeletes (a person releases the deletes), one expired SCIM token (new credentials; its job is disabled in two
+days) and one job the service paused with escrowsPruned (clean up the errors). Prints the rulebook's self-heal lines and
+the sandbox's restart counters as they change, then each escalation with its remedy and deadline, and stops everything.
+Nothing here is asserted: tests/eda does that.
 """
 
 import json
@@ -28,17 +31,20 @@ NAMES = ["Payroll SCIM", "Slack", "Zoom", "HR relapsing", "Mass deleter", "Expir
 INVENTORY = 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
 
 
+ESCROW_THRESHOLDS = ("EncounteredEscrowProportionThreshold", "EncounteredBaseEscrowThreshold", "EncounteredTotalEscrowThreshold")
+EXPIRED_TOKEN = {"code": "SystemForCrossDomainIdentityManagementCredentialValidationFailure",
+                 "message": "The secret token has expired or was revoked.", "tenant_actionable": True}
+
+
 def quarantine(admin, ids):
     sp_job = {name: ids[name] for name in NAMES}
-    for name in ("Payroll SCIM", "Slack", "Zoom"):
-        admin.set_quarantine_error(*sp_job[name], "ServiceUnavailable", "transient service error", False)
-        admin.set_job(*sp_job[name], status_code="Quarantine")
-    admin.set_quarantine_error(*sp_job["HR relapsing"], "ServiceUnavailable", "fails again after each restart", False)
-    admin.set_job(*sp_job["HR relapsing"], status_code="Quarantine", relapse=True)
-    admin.set_quarantine_error(*sp_job["Mass deleter"], "TooManyDeletes", "750 deletes held back", False)
-    admin.set_job(*sp_job["Mass deleter"], status_code="Quarantine", quarantine_reason="TooManyDeletes")
-    admin.set_quarantine_error(*sp_job["Expired secret"], "CredentialsExpired", "the job's credentials have expired", True)
-    admin.set_job(*sp_job["Expired secret"], status_code="Quarantine")
+    for name, reason in zip(("Payroll SCIM", "Slack", "Zoom"), ESCROW_THRESHOLDS, strict=True):
+        admin.set_job(*sp_job[name], status_code="Quarantine", quarantine_reason=reason, quarantine_days=1)
+    admin.set_job(*sp_job["HR relapsing"], status_code="Quarantine", quarantine_reason=ESCROW_THRESHOLDS[0], relapse=True)
+    admin.set_job(*sp_job["Mass deleter"], status_code="Quarantine", quarantine_reason="TooManyDeletes", held_deletes=750, quarantine_days=3)
+    admin.set_job(*sp_job["Expired secret"], status_code="Quarantine", quarantine_reason="EncounteredQuarantineException",
+                  quarantine_error=EXPIRED_TOKEN, quarantine_days=26)
+    admin.set_job(*sp_job["Jira"], status_code="Paused", escrows_pruned=True, last_execution_state="Failed")
 
 
 def read_lines(path):
@@ -87,7 +93,8 @@ def main():
                                         stdout=out, stderr=subprocess.STDOUT, env=env, cwd=STATE)
             try:
                 time.sleep(12)
-                print("heal-demo: quarantining 6 jobs: 3 a restart fixes, 1 that relapses, 1 TooManyDeletes, 1 tenant-actionable", flush=True)
+                print("heal-demo: breaking 7 jobs: 3 escrow thresholds a restart fixes, 1 that relapses, 1 TooManyDeletes, "
+                      "1 expired SCIM token, 1 paused with escrowsPruned", flush=True)
                 quarantine(sandbox.admin, ids)
                 seen, last, deadline = 0, None, time.monotonic() + 180
                 while time.monotonic() < deadline and rulebook.poll() is None:
@@ -96,7 +103,7 @@ def main():
                     if counters != last and any(counters.values()):
                         print("  sandbox restarts: %s" % ", ".join("%s %d" % item for item in counters.items() if item[1]), flush=True)
                         last = counters
-                    done = os.path.exists(escalations) and len(read_lines(escalations)) >= 3
+                    done = os.path.exists(escalations) and len(read_lines(escalations)) >= 4
                     if done and sum(counters.values()) >= 4:
                         break
                     time.sleep(1)
@@ -104,12 +111,13 @@ def main():
             finally:
                 rulebook.send_signal(signal.SIGTERM)
                 rulebook.wait(60)
-        print("heal-demo: escalations in %s:" % escalations)
+        print("heal-demo: escalations in %s (what a person must do, and by when):" % escalations)
         if os.path.exists(escalations):
             with open(escalations, encoding="utf-8") as handle:
                 for line in handle:
                     entry = json.loads(line)
-                    print("  %s: %s" % (entry["service_principal_name"], entry["reason"]))
+                    deadline = " by %s%s" % (entry["disables_at"], " (SOON)" if entry["disables_soon"] else "") if entry["disables_at"] else ""
+                    print("  %s: %s%s: %s" % (entry["service_principal_name"], entry["remedy"], deadline, entry["remedy_reason"]))
         print("heal-demo: rulebook output in %s; stopped the rulebook and the sandbox" % out_path)
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What `make test` (and so CI) runs: sanity, lint, ruff, build, ee, docs, conformance (Microsoft's clients against the
-# sandbox, in their own venv: tests/tools/conformance.sh), then ONE pytest run over tests/unit and tests/integration
+# What `make test` (and so CI) runs: sanity, lint, ruff, build, ee, eda, ara (the report in ARA), docs, conformance
+# (Microsoft's clients against the sandbox, in their own venv: tests/tools/conformance.sh), then ONE pytest run over tests/unit and tests/integration
 # against the installed tarball, so that pytest's summary closes the output.  Every stage runs even when an earlier
 # one failed (one CI run reports everything); FAIL_FAST=1 stops at the first failure.  Exits non-zero if any stage
 # failed.
@@ -33,10 +33,15 @@ stage ruff "$root/.venv/bin/ruff" check
 stage build bash "$tools/build.sh"
 stage ee bash "$tools/ee.sh"
 stage eda bash "$tools/eda.sh"
+stage ara bash "$tools/ara.sh"
 stage docs-lint bash "$tools/docs.sh" --lint
 stage docs bash "$tools/docs.sh"
 stage conformance bash "$tools/conformance.sh"
 echo "=== test: stages before pytest: ${summary[*]/%/;}"
+# The report's browser test runs in the pytest run below, when there is a Chromium to run it in.
+if ! "$root/.venv/bin/python" -c 'import sys; sys.path.insert(0, "tests/tools"); import browser; sys.exit(browser.find_chromium() is None)'; then
+    echo "=== test: browser: SKIPPED: no Chromium on this machine (apt-get install chromium; .ci/run installs it): report.html is not opened in a browser"
+fi
 
 status=0
 start=$SECONDS

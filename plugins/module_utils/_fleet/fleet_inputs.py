@@ -15,6 +15,7 @@ from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts 
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import BATCH_MODES
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import validate_remedies
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import normalize_job_targets
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import AUTH_METHODS, ENV_FALLBACKS
@@ -87,6 +88,13 @@ def check_restart_if(value):
     if isinstance(value, list) and not value:
         raise InputError("%srestart_if must not be empty: %s" % (PREFIX, _example("restart_if", '["quarantined"]')))
     return validate_conditions(_list("restart_if", value, '["quarantined"]'))
+
+
+def check_restart_remedies(value):
+    """The remedies a restart is for, as a list; the quarantines with another remedy are left to a person (the report says what to do)."""
+    if isinstance(value, list) and not value:
+        raise InputError("%srestart_remedies must not be empty: %s" % (PREFIX, _example("restart_remedies", '["restart"]')))
+    return list(validate_remedies(_list("restart_remedies", value, '["restart"]')))
 
 
 def check_reset_scope(value, allow_connector_data_store):
@@ -189,6 +197,7 @@ def check_tenant_hosts_form(host_tenant, tenants, jobs):
 # (reset_scope, jobs, tenants, retry_report) are checked in check_fleet_inputs.
 _RULES = {
     "restart_if": check_restart_if,
+    "restart_remedies": check_restart_remedies,
     "template_ids": lambda value: _strings("template_ids", value, '["scim"]'),
     "status_codes": lambda value: _strings("status_codes", value, '["Quarantine"]'),
     "service_principal_filter": lambda value: _text("service_principal_filter", value),
@@ -200,6 +209,7 @@ _RULES = {
     "status_max_age": lambda value: _whole("status_max_age", value, 0, example=300),
     "batch": check_batch,
     "report_dir": lambda value: _text("report_dir", value),
+    "report_history": lambda value: _text("report_history", value),
     "verify_after": lambda value: _boolean("verify_after", value),
     "allow_connector_data_store": lambda value: _boolean("allow_connector_data_store", value),
     "stop_on_tenant_failure": lambda value: _boolean("stop_on_tenant_failure", value),

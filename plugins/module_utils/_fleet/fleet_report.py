@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, deadline_key, disables_soon
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS
 
 # The jobs a run touched, in the order the console and report.md list them.
@@ -20,8 +22,15 @@ FAILED_ACTIONS = ("failed", "unknown")
 HOSTS_FORM = "tenant_hosts"
 LIST_FORM = "tenant_list"
 # What a host's part holds besides the jobs lists; a section is these, the outcome and the failure.
-_PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after")
-_JOB_LISTS = ("failed_or_unknown", "touched", "results")
+_PART_FIELDS = ("tenant_id", "host", "error", "stopped", "stopped_by", "jobs_found", "summary", "counts_before", "counts_after",
+                "remedy_counts")
+_JOB_LISTS = ("failed_or_unknown", "touched", "results", "to_do", "timeline")
+# What the report says about each job the run left to a person (sync_job_info's left_alone), soonest deadline first.
+TO_DO_KEYS = ("tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code", "quarantine_reason",
+              "quarantine_error_code", "remedy", "remedy_reason", "disables_at")
+# A timeline event {tenant_id, step, at}: the end of a step of a tenant (its "start" begins it); the run's own
+# events (its start, its report) have no tenant.
+RUN_EVENT = ""
 
 
 def tenant_failure(state):
@@ -77,6 +86,24 @@ def _sorted_counts(counts):
     return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
 
 
+def remedy_counts(*many):
+    """The jobs that need something, by remedy (every remedy but none, zeros included), added up over counts given as
+    dicts or lists of dicts (a part holds one per tenant it read)."""
+    total = dict.fromkeys((remedy for remedy in REMEDIES if remedy != "none"), 0)
+    for counts in many:
+        for one in counts if isinstance(counts, list) else [counts]:
+            _add_counts(total, {name: number for name, number in (one or {}).items() if name in total})
+    return total
+
+
+def to_do(jobs, now):
+    """The report's entries for the jobs left to a person, soonest disables_at first (unknown last, order kept among equals),
+    each marked disables_soon when its quarantine disables the job within 7 days of now (the run's end)."""
+    entries = [dict({key: job.get(key) for key in TO_DO_KEYS}, disables_soon=now is not None and disables_soon(job.get("disables_at"), now))
+               for job in jobs or [] if isinstance(job, Mapping)]
+    return sorted(entries, key=lambda entry: deadline_key(entry["disables_at"]))
+
+
 def _section(part):
     failure = tenant_failure({"error": part.get("error"), "stopped": part.get("stopped"), "stopped_by": part.get("stopped_by"),
                               "results": part.get("failed_or_unknown")})
@@ -84,6 +111,7 @@ def _section(part):
     section = {name: part.get(name) or "" for name in _PART_FIELDS}
     section.update(jobs_found=int(part.get("jobs_found") or 0), summary=_add_counts(_no_actions(), part.get("summary")),
                    counts_before=part.get("counts_before") or {}, counts_after=part.get("counts_after") or {},
+                   remedy_counts=remedy_counts(part.get("remedy_counts")),
                    outcome=outcome, failure=failure, failed_or_unknown=list(part.get("failed_or_unknown") or []))
     return section
 
@@ -94,11 +122,11 @@ def _touched(parts):
 
 
 def assemble_report(parts, run):
-    """report.json: run is {form, started_at, finished_at, restart_if, reset_scope, tenant_ids (list form)}.
+    """report.json: run is {form, started_at, finished_at, restart_if, restart_remedies, reset_scope, tenant_ids (list form)}.
 
-    Per-host form: `tenants` holds a section per tenant sorted by tenant id (summary, counts, failed_or_unknown,
-    outcome, stop reason or error), then the run's totals. List form: one part for every tenant of the list, and
-    `tenants` stays the list of tenant ids.
+    Per-host form: `tenants` holds a section per tenant sorted by tenant id (summary, counts, remedy counts,
+    failed_or_unknown, outcome, stop reason or error), then the run's totals. List form: one part for every tenant of the
+    list, and `tenants` stays the list of tenant ids. `to_do` lists the jobs left to a person, soonest deadline first.
     """
     parts = sorted(parts, key=lambda part: str(part.get("tenant_id")))
     sections = [_section(part) for part in parts]
@@ -113,6 +141,7 @@ def assemble_report(parts, run):
         "finished_at": run.get("finished_at"),
         "tenants": sections,
         "restart_if": run.get("restart_if"),
+        "restart_remedies": run.get("restart_remedies"),
         "reset_scope": run.get("reset_scope"),
         "stopped": "; ".join("%s: %s" % (section["tenant_id"], section["error"] or section["stopped"]) for section in sections
                              if section["error"] or section["stopped"]),
@@ -122,9 +151,12 @@ def assemble_report(parts, run):
         "summary": summary,
         "counts_before": _sorted_counts(before),
         "counts_after": _sorted_counts(after),
+        "remedy_counts": remedy_counts(*(part.get("remedy_counts") for part in parts)),
+        "to_do": to_do([job for part in parts for job in part.get("to_do") or []], parse_datetime(run.get("finished_at") or run.get("started_at"))),
         "failed_or_unknown": [entry for part in parts for entry in part.get("failed_or_unknown") or []],
         "touched": _touched(parts),
         "results": [result for part in parts for result in part.get("results") or []],
+        "timeline": run_events(run.get("timeline")) + [event for part in parts for event in part.get("timeline") or []],
     }
     if report["form"] == LIST_FORM:
         # The list form's report keeps its shape: the tenant ids, and the one stop reason (or error) of the run.
@@ -133,6 +165,15 @@ def assemble_report(parts, run):
         report.update(tenants=list(run.get("tenant_ids") or []), stopped=whole.get("stopped") or whole.get("error") or "")
         del report["failed_tenants"], report["stopped_tenants"]
     return report
+
+
+def run_events(events):
+    """The run's own timeline events (no tenant): its first start and its last report, whatever slices they came from."""
+    own = [event for event in events or [] if isinstance(event, Mapping) and not event.get("tenant_id")]
+    starts = sorted(str(event.get("at") or "") for event in own if event.get("step") == "start")
+    reports = sorted(str(event.get("at") or "") for event in own if event.get("step") == "report")
+    return ([{"tenant_id": RUN_EVENT, "step": "start", "at": starts[0]}] if starts else []) + \
+        ([{"tenant_id": RUN_EVENT, "step": "report", "at": reports[-1]}] if reports else [])
 
 
 def _parts_of(report, source):
@@ -147,6 +188,8 @@ def _parts_of(report, source):
         parts[section["tenant_id"]] = dict({name: section.get(name) for name in _PART_FIELDS}, **{name: [] for name in _JOB_LISTS})
     for name in _JOB_LISTS:
         for entry in report.get(name) or []:
+            if name == "timeline" and not entry.get("tenant_id"):
+                continue  # the slice's own start and report: merge_reports keeps the first start and the last report
             if entry.get("tenant_id") not in parts:
                 raise InputError("%s: an entry of %s names tenant %s, which has no section in that report" % (source, name, entry.get("tenant_id")))
             parts[entry["tenant_id"]][name].append(entry)
@@ -162,7 +205,7 @@ def merge_reports(reports, sources):
     for index, report in enumerate(reports):
         source = sources[index]
         report_parts = _parts_of(report, source)
-        for name in ("restart_if", "reset_scope"):
+        for name in ("restart_if", "restart_remedies", "reset_scope"):
             if report.get(name) != reports[0].get(name):
                 raise InputError("%s and %s are reports of runs with different %s: merge the slices of one run" % (sources[0], source, name))
         for part in report_parts:
@@ -175,6 +218,8 @@ def merge_reports(reports, sources):
         "started_at": min(str(report.get("started_at") or "") for report in reports),
         "finished_at": max(str(report.get("finished_at") or "") for report in reports),
         "restart_if": reports[0].get("restart_if"),
+        "restart_remedies": reports[0].get("restart_remedies"),
         "reset_scope": reports[0].get("reset_scope"),
+        "timeline": run_events([event for report in reports for event in report.get("timeline") or []]),
     }
     return assemble_report(parts, run)

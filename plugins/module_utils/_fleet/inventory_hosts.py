@@ -11,6 +11,7 @@ import unicodedata
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import matching_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import diagnose_dict
 
 HOSTVAR_PREFIX = "entra_sync_"
 NAME_SEPARATOR = "__"
@@ -191,10 +192,12 @@ def job_conditions(job):
 
 def host_vars(job, prefix=HOSTVAR_PREFIX):
     """The host variables of one job: every field of the job dict (tenant_id included) with the prefix, plus
-    ``<prefix>conditions``, the restart_if conditions it matches."""
+    ``<prefix>conditions``, the restart_if conditions it matches, and what fixes it (remedy, remedy_reason, disables_at;
+    computed here, so a cache written before them still gives them)."""
     variables = {prefix + key: value for key, value in job.items()}
     variables.setdefault(prefix + "tenant_id", None)
     variables[prefix + "conditions"] = job_conditions(job)
+    variables.update({prefix + key: value for key, value in diagnose_dict(job).items()})
     return variables
 
 

@@ -156,11 +156,16 @@ class GraphClient:
             ) from None
 
     def _exchange(self, method, url, token, params=None, body=None):
-        """(response, None), or (None, a lost Answer) when no answer came back."""
+        """(response, None), or (None, a lost Answer) when no answer came back; its text names the Graph host (never a path,
+        query or token), so a wrong graph_endpoint or cloud, or a blocked firewall, shows at once."""
         try:
             return self._send(method, url, token, params=params, body=body), None
         except TRANSIENT as exc:
-            return None, Answer.lost(type(exc).__name__, sent_nothing(exc))
+            parts = urlsplit(url)
+            host = "%s://%s" % (parts.scheme, parts.netloc)
+            if sent_nothing(exc):
+                return None, Answer.lost("the Graph host %s could not be reached (%s)" % (host, type(exc).__name__), True)
+            return None, Answer.lost("%s from the Graph host %s" % (type(exc).__name__, host))
 
     def request(self, method, url, params=None, body=None, want_json=True):
         """Send with retries; return the decoded JSON (or None for an empty body). Raises GraphError or AuthError."""

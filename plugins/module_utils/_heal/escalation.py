@@ -19,7 +19,7 @@ SLACK_HEADER_MAX = 150
 SLACK_FIELD_MAX = 2000
 RECORD_KEYS = ("escalated_at", "tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id",
                "status_code", "quarantine_reason", "error_code", "error_message", "tenant_actionable", "reason", "remedy",
-               "remedy_reason", "disables_at", "relapses", "episode", "observed_at")
+               "remedy_reason", "disables_at", "disables_soon", "relapses", "episode", "observed_at")
 
 
 def _entra_sync(event):
@@ -55,6 +55,8 @@ def escalation_record(event, escalated_at):
         "remedy": job.get("remedy", heal.get("remedy")),
         "remedy_reason": job.get("remedy_reason", heal.get("remedy_reason")),
         "disables_at": job.get("disables_at"),
+        # Microsoft disables a job 28 days into a quarantine: within 7 days of that, the escalation says so first.
+        "disables_soon": bool(heal.get("disables_soon", False)),
         "relapses": data.get("relapses"),
         "episode": data.get("episode"),
         "observed_at": data.get("observed_at"),
@@ -63,7 +65,8 @@ def escalation_record(event, escalated_at):
 
 def _title(record):
     name = record.get("service_principal_name") or record.get("service_principal_id") or "a synchronization job"
-    return "entra.sync self-heal escalation: %s (%s)" % (name, record.get("status_code") or "status unknown")
+    soon = "DISABLED SOON (%s): " % record.get("disables_at") if record.get("disables_soon") else ""
+    return "%sentra.sync self-heal escalation: %s (%s)" % (soon, name, record.get("status_code") or "status unknown")
 
 
 def _facts(record):

@@ -25,6 +25,7 @@ from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import
     HealTracker,
     backoff_delay,
     job_key,
+    order_events,
     scan_error_event,
     warning_event,
 )
@@ -204,7 +205,8 @@ class HealSource:
         self.scans += 1
         epoch = self.epoch()
         extra = {"tenant_id": self.tenant_id, "status_read_at": observed_at}
-        events += [event for event in (self.tracker.observe(job, epoch, observed_at, extra, initial) for job in jobs) if event]
+        # A job about to be disabled is escalated first.
+        events += order_events([event for event in (self.tracker.observe(job, epoch, observed_at, extra, initial) for job in jobs) if event])
         self.tracker.prune(epoch)
         self.failures = 0
         if errors:

@@ -4,16 +4,24 @@
 A job's state is the set of restart_if conditions it matches (jobs.matching_conditions, as sync_job_info, the
 inventory and sync_job_restart see them) plus the start time of its current quarantine. An event is made only when
 that state changed: `unhealthy` when the job entered a condition (or a new quarantine began), `recovered` when it left
-them all. Quarantine entries are remembered for the relapse window only, so a job's memory stays small for ever.
+them all. Each event's job carries what fixes it (remedy.diagnose) and heal.action follows that remedy. Quarantine
+entries are remembered for the relapse window only, so a job's memory stays small for ever.
 """
 
 from dataclasses import dataclass, field
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import matching_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import deadline_key, diagnose, disables_soon
 
 EVENT_KEY = "entra_sync"
 DEFAULT_ESCALATE_REASONS = ("TooManyDeletes",)
+# heal.action: what self-heal does with a state change. `rotate` is reserved for a `credentials` remedy when a credential
+# source is configured (the credentials rotation); until then such a quarantine is escalated.
+HEAL_ACTIONS = ("restart", "rotate", "escalate", "none")
+# Remedies that need a person (nothing self-heal can do): escalated when a job enters them.
+_PERSON_REMEDIES = ("credentials", "fix_target", "approve_deletes", "support", "clean_up_errors")
 
 
 def job_key(job):
@@ -42,23 +50,39 @@ class HealPolicy:
         return bool(reason) and reason.lower() in {r.lower() for r in self.escalate_reasons}
 
 
-def decide_heal(job, entered, relapses, policy):
-    """{"action": restart | escalate | none, "reason": one line}: what self-heal does with this state change."""
-    if "quarantined" not in entered:
-        return {"action": "none", "reason": "no new quarantine"}
+def decide_heal(job, entered, relapses, policy, diagnosis=None):
+    """{"action": restart | escalate | none, "reason": one line}: what self-heal does with this state change.
+
+    It follows the remedy (remedy.diagnose, or ``diagnosis`` when given): a new quarantine a restart can fix is restarted
+    within the guard rails (escalate_reasons, max_restarts in the relapse window); one that needs a person is escalated,
+    and so is a job that newly pauses with such a remedy (escrowsPruned, or a quarantine that disabled it).
+    """
+    diagnosis = diagnosis or diagnose(job)
     reason = job.quarantine_reason or "no reason given"
-    error = job.quarantine.error if job.quarantine else None
-    if error is not None and error.tenant_actionable:
-        return {"action": "escalate", "reason": "quarantined (%s) with error %s marked tenantActionable: the tenant must fix it "
-                "(credentials, consent, settings); a restart cannot" % (reason, error.code or "without a code")}
+    needs_person = diagnosis.remedy in _PERSON_REMEDIES
+    if "quarantined" not in entered:
+        if "paused" in entered and needs_person:
+            return {"action": "escalate", "reason": "paused, remedy %s: %s" % (diagnosis.remedy, diagnosis.remedy_reason)}
+        return {"action": "none", "reason": "no new quarantine"}
+    if needs_person:
+        return {"action": "escalate", "reason": "quarantined (%s), remedy %s, which a restart alone does not fix: %s"
+                % (reason, diagnosis.remedy, diagnosis.remedy_reason)}
     if policy.escalates_reason(job.quarantine_reason):
-        return {"action": "escalate", "reason": "quarantine reason %s is in escalate_reasons: a person decides (for "
-                "TooManyDeletes, whether to release the held deletes)" % reason}
+        return {"action": "escalate", "reason": "quarantine reason %s is in escalate_reasons: a person decides" % reason}
     if relapses > policy.max_restarts:
         return {"action": "escalate", "reason": "quarantined (%s) %d times within the relapse window, more than the %d "
-                "automatic restart(s) allowed: restarting again would loop" % (reason, relapses, policy.max_restarts)}
-    return {"action": "restart", "reason": "quarantined (%s), entry %d of at most %d automatic restart(s) within the relapse "
-            "window" % (reason, relapses, policy.max_restarts)}
+                "automatic restart(s) allowed: restarting again would loop; %s" % (reason, relapses, policy.max_restarts, diagnosis.remedy_reason)}
+    return {"action": "restart", "reason": "quarantined (%s), remedy restart, entry %d of at most %d automatic restart(s) within the "
+            "relapse window" % (reason, relapses, policy.max_restarts)}
+
+
+def order_events(events):
+    """Escalations whose job is disabled within 7 days (or already) first, soonest first; the rest in their order."""
+    def key(event):
+        body = event[EVENT_KEY]
+        soon = body["heal"]["action"] == "escalate" and body["heal"].get("disables_soon")
+        return (0, deadline_key(body["job"]["disables_at"])) if soon else (1,)
+    return sorted(events, key=key)
 
 
 @dataclass
@@ -123,14 +147,17 @@ class HealTracker:
         return self._event(kind, job, conditions, previous, entered, len(memory.entries), observed_at, began, extra)
 
     def _event(self, kind, job, conditions, previous, entered, relapses, observed_at, began, extra):
-        heal = decide_heal(job, entered, relapses, self.policy)
+        diagnosis = diagnose(job)
+        heal = decide_heal(job, entered, relapses, self.policy, diagnosis)
+        now = parse_datetime(observed_at)
+        heal["disables_soon"] = now is not None and disables_soon(diagnosis.disables_at, now)
         episode = (began or observed_at) if "quarantined" in conditions else None
         return {EVENT_KEY: {
             "type": kind,
             "conditions": list(conditions),
             "previous_conditions": list(previous),
             "entered": entered,
-            "job": dict(job.to_dict(), **(extra or {})),
+            "job": dict(job.to_dict(), **diagnosis.to_dict(), **(extra or {})),
             "relapses": relapses,
             "observed_at": observed_at,
             "episode": episode,
@@ -168,7 +195,7 @@ def notice_event(kind, phase, message, observed_at, **extra):
         "relapses": 0,
         "observed_at": observed_at,
         "episode": None,
-        "heal": {"action": "none", "reason": "not a job's state change"},
+        "heal": {"action": "none", "reason": "not a job's state change", "disables_soon": False},
     }, **extra)}
 
 

@@ -19,6 +19,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import pars
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import show_value
 
 __all__ = [
+    "ESCROWS_PRUNED_WARNING",
     "JOB_STATES",
     "RESTART_CONDITIONS",
     "Decision",
@@ -28,6 +29,7 @@ __all__ = [
     "expected_status",
     "matching_conditions",
     "status_after_restart",
+    "validate_choices",
     "validate_conditions",
     "validate_state",
 ]
@@ -37,23 +39,29 @@ __all__ = [
 # restart_if: restart or leave alone
 
 RESTART_CONDITIONS = ("always", "quarantined", "failed", "entry_errors", "paused")
-_VALID_CONDITIONS = ", ".join(RESTART_CONDITIONS)
+
+
+def validate_choices(values: object, valid: tuple[str, ...], option: str, what: str, empty_hint: str) -> list[str]:
+    """A list option of names (or a comma-separated string) as a deduplicated list in the user's order, lower case, or
+    InputError naming ``option`` and the valid names: restart_if, restart_remedies."""
+    if isinstance(values, str):
+        values = values.split(",") if values.strip() else []
+    listed = ", ".join(valid)
+    if not isinstance(values, (list, tuple)) or not values:
+        raise InputError(f"{option} is empty: give one or more of {listed} ({empty_hint})")
+    chosen = []
+    for value in values:
+        name = value.strip().lower() if isinstance(value, str) else value
+        if name not in valid:
+            raise InputError(f"{option} {show_value(value)} is not a {what}: the valid ones are {listed}")
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
 
 
 def validate_conditions(values: object) -> list[str]:
     """restart_if as a deduplicated list in the user's order, or InputError."""
-    if isinstance(values, str):
-        values = values.split(",") if values.strip() else []
-    if not isinstance(values, (list, tuple)) or not values:
-        raise InputError(f"restart_if is empty: give one or more of {_VALID_CONDITIONS} (always restarts whatever the status)")
-    conditions = []
-    for value in values:
-        condition = value.strip().lower() if isinstance(value, str) else value
-        if condition not in RESTART_CONDITIONS:
-            raise InputError(f"restart_if {show_value(value)} is not a condition: valid conditions are {_VALID_CONDITIONS}")
-        if condition not in conditions:
-            conditions.append(condition)
-    return conditions
+    return validate_choices(values, RESTART_CONDITIONS, "restart_if", "condition", "always restarts whatever the status")
 
 
 def _paused_phrase(job: Job) -> str:
@@ -83,21 +91,36 @@ class Decision:
     matched: tuple[str, ...] = ()
 
 
-def decide_restart(job: Job | Mapping, conditions: object) -> Decision:
+# Microsoft's words for a Paused job with escrowsPruned (graph-facts.md): starting or restarting it blindly is wrong.
+ESCROWS_PRUNED_WARNING = ("the initial cycle hit the error threshold, pruned escrows and paused (escrowsPruned), "
+                          "waiting for the customer to clean up the errors")
+
+
+def _left_for_cleanup(decision: Decision) -> Decision:
+    return Decision(False, f"{decision.reason}, but {ESCROWS_PRUNED_WARNING}: left alone (allow_escrows_pruned overrides)",
+                    decision.matched)
+
+
+def decide_restart(job: Job | Mapping, conditions: object, allow_escrows_pruned: bool = False) -> Decision:
     """Restart or leave alone, and why. Pure; defined for every job, including an unreadable one.
 
-    ``job`` may also be raw Graph job JSON. ``conditions`` is restart_if; InputError if it is invalid.
+    ``job`` may also be raw Graph job JSON. ``conditions`` is restart_if; InputError if it is invalid. A Paused job with
+    escrowsPruned is left alone, whatever matched, unless ``allow_escrows_pruned``.
     """
     if not isinstance(job, Job):
         job = parse_job(job)
     wanted = validate_conditions(conditions)
     if "always" in wanted:
-        return Decision(True, f"restart_if always: {describe_status(job)}", ("always",))
-    matched = tuple(condition for condition in wanted if getattr(job, condition))
-    if not matched:
-        return Decision(False, f"{describe_status(job)}: matches none of restart_if [{', '.join(wanted)}]")
-    reasons = [f"{_MATCHED_FACT[condition](job)} matches restart_if {condition}" for condition in matched]
-    return Decision(True, "; ".join(reasons), matched)
+        decision = Decision(True, f"restart_if always: {describe_status(job)}", ("always",))
+    else:
+        matched = tuple(condition for condition in wanted if getattr(job, condition))
+        if not matched:
+            return Decision(False, f"{describe_status(job)}: matches none of restart_if [{', '.join(wanted)}]")
+        reasons = [f"{_MATCHED_FACT[condition](job)} matches restart_if {condition}" for condition in matched]
+        decision = Decision(True, "; ".join(reasons), matched)
+    if job.awaiting_cleanup and not allow_escrows_pruned:
+        return _left_for_cleanup(decision)
+    return decision
 
 
 # The scopes that lift a quarantine (graph-facts.md); empty criteria do too (the admin center's restart).
@@ -150,12 +173,13 @@ class StateDecision:
         return "would_start" if self.action == "started" else "would_pause"
 
 
-def decide_state(job: Job | Mapping, state: str) -> StateDecision:
+def decide_state(job: Job | Mapping, state: str, allow_escrows_pruned: bool = False) -> StateDecision:
     """Start or pause, or leave alone, and why. Pure and total: defined for every job, unreadable ones included.
 
     started: POST start only when the job is quarantined (status Quarantine) or paused (status Paused, with or
     without a quarantine object, or schedule Paused). Active, NotRun and NotConfigured jobs are left alone;
     a status that is missing or unknown fails rather than risk starting a running job.
+    A Paused job with escrowsPruned is not started unless ``allow_escrows_pruned``.
     paused: POST pause unless the job is already paused (status Paused or schedule Paused).
     """
     if not isinstance(job, Job):
@@ -166,6 +190,8 @@ def decide_state(job: Job | Mapping, state: str) -> StateDecision:
         if job.paused:
             return StateDecision(False, "skipped", f"already paused: {status}")
         return StateDecision(True, "paused", f"{status}: pausing")
+    if job.awaiting_cleanup and not allow_escrows_pruned:
+        return StateDecision(False, "skipped", f"{status}: {ESCROWS_PRUNED_WARNING}: left alone (allow_escrows_pruned overrides)")
     if job.paused:
         return StateDecision(True, "started", f"{status}: paused, starting it")
     if job.quarantined:

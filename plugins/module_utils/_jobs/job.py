@@ -247,6 +247,12 @@ class Job:
     def paused(self) -> bool:
         return self.status_code == "Paused" or self.schedule_state == "Paused"
 
+    @property
+    def awaiting_cleanup(self) -> bool:
+        """Paused with escrowsPruned: the initial cycle hit the error threshold, pruned escrows and paused, "waiting for
+        the customer to clean up the errors" (graph-facts.md); starting or restarting it blindly is wrong."""
+        return self.status_code == "Paused" and self.escrows_pruned is True
+
     def to_dict(self) -> dict:
         """The snake_case shape sync_job_info returns; feeds sync_job_restart's jobs option as is."""
         quarantine_error = self.quarantine.error if self.quarantine else None
@@ -343,14 +349,22 @@ def job_from_dict(data: object) -> Job:
     data = _as_dict(data)
     raw_quarantine = _as_dict(data.get("quarantine"))
     reason = _as_enum(raw_quarantine.get("reason") or data.get("quarantine_reason"), _QUARANTINE_REASON_LOOKUP)
+    # The nested error (snake_case, as to_dict() writes it), else its flat copies beside it.
+    raw_error = _as_dict(raw_quarantine.get("error"))
+    error = _parse_error({
+        "code": raw_error.get("code", data.get("quarantine_error_code")),
+        "message": raw_error.get("message", data.get("quarantine_error_message")),
+        "tenantActionable": raw_error.get("tenant_actionable", data.get("quarantine_tenant_actionable")),
+    })
     quarantine = None
-    if raw_quarantine or reason:
+    if raw_quarantine or reason or error:
         quarantine = Quarantine(
             reason=reason,
             current_began=_as_timestamp(raw_quarantine.get("current_began")),
             next_attempt=_as_timestamp(raw_quarantine.get("next_attempt")),
             series_began=_as_timestamp(raw_quarantine.get("series_began")),
             series_count=_as_int(raw_quarantine.get("series_count")),
+            error=error,
         )
     return Job(
         service_principal_id=_as_text(data.get("service_principal_id")),
@@ -363,6 +377,7 @@ def job_from_dict(data: object) -> Job:
         quarantine=quarantine,
         last_execution_state=_as_enum(data.get("last_execution_state"), _EXECUTION_STATE_LOOKUP),
         count_successive_complete_failures=_as_int(data.get("count_successive_complete_failures")) or 0,
+        escrows_pruned=_as_bool(data.get("escrows_pruned")),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 __all__ = [
     "ACTIONS",
     "FAILED_ACTIONS",
+    "REMEDY_KEYS",
     "STATE_ACTIONS",
     "failure_message",
     "job_result",
@@ -35,8 +36,14 @@ _RESTART_ACTIONS = ("restarted", "would_restart")
 _LISTED_AT_MOST = 3
 
 
-def job_result(service_principal_id: str, job_id: str, action: str, reason: str, job: object = None, extra: Mapping | None = None) -> dict:
-    """The one result dict of a job; ``extra`` adds the module's own keys (reset_scope for restarts)."""
+# What fixes the job (remedy.Remedy.to_dict()): in every result, None when the job could not be read.
+REMEDY_KEYS = ("remedy", "remedy_reason", "disables_at")
+
+
+def job_result(service_principal_id: str, job_id: str, action: str, reason: str, job: object = None, extra: Mapping | None = None,
+               remedy: Mapping | None = None) -> dict:
+    """The one result dict of a job; ``extra`` adds the module's own keys (reset_scope for restarts), ``remedy`` the
+    job's remedy, remedy_reason and disables_at."""
     result = {
         "service_principal_id": service_principal_id,
         "job_id": job_id,
@@ -45,6 +52,7 @@ def job_result(service_principal_id: str, job_id: str, action: str, reason: str,
         "action": action,
         "reason": reason,
     }
+    result.update({key: (remedy or {}).get(key) for key in REMEDY_KEYS})
     result.update(extra or {})
     return result
 

@@ -12,7 +12,8 @@ from ansible_collections.entra.sync.plugins.module_utils._controller.lease impor
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart, validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, decide_restart_remedy, diagnose, validate_remedies
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     ACTIONS,
     FAILED_ACTIONS,
@@ -105,6 +106,7 @@ def run_restart(module):
         kind, targets, notes = parse_targets(params)
         scope, scope_warnings = build_reset_scope(params["reset_scope"], params["allow_connector_data_store"])
         conditions = tuple(validate_conditions(params["restart_if"]))
+        remedies = validate_remedies(params["restart_remedies"]) if params["restart_remedies"] is not None else None
         policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
         check_restart_ranges(params)
     except InputError as exc:
@@ -115,8 +117,9 @@ def run_restart(module):
     # $batch is for a jobs list only: one job or one service principal's jobs gain nothing from it.
     api = module.connect(pool_size=concurrency, write_rate=params["write_rate"], batch=params["batch"] if kind == "list" else "none")
     # Controller-local job leases (lease.py): a self-heal restart and a fleet run beside it never restart one job twice.
+    plan = RestartPlan(conditions, scope, module.check_mode, remedies, params["allow_escrows_pruned"])
     leases = JobLeases.from_env(api.client.settings.graph_root)
-    restarter = LeasedRestarter(api, RestartPlan(conditions, scope, module.check_mode), leases, params["max_status_age"], params["jobs"])
+    restarter = LeasedRestarter(api, plan, leases, params["max_status_age"], params["jobs"])
     try:
         if not module.check_mode:
             leases.prepare()  # a lease directory that is not this user's alone is refused before any request
@@ -147,7 +150,7 @@ def run_state(module):
     for note in notes:
         module.warn(note)
     api = module.connect(pool_size=concurrency)
-    outcomes = StateSetter(api, module.params["state"], module.check_mode).set_targets(targets, concurrency)
+    outcomes = StateSetter(api, module.params["state"], module.check_mode, module.params["allow_escrows_pruned"]).set_targets(targets, concurrency)
     finish(module, kind, outcomes, {"actions": STATE_ACTIONS, "changed": STATE_CHANGED, "diff": state_diff, "common": {}})
 
 
@@ -162,16 +165,35 @@ def _scan(api, params, concurrency):
     return scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
 
 
-def found_jobs(jobs, conditions, read_at, tenant_id):
-    """sync_job_info's keys about the jobs found: jobs_found, job_counts, and every job as `jobs` or, with restart_if
-    (conditions), only the ones decisions.decide_restart picks as `restart_candidates`, each with when its status was
-    read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
-    chosen = jobs if conditions is None else [job for job in jobs if decide_restart(job, conditions).restart]
-    return {
-        "jobs_found": len(jobs),
-        "job_counts": job_counts(jobs),
-        "jobs" if conditions is None else "restart_candidates": [dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id) for job in chosen],
-    }
+def remedy_counts(diagnoses):
+    """How many jobs need each remedy (every remedy but none, zeros included)."""
+    counts = dict.fromkeys((remedy for remedy in REMEDIES if remedy != "none"), 0)
+    for diagnosis in diagnoses:
+        if diagnosis.remedy in counts:
+            counts[diagnosis.remedy] += 1
+    return counts
+
+
+def found_jobs(jobs, conditions, read_at, tenant_id, remedies=None):
+    """sync_job_info's keys about the jobs found: jobs_found, job_counts, remedy_counts, and every job as `jobs` or, with
+    restart_if (conditions), the ones remedy.decide_restart_remedy picks (restart_if, and restart_remedies when given) as
+    `restart_candidates` and the others that need something as `left_alone`. Each job carries its remedy, when its status
+    was read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
+    # A Paused job with escrowsPruned is a candidate only when restart_remedies asks for clean_up_errors.
+    allow_pruned = remedies is not None and "clean_up_errors" in remedies
+    decided = [decide_restart_remedy(job, conditions, remedies, allow_pruned) if conditions is not None else (None, diagnose(job)) for job in jobs]
+
+    def shown(job, diagnosis):
+        return dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id, **diagnosis.to_dict())
+
+    found = {"jobs_found": len(jobs), "job_counts": job_counts(jobs), "remedy_counts": remedy_counts(diagnosis for _d, diagnosis in decided)}
+    if conditions is None:
+        found["jobs"] = [shown(job, diagnosis) for job, (_d, diagnosis) in zip(jobs, decided, strict=True)]
+        return found
+    found["restart_candidates"] = [shown(job, diagnosis) for job, (decision, diagnosis) in zip(jobs, decided, strict=True) if decision.restart]
+    found["left_alone"] = [shown(job, diagnosis) for job, (decision, diagnosis) in zip(jobs, decided, strict=True)
+                           if not decision.restart and diagnosis.remedy != "none"]
+    return found
 
 
 def run_info(module):
@@ -185,6 +207,9 @@ def run_info(module):
             params["job_id"] = validate_job_id(params["job_id"])
         params["jobs"], notes = normalize_job_targets(params["jobs"]) if params["jobs"] is not None else (None, [])
         conditions = validate_conditions(params["restart_if"]) if params["restart_if"] is not None else None
+        remedies = validate_remedies(params["restart_remedies"]) if params["restart_remedies"] is not None else None
+        if remedies is not None and conditions is None:
+            raise InputError("restart_remedies needs restart_if: it filters the restart candidates restart_if picks")
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
@@ -202,7 +227,7 @@ def run_info(module):
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - WARNED_ERRORS))
     tenant_id = module.tenant_id()
     module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id,
-                     auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id))
+                     auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id, remedies))
 
 
 def run_token(module):

@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, GraphError
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import run_bounded
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict, parse_datetime, parse_job, status_diff
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import decide_restart_remedy
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import job_result
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import restart_body
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
@@ -46,13 +46,15 @@ class Outcome:
 class Step:
     """What the decision says about one job: the action to report, why, and whether to send the POST.
 
-    When ``send`` is true, ``action`` is the action reported once the POST succeeded.
+    When ``send`` is true, ``action`` is the action reported once the POST succeeded. ``remedy`` is what fixes the job
+    (remedy.Remedy.to_dict()), reported with it.
     """
 
     action: str
     reason: str
     send: bool = False
     expected: dict = None
+    remedy: dict = None
 
 
 def read_job(raw, target):
@@ -102,9 +104,9 @@ def send_steps(jobs, steps, send_many, concurrency, extra):
         found = status_diff(job)
         if error is not None:
             failure = "unknown" if error.outcome_unknown else "failed"
-            outcomes[index] = Outcome(job_result(job.service_principal_id, job.job_id, failure, str(error), job, extra), found, job)
+            outcomes[index] = Outcome(job_result(job.service_principal_id, job.job_id, failure, str(error), job, extra, step.remedy), found, job)
         else:
-            outcomes[index] = Outcome(job_result(job.service_principal_id, job.job_id, step.action, step.reason, job, extra), found, job,
+            outcomes[index] = Outcome(job_result(job.service_principal_id, job.job_id, step.action, step.reason, job, extra, step.remedy), found, job,
                                       sent_at.get(position, datetime.now(timezone.utc)), done, step.expected)
     return outcomes
 
@@ -125,7 +127,7 @@ def run_jobs(api, targets, decide, send_many, concurrency, given=None, extra=Non
         if step.send:
             steps[index] = step
         else:
-            result = job_result(job.service_principal_id, job.job_id, step.action, step.reason, job, extra)
+            result = job_result(job.service_principal_id, job.job_id, step.action, step.reason, job, extra, step.remedy)
             outcomes[index] = Outcome(result, status_diff(job), job, expected=step.expected)
     if steps:
         for index, outcome in send_steps(jobs, steps, send_many, concurrency, extra).items():
@@ -135,24 +137,28 @@ def run_jobs(api, targets, decide, send_many, concurrency, given=None, extra=Non
 
 @dataclass(frozen=True)
 class RestartPlan:
-    """What to do with each job: the conditions, the scope and whether this is a dry run."""
+    """What to do with each job: the conditions, the scope, whether this is a dry run, the remedies a restart is for
+    (restart_remedies; None: any) and whether a Paused job with escrowsPruned may be restarted."""
 
     conditions: tuple
     reset_scope: str = None
     check_mode: bool = False
+    remedies: tuple = None
+    allow_escrows_pruned: bool = False
 
     @property
     def body(self):
         return restart_body(self.reset_scope)
 
     def step(self, job):
-        """The restart decision (decisions.decide_restart) as a Step."""
-        decision = decide_restart(job, self.conditions)
+        """The restart decision (remedy.decide_restart_remedy) as a Step, with the job's remedy."""
+        decision, diagnosis = decide_restart_remedy(job, self.conditions, self.remedies, self.allow_escrows_pruned)
+        remedy = diagnosis.to_dict()
         if not decision.restart:
-            return Step("skipped", decision.reason)
+            return Step("skipped", decision.reason, remedy=remedy)
         if self.check_mode:
-            return Step("would_restart", decision.reason)
-        return Step("restarted", decision.reason, send=True)
+            return Step("would_restart", decision.reason, remedy=remedy)
+        return Step("restarted", decision.reason, send=True, remedy=remedy)
 
 
 class Restarter:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
-from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import check_restart_available, resolve_cloud
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import resolve_cloud
 
 AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token", "device_code", "azure_cli")
 # The methods that sign in as a person rather than as an application (delegated permissions).
@@ -145,7 +145,6 @@ def _endpoints(text):
     """(cloud, graph root URL, authority host URL): the cloud's, or the overrides. CloudError is an OptionError."""
     cloud = resolve_cloud(text("cloud") or "global")
     graph_endpoint = text("graph_endpoint")
-    check_restart_available(cloud, graph_endpoint is not None)
     graph_root = _root_url("graph_endpoint", graph_endpoint) if graph_endpoint else cloud.graph_root
     authority = text("authority_host")
     authority_host = _root_url("authority_host", authority) if authority else cloud.authority_host

@@ -36,6 +36,9 @@ def _job_summary(tenant, sp, job):
         "status_code": job.code,
         "schedule_state": job.schedule_state,
         "quarantine_reason": job.quarantine_reason,
+        "quarantine_error": dict(zip(("code", "message", "tenant_actionable"), job.quarantine_error, strict=False)) if job.quarantine_error else None,
+        "series_began": job.series_began,
+        "escrows_pruned": job.escrows_pruned,
         "last_execution_state": job.last_state,
         "held_deletes": job.held_deletes,
         "relapse": job.relapse,
@@ -116,7 +119,8 @@ async def put_job(request):
     tenant, sp, job = _find(request)
     try:
         fields = await _json(request)
-        allowed = {"status_code", "quarantine_reason", "relapse", "last_execution_state", "schedule_state", "held_deletes"}
+        allowed = {"status_code", "quarantine_reason", "relapse", "last_execution_state", "schedule_state", "held_deletes",
+                   "escrows_pruned", "quarantine_days", "quarantine_error"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError("unknown fields %s; allowed: %s" % (sorted(unknown), sorted(allowed)))
@@ -124,7 +128,7 @@ async def put_job(request):
         job.set_fields(**fields)
         if held is not None:
             job.held_deletes = int(held)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         return _bad_request(str(exc))
     return web.json_response(_job_summary(tenant, sp, job))
 

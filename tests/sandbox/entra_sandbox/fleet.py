@@ -5,6 +5,7 @@ principals build in about a second.
 """
 
 import random
+import time
 import uuid
 
 from .state import DISABLED_INTERVAL, QUARANTINE_REASONS, STATUS_CODES, Job
@@ -48,6 +49,28 @@ _ENTRY_ERRORS = (
     ("AzureActiveDirectoryInvalidAttributeValue", "An attribute value is not valid for the target."),
 )
 APP_SHARE_WITH_JOBS = 0.2
+# The quarantines of a generated fleet began before this real time (the hour the sandbox module was loaded), so one
+# run's fleet is the same on every build and its seriesBegan dates (+ 28 days: disabled) are realistic.
+ANCHOR = int(time.time() // 3600 * 3600)
+DAY = 86400
+_ESCROW_REASONS = ("EncounteredEscrowProportionThreshold", "EncounteredBaseEscrowThreshold", "EncounteredTotalEscrowThreshold")
+# quarantine.error.code seen in practice (graph-facts.md), by the kind of job: (code, message, tenantActionable).
+_SCIM_EXCEPTION_ERRORS = (
+    ("SystemForCrossDomainIdentityManagementCredentialValidationFailure", "The secret token has expired or was revoked.", True),
+    ("SystemForCrossDomainIdentityManagementCredentialValidationUnavailable", "The SCIM endpoint could not be reached.", True),
+    ("SystemForCrossDomainIdentityManagementServiceTimeout", "The SCIM endpoint did not answer in time.", False),
+)
+_CLOUD_SYNC_EXCEPTION_ERRORS = (
+    ("HybridIdentityServiceNoActiveAgents", "No provisioning agent is active.", True),
+    ("HybridIdentityServiceNoAgentsAssigned", "No provisioning agent is assigned to the configuration.", True),
+    ("HybridIdentityServiceInvalidResource", "The provisioning agent's registration is not valid.", True),
+    ("AzureActiveDirectoryInvalidCredential", "The service account's credentials are not valid.", True),
+    ("AzureActiveDirectoryExpiredCredentials", "The service account's credentials have expired.", True),
+    ("AzureDirectoryServiceServerBusy", "The directory service is busy.", False),
+)
+_CROSS_TENANT_EXCEPTION_ERRORS = (
+    ("AzureDirectoryB2BManagementPolicyCheckFailure", "Automatic redemption is not enabled in both tenants.", True),
+)
 
 
 class ServicePrincipal:
@@ -132,7 +155,8 @@ def _make_job(rng, template_id, tenant_id):
         # below. The draw stays so that every seed keeps its fleet.
         rng.random()
         job.quarantine_series = rng.randint(1, 12)
-        job.quarantine_error = rng.choice(_CREDENTIAL_ERRORS)
+        rng.choice(_CREDENTIAL_ERRORS)  # drawn before the errors were realistic: kept, so every seed keeps its fleet
+        _realistic_quarantine(job, reason, random.Random(job.seed ^ 0x5EED))
         job.held_deletes = rng.randint(500, 2000) if reason == "TooManyDeletes" else 0
         job.last_state = "Failed"
         job.last_error = job.quarantine_error
@@ -154,6 +178,9 @@ def _make_job(rng, template_id, tenant_id):
             job.quarantine_empty = True
             job.quarantine_series = 2
             job.quarantine_error = _CREDENTIAL_ERRORS[0]
+        elif job.schedule_state == "Paused" and random.Random(job.seed ^ 0x5EED).random() < 0.5:
+            # The initial cycle hit the error threshold: the service pruned the escrows and paused the job.
+            job.escrows_pruned = True
     elif roll < 0.45:
         job.code = rng.choice(("NotRun", "NotConfigured"))
         job.schedule_state = "Disabled" if job.code == "NotConfigured" else "Active"
@@ -162,6 +189,29 @@ def _make_job(rng, template_id, tenant_id):
     if job.schedule_state == "Disabled":
         job.interval = DISABLED_INTERVAL
     return job
+
+
+def _exception_errors(template_id):
+    if template_id == "Azure2Azure":
+        return _CROSS_TENANT_EXCEPTION_ERRORS
+    if template_id.startswith("AD2AAD") or template_id == "AAD2ADExchangeHybridWriteback":
+        return _CLOUD_SYNC_EXCEPTION_ERRORS
+    return _SCIM_EXCEPTION_ERRORS
+
+
+def _realistic_quarantine(job, reason, detail):
+    """The error a quarantine of this reason carries (graph-facts.md) and when its series began: up to 27 days before
+    ANCHOR, so some jobs are disabled within the week. ``detail`` is the job's own generator, apart from the fleet's."""
+    if reason == "EncounteredQuarantineException":
+        job.quarantine_error = detail.choice(_exception_errors(job.template_id))
+    elif reason in _ESCROW_REASONS:
+        # Too many objects failed: the last failing entry's error, which names no fix of its own.
+        job.quarantine_error = detail.choice(_ENTRY_ERRORS) + (False,)
+    else:
+        job.quarantine_error = None
+    age = detail.uniform(0.2, 27.5) * DAY
+    job.series_began = ANCHOR - age
+    job.quarantine_began = ANCHOR - detail.uniform(600, min(age, DAY))
 
 
 def _jobs_for(rng, tenant_id):
@@ -219,7 +269,12 @@ def build_explicit_tenant(tenant_id, specs, seed=0):
                 raise ValueError("unknown quarantine_reason %r" % reason)
             job.set_fields(status_code=code, quarantine_reason=reason, relapse=job_spec.get("relapse"),
                            last_execution_state=job_spec.get("last_execution_state"),
-                           schedule_state=job_spec.get("schedule_state"))
+                           schedule_state=job_spec.get("schedule_state"), escrows_pruned=job_spec.get("escrows_pruned"),
+                           quarantine_error=job_spec.get("quarantine_error"))
+            if job.series_began is not None:
+                # A fleet's quarantine began quarantine_days (default 1) before ANCHOR: the same fleet posted twice in
+                # one run shows the same seriesBegan, so two runs over it report alike.
+                job.series_began = job.quarantine_began = ANCHOR - float(job_spec.get("quarantine_days", 1)) * DAY
             if code == "Quarantine" and job_spec.get("last_execution_state") is None:
                 job.set_fields(last_execution_state="Failed")
             if job.quarantine_reason == "TooManyDeletes":

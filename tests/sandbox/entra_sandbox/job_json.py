@@ -70,23 +70,36 @@ def _settings(job, tenant_id):
     ]
 
 
+def _real_iso(epoch):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%06dZ" % int((epoch % 1) * 1e6)
+
+
 def _quarantine(job, rng, now):
     if job.quarantine_reason is None:
         return None
-    error = _error(job.quarantine_error or ("CredentialsNotValid", "The credentials provided for this job are not valid."))
+    error = _error(job.quarantine_error)
     if job.quarantine_empty:
         return {"currentBegan": "", "nextAttempt": "", "reason": "", "seriesBegan": "",
                 "seriesCount": job.quarantine_series, "error": error}
     series_began = now - rng.randint(86400, 20 * 86400)
-    # A quarantine that began during the run (a relapse after a restart) carries its real start time.
-    if job.quarantine_began:
-        began = job.quarantine_began
-        current_began = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(began)) + ".%06dZ" % int((began % 1) * 1e6)
-    else:
-        current_began = _iso(now - rng.randint(600, 86400), rng)
+    current_began = _iso(now - rng.randint(600, 86400), rng)
+    next_attempt = _iso(now + rng.randint(600, 86400), rng)
+    if job.series_began is not None:
+        # A quarantine with a real start (the generated fleet, the admin API, a relapse): seriesBegan + 28 days is when
+        # Microsoft disables the job. While quarantined, cycles slow to about once a day.
+        began = job.quarantine_began or job.series_began
+        days = 1 + int(max(0.0, time.time() - began) // 86400)
+        return {
+            "currentBegan": _real_iso(began),
+            "nextAttempt": _real_iso(began + days * 86400),
+            "reason": job.quarantine_reason,
+            "seriesBegan": _real_iso(job.series_began),
+            "seriesCount": job.quarantine_series,
+            "error": error,
+        }
     return {
         "currentBegan": current_began,
-        "nextAttempt": _iso(now + rng.randint(600, 86400), rng),
+        "nextAttempt": next_attempt,
         "reason": job.quarantine_reason,
         "seriesBegan": _iso(series_began, rng),
         "seriesCount": job.quarantine_series,
@@ -117,10 +130,12 @@ def render_job(job, tenant_id):
         steady_first = _iso(ok_began - rng.randint(86400, 300 * 86400), rng)
         steady_last = _iso(ok_began, rng)
     entries = [{"key": key, "value": rng.randint(1, 5000) * scale} for key in _ENTRY_KEYS.get(job.template_id, ("User to User",))]
+    rng.random()  # escrowsPruned was drawn here: the draw stays, so that every seed renders the rest as before
     status = {
         "code": job.code,
         "countSuccessiveCompleteFailures": job.failures,
-        "escrowsPruned": bool(rng.random() < 0.05),
+        # True only for a job the service paused after its initial cycle hit the error threshold.
+        "escrowsPruned": job.escrows_pruned,
         "lastExecution": last,
         "lastSuccessfulExecution": last_ok,
         "lastSuccessfulExecutionWithExports": last_ok if last_ok and rng.random() < 0.5 else None,

@@ -24,6 +24,7 @@ CONNECTOR_DATA_STORE, ESCROWS, WATERMARK, QUARANTINE_STATE, FORCE_DELETES = 1, 2
 DEFAULT_RESTART = QUARANTINE_STATE | WATERMARK | ESCROWS
 
 DISABLED_INTERVAL = "P10675199DT2H48M5.4775807S"
+UNSET = object()  # an admin field that was not given (None means "clear it")
 
 
 class ScopeError(ValueError):
@@ -55,6 +56,7 @@ class Job:
         "quarantine_series", "quarantine_error", "last_state", "last_error", "last_time", "failures", "escrows",
         "watermark", "held_deletes", "seed", "troubleshooting_null", "relapse",
         "restarts", "starts", "pauses", "starts_while_active", "reset_scopes", "quarantine_began", "relapse_error",
+        "escrows_pruned", "series_began",
     )
 
     def __init__(self, job_id, template_id, seed, **fields):
@@ -83,7 +85,9 @@ class Job:
         self.pauses = 0
         self.starts_while_active = 0
         self.reset_scopes = []
-        self.relapse_error = None         # (code, message, tenant_actionable) a relapse carries; None: expired credentials
+        self.relapse_error = None         # (code, message, tenant_actionable) a relapse carries; None: the error it had
+        self.escrows_pruned = False       # Paused by the service after the initial cycle hit the error threshold
+        self.series_began = None          # real time the quarantine series began (seriesBegan; + 28 days: disabled)
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -96,6 +100,8 @@ class Job:
     def restart(self, scope_string):
         """Apply a restart; scope_string None means empty criteria."""
         flags = DEFAULT_RESTART if scope_string is None else parse_reset_scope(scope_string)
+        # What the job was quarantined for: a relapse (the cause persists) comes back with it.
+        cause = (self.quarantine_reason, self.quarantine_error)
         self.restarts += 1
         self.reset_scopes.append(scope_string if scope_string is not None else "")
         if flags == 0:
@@ -116,7 +122,7 @@ class Job:
         self._resume(lift_quarantine=True)
         self._begin_cycle()
         if self.relapse:
-            self._fall_into_quarantine()
+            self._fall_into_quarantine(*cause)
 
     def start(self):
         self.starts += 1
@@ -138,32 +144,25 @@ class Job:
 
     # --- admin --------------------------------------------------------------------------------
 
-    def set_fields(self, status_code=None, quarantine_reason=None, relapse=None, last_execution_state=None, schedule_state=None):
+    def set_fields(self, status_code=None, quarantine_reason=None, relapse=None, last_execution_state=None, schedule_state=None,
+                   escrows_pruned=None, quarantine_days=None, quarantine_error=UNSET):
+        """The admin API's PUT. quarantine_days: the quarantine series began that many days ago (seriesBegan; the job is
+        disabled 28 days after it); quarantine_error: {code, message, tenant_actionable} or None (no error)."""
         if status_code is not None:
-            if status_code not in STATUS_CODES:
-                raise ValueError("status_code must be one of %s" % ", ".join(STATUS_CODES))
-            self.code = status_code
-            if status_code == "Quarantine":
-                self.quarantine_reason = self.quarantine_reason or "EncounteredQuarantineException"
-                self.quarantine_series = max(1, self.quarantine_series)
-                self.schedule_state = "Active"
-            elif status_code == "Active":
-                self.quarantine_reason = None
-                self.schedule_state = "Active"
-            elif status_code == "Paused":
-                self.schedule_state = "Paused"
-            elif status_code == "NotRun":
-                # Started but not run yet: an active schedule, as start() and the generated fleet leave it.
-                self.schedule_state = "Active"
-                self.interval = self.interval if self.interval != DISABLED_INTERVAL else "PT40M"
-            else:
-                self.schedule_state = "Disabled"
-                self.interval = DISABLED_INTERVAL
+            self._set_code(status_code)
         if quarantine_reason is not None:
             if quarantine_reason not in QUARANTINE_REASONS + ("",):
                 raise ValueError("quarantine_reason must be one of %s" % ", ".join(QUARANTINE_REASONS))
             self.quarantine_reason = quarantine_reason
-            self.quarantine_series = max(1, self.quarantine_series)
+            self._begin_series()
+        if quarantine_error is not UNSET:
+            self.quarantine_error = parse_error(quarantine_error)
+        if quarantine_days is not None:
+            days = float(quarantine_days)
+            if days < 0:
+                raise ValueError("quarantine_days must be 0 or more")
+            self.series_began = time.time() - days * 86400
+            self.quarantine_began = max(self.quarantine_began or 0, self.series_began)
         if last_execution_state is not None:
             if last_execution_state not in EXECUTION_STATES:
                 raise ValueError("last_execution_state must be one of %s" % ", ".join(EXECUTION_STATES))
@@ -175,8 +174,42 @@ class Job:
             if schedule_state not in SCHEDULE_STATES:
                 raise ValueError("schedule_state must be one of %s" % ", ".join(SCHEDULE_STATES))
             self.schedule_state = schedule_state
+        if escrows_pruned is not None:
+            self.escrows_pruned = bool(escrows_pruned)
         if relapse is not None:
             self.relapse = bool(relapse)
+
+    def _set_code(self, status_code):
+        if status_code not in STATUS_CODES:
+            raise ValueError("status_code must be one of %s" % ", ".join(STATUS_CODES))
+        self.code = status_code
+        if status_code == "Quarantine":
+            # A restart fixes an escrow threshold: the sandbox's default quarantine is one (graph-facts.md).
+            self.quarantine_reason = self.quarantine_reason or "EncounteredEscrowProportionThreshold"
+            self.schedule_state = "Active"
+            self._begin_series()
+        elif status_code == "Active":
+            self.quarantine_reason = None
+            self.quarantine_error = None
+            self.series_began = self.quarantine_began = None
+            self.schedule_state = "Active"
+        elif status_code == "Paused":
+            self.schedule_state = "Paused"
+        elif status_code == "NotRun":
+            # Started but not run yet: an active schedule, as start() and the generated fleet leave it.
+            self.schedule_state = "Active"
+            self.interval = self.interval if self.interval != DISABLED_INTERVAL else "PT40M"
+        else:
+            self.schedule_state = "Disabled"
+            self.interval = DISABLED_INTERVAL
+
+    def _begin_series(self):
+        """A quarantine set through the admin API began now, unless it already has a start."""
+        self.quarantine_series = max(1, self.quarantine_series)
+        if self.series_began is None:
+            self.series_began = time.time()
+        if self.quarantine_began is None:
+            self.quarantine_began = self.series_began
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -187,7 +220,9 @@ class Job:
             self.quarantine_empty = False
             self.quarantine_series = 0
             self.quarantine_began = None
+            self.series_began = None
             self.failures = 0
+        self.escrows_pruned = False
         self.code = "Active"
         self.schedule_state = "Active"
         if self.interval == DISABLED_INTERVAL:
@@ -200,12 +235,22 @@ class Job:
         self.last_time = time.time()
         self.failures = 0
 
-    def _fall_into_quarantine(self):
+    def _fall_into_quarantine(self, reason=None, error=None):
+        """The cause a restart did not fix comes back: the reason and error the job had (or relapse_error)."""
         self.code = "Quarantine"
-        self.quarantine_began = time.time()
-        self.quarantine_reason = "EncounteredQuarantineException"
-        self.quarantine_error = self.relapse_error or ("CredentialsExpired", "The credentials used by the provisioning job have expired.")
+        self.quarantine_began = self.series_began = time.time()
+        self.quarantine_reason = reason or "EncounteredQuarantineException"
+        self.quarantine_error = self.relapse_error or error
         self.quarantine_series = 1
         self.last_state = "Failed"
         self.last_error = self.quarantine_error
         self.failures = 1
+
+
+def parse_error(value):
+    """A quarantine error from the admin API: {code, message, tenant_actionable} or None; (code, message, tenant_actionable)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("code"), str) or not value["code"]:
+        raise ValueError("quarantine_error must be null or {\"code\", \"message\", \"tenant_actionable\"}")
+    return (value["code"], str(value.get("message") or value["code"]), bool(value.get("tenant_actionable", False)))

@@ -1,6 +1,8 @@
 """Pure parts: fleet generator, job state machine, token buckets, job JSON."""
 
 import collections
+import datetime
+import time
 
 import pytest
 
@@ -136,3 +138,70 @@ def test_admin_status_codes_set_the_schedule_graph_shows():
     assert job_json.render_job(job, "t")["schedule"]["interval"] == "PT40M"
     generated = [job for _sp, job in fleet.generate_tenant(1, "t", 3000).jobs() if job.code == "NotRun"]
     assert generated and {job.schedule_state for job in generated} == {"Active"}
+
+
+# ---- quarantines as Microsoft documents them: reasons with their error codes, seriesBegan, escrowsPruned ----------
+
+def _parse(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_generated_quarantines_carry_realistic_codes_and_began_within_four_weeks():
+    tenant = fleet.generate_tenant(7, "t", 4000)
+    quarantined = [job for _sp, job in tenant.jobs() if job.code == "Quarantine"]
+    escrow = ("EncounteredEscrowProportionThreshold", "EncounteredBaseEscrowThreshold", "EncounteredTotalEscrowThreshold")
+    for job in quarantined:
+        shown = job_json.render_job(job, "t")["status"]["quarantine"]
+        began = _parse(shown["seriesBegan"])
+        assert fleet.ANCHOR - 28 * fleet.DAY < began < fleet.ANCHOR, "a quarantine older than four weeks disables its job"
+        assert began <= _parse(shown["currentBegan"]) < _parse(shown["nextAttempt"])
+        code = (shown["error"] or {}).get("code")
+        if job.quarantine_reason == "EncounteredQuarantineException":
+            assert code in {error[0] for error in fleet._exception_errors(job.template_id)}  # pylint: disable=protected-access
+        elif job.quarantine_reason in escrow:
+            assert shown["error"]["tenantActionable"] is False
+        else:
+            assert shown["error"] is None
+    codes = {(job_json.render_job(job, "t")["status"]["quarantine"]["error"] or {}).get("code") for job in quarantined}
+    assert {"SystemForCrossDomainIdentityManagementCredentialValidationFailure", "HybridIdentityServiceNoActiveAgents"} <= codes
+    # Some quarantines disable their job within the week: the reports and escalations mark them.
+    assert any(job.series_began < fleet.ANCHOR - 21 * fleet.DAY for job in quarantined)
+
+
+def test_escrows_pruned_only_on_jobs_the_service_paused():
+    tenant = fleet.generate_tenant(7, "t", 4000)
+    rendered = [(job, job_json.render_job(job, "t")["status"]) for _sp, job in tenant.jobs()]
+    pruned = [job for job, status in rendered if status["escrowsPruned"]]
+    assert pruned and all(job.code == "Paused" and job.schedule_state == "Paused" for job in pruned)
+    assert all(status["escrowsPruned"] is False for job, status in rendered if job.code != "Paused")
+
+
+def test_admin_fields_set_the_quarantine_graph_shows():
+    job = _job()
+    job.set_fields(status_code="Quarantine")
+    shown = job_json.render_job(job, "t")["status"]["quarantine"]
+    assert shown["reason"] == "EncounteredEscrowProportionThreshold" and shown["error"] is None
+    job.set_fields(quarantine_reason="EncounteredQuarantineException", quarantine_days=26.5,
+                   quarantine_error={"code": "AzureActiveDirectoryExpiredCredentials", "message": "expired", "tenant_actionable": True})
+    shown = job_json.render_job(job, "t")["status"]["quarantine"]
+    assert shown["error"] == {"code": "AzureActiveDirectoryExpiredCredentials", "message": "expired", "tenantActionable": True}
+    assert abs(time.time() - _parse(shown["seriesBegan"]) - 26.5 * 86400) < 60
+    job.set_fields(quarantine_error=None)
+    assert job_json.render_job(job, "t")["status"]["quarantine"]["error"] is None
+    for bad in ({"quarantine_days": -1}, {"quarantine_error": {"message": "no code"}}, {"quarantine_error": "code"}):
+        with pytest.raises(ValueError):
+            job.set_fields(**bad)
+    paused = _job()
+    paused.set_fields(status_code="Paused", escrows_pruned=True)
+    assert job_json.render_job(paused, "t")["status"]["escrowsPruned"] is True
+    paused.start()
+    assert job_json.render_job(paused, "t")["status"]["escrowsPruned"] is False
+
+
+def test_a_relapse_comes_back_with_the_cause_the_restart_did_not_fix():
+    job = _job(code="Quarantine", quarantine_reason="EncounteredTotalEscrowThreshold", relapse=True,
+               quarantine_error=("AzureActiveDirectoryInvalidAttributeValue", "bad value", False))
+    job.restart(None)
+    shown = job_json.render_job(job, "t")["status"]["quarantine"]
+    assert job.code == "Quarantine" and shown["reason"] == "EncounteredTotalEscrowThreshold"
+    assert shown["error"]["code"] == "AzureActiveDirectoryInvalidAttributeValue" and shown["currentBegan"] == shown["seriesBegan"]

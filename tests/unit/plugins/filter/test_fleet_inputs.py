@@ -11,7 +11,7 @@ from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs imp
 SP = "6f1c4b6e-2b55-4e0b-9d5c-3c4f0e0f1a2b"
 # The playbook's defaults (playbooks/restart_jobs.yml vars), by name without the entra_sync_ prefix.
 DEFAULTS = {
-    "restart_if": ["quarantined"], "reset_scope": [], "template_ids": [], "status_codes": [], "service_principal_filter": "",
+    "restart_if": ["quarantined"], "restart_remedies": ["restart"], "reset_scope": [], "template_ids": [], "status_codes": [], "service_principal_filter": "",
     "canary_size": 5, "canary_wait_timeout": 300, "canary_wait_interval": 2, "chunk_size": 200, "concurrency": 20,
     "tenants": [], "report_dir": "", "retry_report": "", "verify_after": True, "batch": "reads", "status_max_age": 300,
     "allow_connector_data_store": False, "jobs": None,
@@ -31,6 +31,8 @@ def refusal(**changes):
 def test_defaults_pass_typed_and_lists_stay_lists():
     result = checked({"AZURE_TENANT": "second", "AZURE_TENANT_ID": "first"})
     assert result["restart_if"] == ["quarantined"] and result["reset_scope"] == [] and result["template_ids"] == []
+    assert result["restart_remedies"] == ["restart"]
+    assert checked(restart_remedies=["Restart", "clean_up_errors", "restart"])["restart_remedies"] == ["restart", "clean_up_errors"]
     assert result["canary_size"] == 5 and result["chunk_size"] == 200 and result["concurrency"] == 20
     assert result["jobs"] is None and result["notes"] == [] and result["batch"] == "reads"
     assert result["verify_after"] is True and result["allow_connector_data_store"] is False
@@ -61,6 +63,9 @@ def test_tenants_use_the_inventory_parser():
     ({"restart_if": "quarantined"}, ["entra_sync_restart_if must be a list", "lists", '["quarantined"]']),
     ({"restart_if": []}, ["entra_sync_restart_if must not be empty"]),
     ({"restart_if": ["bogus"]}, ["entra_sync_restart_if 'bogus'", "quarantined"]),
+    ({"restart_remedies": "restart"}, ["entra_sync_restart_remedies must be a list", '["restart"]']),
+    ({"restart_remedies": []}, ["entra_sync_restart_remedies must not be empty"]),
+    ({"restart_remedies": ["reboot"]}, ["entra_sync_restart_remedies 'reboot' is not a remedy", "approve_deletes"]),
     ({"reset_scope": "Watermark"}, ["entra_sync_reset_scope must be a list"]),
     ({"reset_scope": ["Everything"]}, ["entra_sync_reset_scope", "Everything", "valid names"]),
     ({"reset_scope": ["ConnectorDataStore"]}, ["allow_connector_data_store"]),

@@ -129,6 +129,42 @@ def test_fleet_report_filter_reads_each_host_and_names_a_host_that_left_no_part(
         filters.fleet_report([], {}, None)
 
 
+# ---- what to do: the jobs left to a person -------------------------------------------------------------------------
+
+def _left(tenant, number, remedy, disables_at):
+    return {"tenant_id": tenant, "service_principal_id": "sp-%s" % number, "service_principal_name": "App %s" % number,
+            "job_id": "scim.%s" % number, "template_id": "scim", "status_code": "Quarantine", "quarantine_reason": "TooManyDeletes",
+            "quarantine_error_code": None, "remedy": remedy, "remedy_reason": "what to do %s" % number, "disables_at": disables_at,
+            "status_read_at": "2026-01-01T00:00:00Z", "quarantine": {"reason": "TooManyDeletes"}}
+
+
+TO_DO_PARTS = [
+    _part("a", ["restarted"], to_do=[_left("a", 1, "credentials", None), _left("a", 2, "approve_deletes", "2026-01-20T00:00:00Z")],
+          remedy_counts=[{"restart": 1, "credentials": 1, "approve_deletes": 1, "support": 0}]),
+    _part("b", [], to_do=[_left("b", 3, "support", "2026-01-07T00:05:00Z"), _left("b", 4, "clean_up_errors", None)],
+          remedy_counts=[{"support": 1, "clean_up_errors": 1}, {"credentials": 2}]),
+]
+
+
+def test_the_report_counts_quarantines_by_remedy_and_lists_what_to_do_soonest_first():
+    report = assemble_report(copy.deepcopy(TO_DO_PARTS), RUN)
+    assert report["remedy_counts"] == {"restart": 1, "credentials": 3, "fix_target": 0, "approve_deletes": 1, "support": 1, "clean_up_errors": 1}
+    assert [section["remedy_counts"]["credentials"] for section in report["tenants"]] == [1, 2]
+    assert [(entry["job_id"], entry["disables_soon"]) for entry in report["to_do"]] == [
+        ("scim.3", True), ("scim.2", False), ("scim.1", False), ("scim.4", False)]
+    assert set(report["to_do"][0]) == {"tenant_id", "service_principal_id", "service_principal_name", "job_id", "template_id", "status_code",
+                                       "quarantine_reason", "quarantine_error_code", "remedy", "remedy_reason", "disables_at", "disables_soon"}
+    assert report["restart_remedies"] is None and assemble_report([], dict(RUN, restart_remedies=["restart"]))["restart_remedies"] == ["restart"]
+    # Within 7 days of the run's end (00:05 on 1 January): 7 January 00:05 is, 20 January is not.
+    assert assemble_report([], RUN)["to_do"] == [] and assemble_report([], RUN)["remedy_counts"]["support"] == 0
+
+
+def test_merged_slices_keep_what_to_do():
+    whole = assemble_report(copy.deepcopy(TO_DO_PARTS), RUN)
+    merged = merge_reports([assemble_report([copy.deepcopy(part)], RUN) for part in TO_DO_PARTS], ["s1", "s2"])
+    assert merged["to_do"] == whole["to_do"] and merged["remedy_counts"] == whole["remedy_counts"]
+
+
 # ---- merging slices -------------------------------------------------------------------------------------------------
 
 def _sliced(groups):
@@ -147,6 +183,23 @@ def test_merged_slices_equal_the_unsliced_report_apart_from_times():
     assert {k: v for k, v in merged.items() if k not in times} == {k: v for k, v in whole.items() if k not in times}
     assert (merged["started_at"], merged["finished_at"]) == ("2026-01-01T00:00Z", "2026-01-01T01:02Z")
     assert merge_reports(_sliced([[a, b, c, d]]), ["one"])["tenants"] == whole["tenants"]
+
+
+def test_the_timeline_keeps_each_tenants_steps_and_the_merged_run_its_first_start_and_last_report():
+    def steps(tenant, *seconds):
+        return [{"tenant_id": tenant, "step": "step %d" % index, "at": "2026-01-01T00:00:%02dZ" % second} for index, second in enumerate(seconds)]
+
+    def run_events(start, report):
+        return [{"tenant_id": "", "step": "start", "at": start}, {"tenant_id": "", "step": "report", "at": report}]
+
+    a, b = _part("a", ["restarted"], timeline=steps("a", 1, 2)), _part("b", ["skipped"], timeline=steps("b", 3))
+    whole = assemble_report([b, a], dict(RUN, timeline=run_events("2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z")))
+    assert whole["timeline"] == run_events("2026-01-01T00:00:00Z", "2026-01-01T00:00:09Z") + steps("a", 1, 2) + steps("b", 3)
+    slices = [assemble_report([a], dict(RUN, timeline=run_events("2026-01-01T00:00:05Z", "2026-01-01T00:00:07Z"))),
+              assemble_report([b], dict(RUN, timeline=run_events("2026-01-01T00:00:04Z", "2026-01-01T00:00:06Z")))]
+    merged = merge_reports(slices, ["s1", "s2"])
+    assert merged["timeline"] == run_events("2026-01-01T00:00:04Z", "2026-01-01T00:00:07Z") + steps("a", 1, 2) + steps("b", 3)
+    assert assemble_report([a], RUN)["timeline"] == steps("a", 1, 2), "a run without its own events"
 
 
 @pytest.mark.parametrize("reports, words", [
@@ -245,7 +298,7 @@ def test_every_per_tenant_option_of_the_modules_is_set_once_for_the_tenant_block
 
 
 def test_the_tenants_sign_in_gets_every_credential_and_signs_in_on_each_host():
-    sign_in = _tenant_block()["block"][0]
+    sign_in = next(task for task in _tenant_block()["block"] if "ansible.builtin.include_role" in task)
     assert sign_in["ansible.builtin.include_role"]["name"] == "entra.sync.graph_auth"
     role_vars = sign_in["vars"]
     credentials = set(HOST_TENANT_VARS.values()) - {"access_token"}

@@ -131,8 +131,12 @@ def test_host_vars_and_condition_groups():
     data = parse_job(raw, {"id": sp_id(1), "displayName": "App", "appId": "a1"}).to_dict()
     data["tenant_id"] = T1
     variables = ih.host_vars(data)
-    assert set(variables) == {"entra_sync_" + key for key in data} | {"entra_sync_conditions"}
+    assert set(variables) == {"entra_sync_" + key for key in data} | {
+        "entra_sync_conditions", "entra_sync_remedy", "entra_sync_remedy_reason", "entra_sync_disables_at"}
     assert variables["entra_sync_tenant_id"] == T1
+    # EncounteredQuarantineException without an error: a restart, which helps only when the fault was transient.
+    assert variables["entra_sync_remedy"] == "restart" and "transient" in variables["entra_sync_remedy_reason"]
+    assert variables["entra_sync_disables_at"] is None
     assert variables["entra_sync_status_code"] == "Quarantine"
     assert variables["entra_sync_quarantine_reason"] == "EncounteredQuarantineException"
     assert variables["entra_sync_count_successive_complete_failures"] == 3
@@ -155,8 +159,10 @@ def test_host_vars_carry_the_quarantine_error():
     assert variables["entra_sync_quarantine_error_message"] == "401 from the app"
     assert variables["entra_sync_quarantine_tenant_actionable"] is True
     assert variables["entra_sync_quarantine"]["error"]["code"] == variables["entra_sync_quarantine_error_code"]
+    assert variables["entra_sync_remedy"] == "fix_target" and "connectivity" in variables["entra_sync_remedy_reason"]
     healthy = ih.host_vars(dict(parse_job({"id": "scim.2", "status": {"code": "Active"}}, {"id": sp_id(2)}).to_dict(), tenant_id=T1))
     assert [healthy["entra_sync_quarantine_" + key] for key in ("error_code", "error_message", "tenant_actionable")] == [None, None, None]
+    assert (healthy["entra_sync_remedy"], healthy["entra_sync_disables_at"]) == ("none", None)
 
 
 @pytest.mark.parametrize("extra, expected", [

@@ -774,7 +774,7 @@ def test_live_post_read_timeout_is_unknown_and_sent_once(server):
     with pytest.raises(GraphError) as info:
         client.post(RESTART_PATH, RESTART_BODY)
     assert info.value.outcome_unknown
-    assert "ReadTimeout" in str(info.value)
+    assert "ReadTimeout from the Graph host https://127.0.0.1:" in str(info.value)
     assert len(server.seen) == 1
 
 
@@ -797,4 +797,6 @@ def test_live_post_to_a_closed_port_is_retried_as_never_sent(clock):
         client.post(RESTART_PATH, RESTART_BODY)
     assert not info.value.outcome_unknown
     assert "after 3 attempts" in str(info.value)
+    assert "the Graph host https://127.0.0.1:%d could not be reached (ConnectionError)" % port in str(info.value)
+    assert "127.0.0.1:%d/" % port not in str(info.value)  # the host only: no URL path after it
     assert len(clock.sleeps) == 2

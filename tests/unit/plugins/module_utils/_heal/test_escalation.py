@@ -39,7 +39,16 @@ def test_the_record_holds_every_field_a_person_needs_and_nothing_else():
 
 def test_an_event_without_remedy_fields_gives_them_as_null():
     record = escalation_record(event(), "now")
-    assert (record["remedy"], record["remedy_reason"], record["disables_at"]) == (None, None, None)
+    assert (record["remedy"], record["remedy_reason"], record["disables_at"], record["disables_soon"]) == (None, None, None, False)
+
+
+def test_a_job_disabled_soon_says_so_first():
+    data = event(disables_at="2026-12-03T09:00:00Z")
+    data["entra_sync"]["heal"]["disables_soon"] = True
+    record = escalation_record(data, "now")
+    assert record["disables_soon"] is True
+    assert webhook_payload(record, "slack")["text"].startswith("DISABLED SOON (2026-12-03T09:00:00Z): ")
+    assert webhook_payload(record, "teams")["attachments"][0]["content"]["body"][0]["text"].startswith("DISABLED SOON")
 
 
 @pytest.mark.parametrize("bad", [None, "text", {"entra_sync": "x"}, {"other": {}}])

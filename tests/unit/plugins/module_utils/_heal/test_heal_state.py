@@ -4,10 +4,12 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import (
+    HEAL_ACTIONS,
     HealPolicy,
     HealTracker,
     backoff_delay,
     decide_heal,
+    order_events,
     scan_error_event,
 )
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_job
@@ -162,8 +164,58 @@ def test_decide_heal_escalates_listed_reasons_and_tenant_actionable_errors_at_on
     too_many = decide_heal(quarantined(reason="TooManyDeletes"), ["quarantined"], 1, policy)
     assert too_many["action"] == "escalate" and "TooManyDeletes" in too_many["reason"]
     actionable = decide_heal(quarantined(actionable=True), ["quarantined"], 1, policy)
-    assert actionable["action"] == "escalate" and "tenantActionable" in actionable["reason"]
+    assert actionable["action"] == "escalate" and "remedy credentials" in actionable["reason"]
     assert decide_heal(quarantined(), ["failed"], 1, policy)["action"] == "none"
+    # escalate_reasons still escalates a reason whose remedy is restart
+    listed = decide_heal(quarantined(reason="EncounteredBaseEscrowThreshold"), ["quarantined"], 1, HealPolicy(1, ("EncounteredBaseEscrowThreshold",)))
+    assert listed["action"] == "escalate" and "escalate_reasons" in listed["reason"]
+
+
+def coded(code, reason="EncounteredQuarantineException", status="Quarantine", pruned=None):
+    raw = {"id": "scim.1", "templateId": "scim", "schedule": {"state": "Active"}, "status": {
+        "code": status, "escrowsPruned": pruned, "lastExecution": {"state": "Failed"},
+        "quarantine": {"reason": reason, "currentBegan": "2026-11-01T10:00:00Z", "seriesBegan": "2026-11-01T10:00:00Z",
+                       "error": {"code": code, "message": "m", "tenantActionable": False} if code else None} if reason is not None else None}}
+    return parse_job(raw, {"id": SP})
+
+
+# (job, entered) -> heal.action, following the remedy: restart only what a restart can fix
+HEAL_TABLE = [
+    (coded(None, "EncounteredEscrowProportionThreshold"), ["quarantined"], "restart"),
+    (coded(None, "EncounteredTotalEscrowThreshold"), ["quarantined"], "restart"),
+    (coded("SomeTransientError"), ["quarantined"], "restart"),
+    (coded("SystemForCrossDomainIdentityManagementCredentialValidationFailure"), ["quarantined"], "escalate"),
+    (coded("HybridIdentityServiceNoActiveAgents"), ["quarantined"], "escalate"),
+    (coded(None, "TooManyDeletes"), ["quarantined"], "escalate"),
+    (coded(None, "QuarantineOnDemand"), ["quarantined"], "escalate"),
+    (coded(None, "Unknown"), ["quarantined"], "escalate"),
+    (coded(None, None, status="Paused", pruned=True), ["paused"], "escalate"),
+    (coded(None, "TooManyDeletes", status="Paused"), ["paused"], "escalate"),
+    (coded(None, "EncounteredBaseEscrowThreshold", status="Paused"), ["paused"], "none"),
+    (coded(None, None, status="Paused"), ["paused"], "none"),
+    (coded(None, "TooManyDeletes"), ["failed"], "none"),
+]
+
+
+@pytest.mark.parametrize("job, entered, action", HEAL_TABLE)
+def test_heal_action_follows_the_remedy(job, entered, action):
+    heal = decide_heal(job, entered, 1, HealPolicy(escalate_reasons=()))
+    assert heal["action"] == action and heal["action"] in HEAL_ACTIONS and heal["reason"]
+
+
+def test_events_carry_the_remedy_and_escalations_about_to_disable_a_job_come_first(clock):
+    tracker = HealTracker(DAY, HealPolicy())
+    soon = coded(None, "TooManyDeletes")  # seriesBegan 2026-11-01: disabled 2026-11-29
+    later = graph_job("Quarantine", "TooManyDeletes", job_id="scim.2")  # no seriesBegan: unknown
+    restart = coded(None, "EncounteredBaseEscrowThreshold")
+    events = [tracker.observe(job, clock.now, "2026-11-25T00:00:00Z", {"tenant_id": "t"}) for job in (later, restart)]
+    events.append(HealTracker(DAY, HealPolicy()).observe(soon, clock.now, "2026-11-25T00:00:00Z", {"tenant_id": "t"}))
+    bodies = [event["entra_sync"] for event in order_events(events)]
+    assert [(body["job"]["job_id"], body["heal"]["action"], body["heal"]["disables_soon"]) for body in bodies] == [
+        ("scim.1", "escalate", True), ("scim.2", "escalate", False), ("scim.1", "restart", True)]
+    assert bodies[0]["job"]["remedy"] == "approve_deletes" and bodies[0]["job"]["disables_at"] == "2026-11-29T10:00:00Z"
+    assert bodies[0]["job"]["remedy_reason"] and bodies[0]["job"]["tenant_id"] == "t"
+    assert bodies[2]["job"]["remedy"] == "restart"
 
 
 def test_policy_from_options_refuses_bad_values():

@@ -101,11 +101,34 @@ def test_found_jobs_returns_every_job_or_only_the_candidates_with_the_counts():
     jobs = [job_from_dict(job("q1", "Quarantine")), job_from_dict(job("a1", "Active")),
             job_from_dict(job("f1", "Active", last_execution_state="Failed"))]
     every = found_jobs(jobs, None, "2026-01-01T00:00:00.000000Z", T1)
-    assert set(every) == {"jobs_found", "job_counts", "jobs"}
+    assert set(every) == {"jobs_found", "job_counts", "remedy_counts", "jobs"}
     assert [item["job_id"] for item in every["jobs"]] == ["q1", "a1", "f1"]
     assert every["jobs"][0]["status_read_at"] == "2026-01-01T00:00:00.000000Z" and every["jobs"][0]["tenant_id"] == T1
     picked = found_jobs(jobs, ["quarantined", "failed"], "2026-01-01T00:00:00.000000Z", T1)
-    assert set(picked) == {"jobs_found", "job_counts", "restart_candidates"}
+    assert set(picked) == {"jobs_found", "job_counts", "remedy_counts", "restart_candidates", "left_alone"}
     assert [item["job_id"] for item in picked["restart_candidates"]] == ["q1", "f1"]
     assert picked["jobs_found"] == 3 and picked["job_counts"] == {"scim": {"Active": 2, "Quarantine": 1}}
     assert found_jobs(jobs, ["paused"], "t", T1)["restart_candidates"] == []
+
+
+def test_found_jobs_diagnose_every_job_and_hold_back_what_a_restart_cannot_fix():
+    deletes = job_from_dict(dict(job("d1", "Quarantine"), quarantine_reason="TooManyDeletes"))
+    escrow = job_from_dict(dict(job("e1", "Quarantine"), quarantine_reason="EncounteredBaseEscrowThreshold"))
+    pruned = job_from_dict(dict(job("p1", "Paused"), escrows_pruned=True))
+    healthy = job_from_dict(job("a1", "Active"))
+    jobs = [deletes, escrow, pruned, healthy]
+    every = found_jobs(jobs, None, "t", T1)
+    assert [item["remedy"] for item in every["jobs"]] == ["approve_deletes", "restart", "clean_up_errors", "none"]
+    assert every["remedy_counts"] == {"restart": 1, "credentials": 0, "fix_target": 0, "approve_deletes": 1, "support": 0, "clean_up_errors": 1}
+    assert all(item["remedy_reason"] for item in every["jobs"])
+    # restart_if alone: every quarantine is a candidate; the escrows-pruned job never is (the modules leave it alone).
+    picked = found_jobs(jobs, ["quarantined", "paused"], "t", T1)
+    assert [item["job_id"] for item in picked["restart_candidates"]] == ["d1", "e1"]
+    assert [item["job_id"] for item in picked["left_alone"]] == ["p1"]
+    # restart_remedies: only what a restart fixes; the others are left alone with their remedy.
+    picked = found_jobs(jobs, ["quarantined", "paused"], "t", T1, ("restart",))
+    assert [item["job_id"] for item in picked["restart_candidates"]] == ["e1"]
+    assert [(item["job_id"], item["remedy"]) for item in picked["left_alone"]] == [("d1", "approve_deletes"), ("p1", "clean_up_errors")]
+    # clean_up_errors in restart_remedies is the override for the escrows-pruned job.
+    picked = found_jobs(jobs, ["paused"], "t", T1, ("restart", "clean_up_errors"))
+    assert [item["job_id"] for item in picked["restart_candidates"]] == ["p1"]

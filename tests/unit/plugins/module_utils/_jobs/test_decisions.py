@@ -237,3 +237,39 @@ def test_expected_status():
 
 def test_states():
     assert JOB_STATES == ("started", "paused")
+
+
+# ---------------------------------------------------------------------------------------------------
+# A Paused job with escrowsPruned waits for someone to clean up errors: neither restarted nor started unless allowed.
+
+def _pruned(code="Paused", pruned=True):
+    raw_pruned = raw(code, "Paused" if code == "Paused" else "Active")
+    raw_pruned["status"]["escrowsPruned"] = pruned
+    return parse_job(raw_pruned)
+
+
+@pytest.mark.parametrize("job, conditions, allow, restart", [
+    (_pruned(), ["paused"], False, False),
+    (_pruned(), ["always"], False, False),
+    (_pruned(), ["quarantined"], False, False),
+    (_pruned(), ["paused"], True, True),
+    (_pruned(), ["always"], True, True),
+    (_pruned(pruned=False), ["paused"], False, True),
+    (_pruned(pruned=None), ["paused"], False, True),
+    (_pruned("Quarantine"), ["quarantined"], False, True),  # quarantined, not paused by the service: restart_if decides
+])
+def test_escrows_pruned_restart_table(job, conditions, allow, restart):
+    decision = decide_restart(job, conditions, allow_escrows_pruned=allow)
+    assert decision.restart is restart
+    if job.awaiting_cleanup and not allow and decision.matched:
+        assert "escrowsPruned" in decision.reason and "allow_escrows_pruned" in decision.reason
+
+
+@pytest.mark.parametrize("job, allow, act", [(_pruned(), False, False), (_pruned(), True, True), (_pruned(pruned=False), False, True)])
+def test_escrows_pruned_start_table(job, allow, act):
+    decision = decide_state(job, "started", allow_escrows_pruned=allow)
+    assert decision.act is act
+    assert decision.action == ("started" if act else "skipped")
+    if not act:
+        assert "waiting for the customer to clean up the errors" in decision.reason
+    assert decide_state(job, "paused", allow_escrows_pruned=allow).act is False  # already paused either way

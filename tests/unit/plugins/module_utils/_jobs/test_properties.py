@@ -6,7 +6,7 @@
 
 test_job.py already proves parse_job never raises, and test_scope.py that the reset scope round-trips. Here:
 - job_from_dict (the fleet playbook's view of a job) never raises, and decides exactly as parse_job does on the same
-  job, so the playbook's restart_candidates and the module's pre-check can never disagree;
+  job, so the playbook's restart_candidates and the module's pre-check can never disagree; so does the remedy (diagnose);
 - decide_restart and decide_state are total: any job, any conditions -> a Decision or an InputError, nothing else, and
   sync_job never starts a job it cannot see is stopped;
 - every validator raises only InputError, whatever it is given; an accepted job id is one URL path segment as is;
@@ -43,6 +43,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.job import (
     job_from_dict,
     parse_job,
 )
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, diagnose, diagnose_dict
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS, STATE_ACTIONS, summarize
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import RESET_SCOPE_FLAGS, build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import normalize_job_targets, validate_job_id, validate_service_principal_id
@@ -68,6 +69,12 @@ def _spellings(names):
     )
 
 
+QUARANTINE_ERRORS = st.fixed_dictionaries({}, optional={
+    "code": st.one_of(st.sampled_from(["SystemForCrossDomainIdentityManagementCredentialValidationFailure", "HybridIdentityServiceNoActiveAgents",
+                                       "AzureDirectoryServiceServerBusy", "SomeNewCode", ""]), JSON_SCALARS),
+    "message": JSON_SCALARS,
+    "tenantActionable": st.one_of(st.booleans(), st.sampled_from(["true", "False", ""]), JSON_SCALARS),
+})
 DATES = st.sampled_from([None, "", "0001-01-01T00:00:00Z", "2024-03-01T10:00:00Z", "2024-03-01T10:00:00.1234567Z", "not a date", 0])
 
 
@@ -82,7 +89,7 @@ def graph_jobs(draw):
         st.fixed_dictionaries({}, optional={
             "reason": _spellings(QUARANTINE_REASONS), "currentBegan": DATES, "nextAttempt": DATES, "seriesBegan": DATES,
             "seriesCount": st.one_of(st.integers(-5, 10**12), st.text(max_size=5), st.none()),
-            "error": st.one_of(st.none(), JSON_VALUES),
+            "error": st.one_of(st.none(), JSON_VALUES, QUARANTINE_ERRORS),
         }),
     ))
     last_execution = draw(st.one_of(
@@ -121,6 +128,20 @@ def test_the_playbook_and_the_module_decide_alike(raw, conditions):
         assert (direct.restart, direct.matched) == (via_dict.restart, via_dict.matched), (shape, wanted)
     assert (again.status_code, again.schedule_state, again.quarantine_reason, again.last_execution_state) == \
         (job.status_code, job.schedule_state, job.quarantine_reason, job.last_execution_state)
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=st.one_of(graph_jobs(), JSON_VALUES), conditions=CONDITION_LISTS)
+def test_diagnose_is_total_and_the_dict_diagnoses_alike(raw, conditions):
+    """Any job: a remedy of REMEDIES with a one-line reason; sync_job_info's dict read back (the inventory, the fleet
+    filters) gets the same answer as the parsed job (the modules, the event source)."""
+    job = parse_job(raw)
+    diagnosis = diagnose(job, conditions)
+    assert diagnosis.remedy in REMEDIES and diagnosis.remedy_reason and "\n" not in diagnosis.remedy_reason
+    assert diagnosis.disables_at is None or diagnosis.disables_at.endswith("Z")
+    assert diagnose_dict(json.loads(json.dumps(job.to_dict())), conditions) == diagnosis.to_dict()
+    if job.awaiting_cleanup:
+        assert diagnosis.remedy == "clean_up_errors"
 
 
 @settings(max_examples=150, deadline=None)

@@ -23,7 +23,8 @@ SP_ID = "8a1b2c3d-4e5f-4a6b-9c8d-7e6f5a4b3c2d"
 OTHER_SP_ID = "11111111-2222-4333-8444-555555555555"
 SCIM_JOB = "scim.0123456789abcdef0123456789abcdef"
 AD_JOB = "AD2AADProvisioning.fd1c9b9e8077402c8bc03a7186c8f976"
-RESULT_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "action", "reason", "reset_scope"}
+RESULT_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "action", "reason", "reset_scope", "remedy", "remedy_reason",
+               "disables_at"}
 
 
 def raw_job(job_id, code="Active", schedule="Active", last="Succeeded", quarantine_reason=None):
@@ -117,8 +118,12 @@ def test_restarted_when_a_condition_matches():
         "action": "restarted",
         "reason": outcome.result["reason"],
         "reset_scope": "Escrows, Watermark, QuarantineState",
+        "remedy": "restart",
+        "remedy_reason": outcome.result["remedy_reason"],
+        "disables_at": None,
     }
     assert "quarantined" in outcome.result["reason"]
+    assert "EncounteredEscrowProportionThreshold" in outcome.result["remedy_reason"]
     assert api.restarts == [(SP_ID, SCIM_JOB, {"criteria": {"resetScope": "Escrows, Watermark, QuarantineState"}})]
     assert outcome.found == {
         "status_code": "Quarantine",
@@ -470,7 +475,7 @@ def setter(api, state, check_mode=False):
 
 
 PAUSED_QUARANTINED = raw_job(SCIM_JOB, code="Paused", schedule="Paused", quarantine_reason="EncounteredEscrowProportionThreshold")
-STATE_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "action", "reason"}
+STATE_KEYS = {"service_principal_id", "job_id", "template_id", "status_code", "action", "reason", "remedy", "remedy_reason", "disables_at"}
 
 
 @pytest.mark.parametrize("raw, state, action, post", [
@@ -527,3 +532,46 @@ def test_state_setter_over_a_list_keeps_order():
     assert [o.result["job_id"] for o in outcomes] == [t.job_id for t in targets]
     assert [o.result["action"] for o in outcomes] == ["started" if n % 2 else "skipped" for n in range(20)]
     assert len(api.posts) == 10
+
+
+# ---------------------------------------------------------------------------------------------------
+# The remedy: a paused, escrows-pruned job is neither restarted nor started unless allowed; restart_remedies holds back
+# what a restart cannot fix.
+
+PRUNED = dict(raw_job(SCIM_JOB, code="Paused", schedule="Paused", last="Failed"))
+PRUNED["status"] = dict(PRUNED["status"], escrowsPruned=True)
+DELETES = raw_job(AD_JOB, code="Quarantine", last="Failed", quarantine_reason="TooManyDeletes")
+
+
+@pytest.mark.parametrize("conditions, allow, action", [
+    (("paused",), False, "skipped"),
+    (("always",), False, "skipped"),
+    (("paused",), True, "restarted"),
+])
+def test_an_escrows_pruned_job_is_restarted_only_when_allowed(conditions, allow, action):
+    api = FakeApi({(SP_ID, SCIM_JOB): PRUNED})
+    restart_plan = RestartPlan(conditions, allow_escrows_pruned=allow)
+    outcome = one(api, restart_plan, SCIM_JOB)
+    assert outcome.result["action"] == action and outcome.result["remedy"] == "clean_up_errors"
+    assert len(api.restarts) == (1 if action == "restarted" else 0)
+    if action == "skipped":
+        assert "escrowsPruned" in outcome.result["reason"] and "allow_escrows_pruned" in outcome.result["reason"]
+
+
+@pytest.mark.parametrize("allow, action, posts", [(False, "skipped", []), (True, "started", [("start", SP_ID, SCIM_JOB)])])
+def test_an_escrows_pruned_job_is_started_only_when_allowed(allow, action, posts):
+    from ansible_collections.entra.sync.plugins.module_utils._service.state import StateSetter
+    api = SequenceApi({(SP_ID, SCIM_JOB): PRUNED}, {})
+    outcome = StateSetter(api, "started", allow_escrows_pruned=allow).set_targets([JobTarget(SP_ID, SCIM_JOB)])[0]
+    assert outcome.result["action"] == action and api.posts == posts
+    assert outcome.result["remedy"] == "clean_up_errors"
+
+
+def test_restart_remedies_hold_back_what_a_restart_cannot_fix():
+    api = FakeApi({(SP_ID, SCIM_JOB): QUARANTINED, (SP_ID, AD_JOB): DELETES})
+    restart_plan = RestartPlan(("quarantined",), remedies=("restart",))
+    outcomes = Restarter(api, restart_plan).restart_many([JobTarget(SP_ID, SCIM_JOB, 0), JobTarget(SP_ID, AD_JOB, 1)])
+    assert [(o.result["action"], o.result["remedy"]) for o in outcomes] == [("restarted", "restart"), ("skipped", "approve_deletes")]
+    assert "not one of restart_remedies [restart]" in outcomes[1].result["reason"]
+    assert "ForceDeletes" in outcomes[1].result["reason"]
+    assert [restart[1] for restart in api.restarts] == [SCIM_JOB]

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Unit tests for the national cloud table, the AWX/Azure aliases and the China refusal."""
+"""Unit tests for the national cloud table and the AWX/Azure aliases; China works like the other clouds."""
 
 from __future__ import annotations
 
@@ -11,19 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import CloudError
-from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import CLOUDS, check_restart_available, resolve_cloud
+from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import CLOUDS, resolve_cloud
 
-# graph-facts.md, "National clouds": (Graph root, sign-in host, token scope, restart documented as available).
+# graph-facts.md, "National clouds": (Graph root, sign-in host, token scope). Restart and start are documented as
+# available in each (China on Microsoft's current pages).
 EXPECTED = {
-    "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com", "https://graph.microsoft.com/.default", True),
-    "usgov": ("https://graph.microsoft.us", "https://login.microsoftonline.us", "https://graph.microsoft.us/.default", True),
-    "usgovdod": ("https://dod-graph.microsoft.us", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us/.default", True),
-    "china": (
-        "https://microsoftgraph.chinacloudapi.cn",
-        "https://login.chinacloudapi.cn",
-        "https://microsoftgraph.chinacloudapi.cn/.default",
-        False,
-    ),
+    "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com", "https://graph.microsoft.com/.default"),
+    "usgov": ("https://graph.microsoft.us", "https://login.microsoftonline.us", "https://graph.microsoft.us/.default"),
+    "usgovdod": ("https://dod-graph.microsoft.us", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us/.default"),
+    "china": ("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/.default"),
 }
 
 AWX_NAMES = {
@@ -39,13 +35,12 @@ def test_the_table_holds_exactly_the_four_documented_clouds():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_cloud_has_the_documented_hosts_and_scope(name):
-    graph_root, authority_host, scope, available = EXPECTED[name]
+    graph_root, authority_host, scope = EXPECTED[name]
     cloud = resolve_cloud(name)
     assert cloud.name == name
     assert cloud.graph_root == graph_root
     assert cloud.authority_host == authority_host
     assert cloud.scope == scope
-    assert cloud.restart_available is available
     # Managed identity asks for a resource, not a scope: the Graph root without /.default.
     assert cloud.resource == graph_root
 
@@ -103,22 +98,3 @@ def test_unknown_names_are_refused_with_the_valid_ones(name):
 
 def test_cloud_error_is_a_value_error():
     assert issubclass(CloudError, ValueError)
-
-
-def test_china_is_refused_with_the_reason_and_the_way_out():
-    with pytest.raises(CloudError) as info:
-        check_restart_available(resolve_cloud("AzureChinaCloud"), graph_endpoint_overridden=False)
-    text = str(info.value)
-    assert "china" in text
-    assert "unavailable" in text
-    assert "graph_endpoint" in text
-
-
-def test_china_is_allowed_when_graph_endpoint_is_overridden():
-    assert check_restart_available(CLOUDS["china"], graph_endpoint_overridden=True) is None
-
-
-@pytest.mark.parametrize("name", ["global", "usgov", "usgovdod"])
-@pytest.mark.parametrize("overridden", [False, True])
-def test_other_clouds_are_always_allowed(name, overridden):
-    assert check_restart_available(CLOUDS[name], overridden) is None

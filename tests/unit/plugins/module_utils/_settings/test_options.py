@@ -215,8 +215,10 @@ def test_unknown_cloud_is_an_option_error():
     assert "mars" in refused(cloud="mars")
 
 
-def test_china_is_refused_unless_graph_endpoint_is_set():
-    assert "graph_endpoint" in refused(cloud="china")
+def test_china_works_like_the_other_clouds():
+    built = settings(cloud="china")
+    assert built.graph_root == "https://microsoftgraph.chinacloudapi.cn"
+    assert built.authority_host == "https://login.chinacloudapi.cn"
     built = settings(cloud="AzureChinaCloud", graph_endpoint="https://graph.example.cn")
     assert built.graph_root == "https://graph.example.cn"
     assert built.authority_host == "https://login.chinacloudapi.cn"
