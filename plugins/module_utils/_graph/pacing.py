@@ -28,19 +28,21 @@ PACE_WIDEN = 1.1
 # Retry-After asks for (with this margin for jittered arrivals), whatever random refusals come on top.
 PACE_CAP = 1.3
 # Evidence of an empty bucket: at least PACE_EVIDENCE 429s among the latest PACE_WINDOW answers of one kind. Random
-# refusals at 10% reach it about once in 140,000 windows; a saturated bucket reaches it within its first wave.
-PACE_WINDOW = 20
-PACE_EVIDENCE = 10
+# refusals at 10% reach it about once in 5 billion windows (20 of 20 did once in 140,000: about once in half an hour
+# for a source reading 1,000 jobs a second, and the pace it set then took minutes to ease); a saturated bucket reaches
+# it within its first two waves.
+PACE_WINDOW = 40
+PACE_EVIDENCE = 20
 # The bucket's waits spread between zero and one token interval; a wait over this many times their median is not one.
 PACE_OUTLIER = 3
 # While paced, judged by the answers to requests sent since the last change of pace (at least PACE_JUDGE of them):
 # widen when at least PACE_PRESSURE of them were 429s (x PACE_WIDEN) and the last widening lowered their share (or
 # the last change was not a widening); ease off (x PACE_EASE) after PACE_QUIET seconds, once half a window has come
-# back with no more than PACE_CALM. Easing is slow and widening quick because every refusal while paced costs a slot
+# back with no more than PACE_CALM (a refusal in ten: the share a busy front end refuses anyway). Easing is slow and widening quick because every refusal while paced costs a slot
 # and a Retry-After, and a burst of them burns the retries of the requests refused.
 PACE_JUDGE = PACE_WINDOW // 2
 PACE_PRESSURE = PACE_EVIDENCE // 2
-PACE_CALM = 0
+PACE_CALM = PACE_JUDGE // 10
 PACE_QUIET = 3.0
 PACE_EASE = 0.95
 # Below this spacing (5,000 requests per second) pacing is dropped: no bucket of Graph allows that much.

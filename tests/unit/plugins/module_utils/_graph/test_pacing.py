@@ -46,6 +46,22 @@ def test_random_refusals_at_ten_percent_never_slow_a_long_run(clock, seed):
     assert clock.sleeps == [] and pauses == 0 and not pacer.active
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_random_item_refusals_of_a_long_running_source_never_pace_it(clock, seed):
+    """The week soak's finding: 10% of the items of every $batch envelope refused at random, 200,000 answers (an hour
+    of a source reading 1,000 jobs a second in envelopes of 20). With evidence at 10 of 20 this paced about once in
+    half an hour, at a pace random Retry-Afters set, which then took minutes to ease."""
+    rng = random.Random(seed)
+    pacer = Pacer()
+    for _envelope in range(10000):
+        pacer.take(20)
+        sent_at = pacer.stamp()
+        clock.now += 0.01
+        for _item in range(20):
+            pacer.answered(rng.random() < 0.10, rng.uniform(0.05, 0.6), sent_at)
+    assert not pacer.active and clock.sleeps == []
+
+
 def test_a_saturated_bucket_sets_the_spacing_from_its_retry_after(clock):
     pacer = Pacer()
     assert saturate(pacer, 0.05) == [False] * pacing.PACE_EVIDENCE
