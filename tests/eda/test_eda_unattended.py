@@ -68,6 +68,7 @@ def test_a_restarted_rulebook_escalates_a_relapse_once_to_the_webhook_and_does_n
     body = post["body"]
     assert set(FIELDS) <= set(body)
     assert body["relapses"] == 2 and body["job_id"] == fleet.ids["a-relapse"][1] and body["status_code"] == "Quarantine"
+    assert body["remedy"] == "restart" and body["remedy_reason"] and body["disables_soon"] is False
     assert "2 times within the relapse window" in body["reason"] and body["service_principal_name"] == "a-relapse"
     [line] = HARNESS.escalations(tmp_path / "escalations.jsonl")
     assert line["relapses"] == 2 and line["webhook"] == {"delivered": True, "status": 202, "attempts": 1, "error": None}
@@ -121,13 +122,14 @@ def test_the_controller_rulebook_launches_the_heal_and_escalate_job_templates_wi
             env={"EDA_JOB_TEMPLATE_REFRESH_DELAY": 1})
         rulebook.wait_for("the first discovery", fleet.discovered)
         fleet.quarantine("c-restart")
-        fleet.quarantine("c-tenant-actionable", error="CredentialsExpired", tenant_actionable=True)
+        fleet.quarantine("c-tenant-actionable", reason="EncounteredQuarantineException",
+                         error="SystemForCrossDomainIdentityManagementCredentialValidationFailure", tenant_actionable=True)
         rulebook.wait_for("the restart", lambda: fleet.restarts()["c-restart"] == 1)
         rulebook.wait_for("the escalation card", lambda: webhooks.posts("teams"))
         rulebook.wait_for("both jobs to finish", lambda: len(controller.jobs) == 2 and all(
             job["status"] in ("successful", "failed") for job in controller.jobs.values()))
         assert {job["status"] for job in controller.jobs.values()} == {"successful"}, [controller.job_output(i) for i in controller.jobs]
-        launched = {name: body for name, body in controller.launches}
+        launched = dict(controller.launches)
         assert set(launched) == {"entra.sync heal", "entra.sync escalate"}
         heal_event = launched["entra.sync heal"]["extra_vars"]["ansible_eda"]["event"]["entra_sync"]
         assert heal_event["job"]["job_id"] == fleet.ids["c-restart"][1] and heal_event["heal"]["action"] == "restart"
@@ -135,7 +137,8 @@ def test_the_controller_rulebook_launches_the_heal_and_escalate_job_templates_wi
         assert escalate_event["job"]["job_id"] == fleet.ids["c-tenant-actionable"][1]
         [card] = webhooks.posts("teams")
         facts = {fact["title"]: fact["value"] for fact in card["body"]["attachments"][0]["content"]["body"][1]["facts"]}
-        assert facts["Job"] == fleet.ids["c-tenant-actionable"][1] and "tenantActionable" in facts["Why"]
+        assert facts["Job"] == fleet.ids["c-tenant-actionable"][1] and "remedy credentials" in facts["Why"]
+        assert facts["Remedy"].startswith("credentials")
         assert fleet.restarts() == {"c-restart": 1, "c-tenant-actionable": 0, "z-sentinel": 0}
         assert rulebook.stop() in HARNESS.CLEAN_STOP
         outputs = [rulebook.output(), json.dumps(controller.launches)] + [controller.job_output(i) for i in controller.jobs]

@@ -38,8 +38,9 @@ PACE_OUTLIER = 3
 # While paced, judged by the answers to requests sent since the last change of pace (at least PACE_JUDGE of them):
 # widen when at least PACE_PRESSURE of them were 429s (x PACE_WIDEN) and the last widening lowered their share (or
 # the last change was not a widening); ease off (x PACE_EASE) after PACE_QUIET seconds, once half a window has come
-# back with no more than PACE_CALM (a refusal in ten: the share a busy front end refuses anyway). Easing is slow and widening quick because every refusal while paced costs a slot
-# and a Retry-After, and a burst of them burns the retries of the requests refused.
+# back with no more than PACE_CALM (a refusal in ten: the share a busy front end refuses anyway). Easing is slow and
+# widening quick because every refusal while paced costs a slot and a Retry-After, and a burst of them burns the
+# retries of the requests refused.
 PACE_JUDGE = PACE_WINDOW // 2
 PACE_PRESSURE = PACE_EVIDENCE // 2
 PACE_CALM = PACE_JUDGE // 10

@@ -123,4 +123,3 @@ class WebhookReceiver(LocalHttpsServer):
     def posts(self, hook):
         with self._lock:
             return list(self._posts.get(hook, []))
-

@@ -31,8 +31,8 @@ def test_the_record_holds_every_field_a_person_needs_and_nothing_else():
                                "2026-11-30T09:00:06Z")
     assert tuple(record) == RECORD_KEYS
     assert record["error_code"] == "TooManyDeletes" and record["error_message"] == "held" and record["tenant_actionable"] is False
-    assert (record["remedy"], record["remedy_reason"], record["disables_at"]) == ("approve_deletes", "release the deletes",
-                                                                                   "2026-12-28T09:00:00Z")
+    expected = ("approve_deletes", "release the deletes", "2026-12-28T09:00:00Z")
+    assert (record["remedy"], record["remedy_reason"], record["disables_at"]) == expected
     assert (record["reason"], record["relapses"], record["episode"]) == ("a person decides", 1, "2026-11-30T09:00:00Z")
     assert escalation_record(event()["entra_sync"], None)["job_id"] == "scim.1", "the entra_sync part alone is enough"
 
