@@ -10,7 +10,8 @@ size, the state file's size and the wall time of its polls every 10 s into sampl
 The source keeps its state file in .build/soak. Two modes (SOAK_MODE or --mode):
 - standard: a discovery every 10 minutes. Pass: RSS at the end within 10% of RSS at 5 minutes, and no quarantine entry
   older than the relapse window (plus one step).
-- week: a compressed week: a discovery every 10 s (a week of hourly discoveries is 168; 30 minutes of this are 180).
+- week: a compressed week: a discovery due every 10 s (a week of hourly discoveries is 168; under the chaos faults a
+  discovery takes about 10 s, so 30 minutes hold about 100).
   Pass: RSS at the end within 5% of RSS at 5 minutes, the median poll wall time of the last 5 minutes within 1.5x that
   of minutes 1 to 5, the state file's size bounded (at most 200 bytes per job it holds, and per job of the tenant: it
   follows how many jobs are unhealthy, not how long the source ran), and history pruned as above.
