@@ -16,7 +16,7 @@ COLLECTIONS := $(CURDIR)/.build/collections
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo rotate-demo report-demo ara-test chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak
+.PHONY: help venv-runtime venv sanity lint ruff ee build units integration conformance live test matrix demo rotate-demo report-demo ara-test chaos bench changelog-lint docs docs-lint release clean distclean eda-test heal-demo soak soak-week
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -76,6 +76,9 @@ heal-demo: venv-runtime  ## self-heal live: the sandbox and the entra.sync.self_
 
 soak: venv build  ## the event source for 30 min (SOAK_MINUTES), 1,000 jobs, 1 poll/s, chaos faults: RSS stays flat, history pruned
 	bash tests/tools/soak.sh
+
+soak-week: venv build  ## a compressed week: as soak, with a discovery every 10 s; RSS within 5%, polls within 1.5x, state file bounded
+	SOAK_MODE=week bash tests/tools/soak.sh
 
 live: build  ## the live-tenant tests against the tenant ENTRA_SYNC_LIVE_* name (docs/live-tenant.md); read-only unless ENTRA_SYNC_LIVE_ALLOW_RESTART=1
 	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) bash tests/tools/pytest.sh tests/integration/live -mlive -rs

@@ -22,6 +22,8 @@ class EntraSyncError(Exception):
     code = ""
     request_id = ""
     outcome_unknown = False
+    # True when the same call may well succeed later (the host could not be reached): the self-heal source goes on.
+    transient = False
 
 
 class InputError(EntraSyncError, ValueError):

@@ -43,7 +43,7 @@ EXAMPLES = r"""
     path: ~/entra_sync_escalations.jsonl
     record:
       job_id: scim.0123456789abcdef0123456789abcdef
-      not_restarted_because: the quarantine needs a person
+      reason: the quarantine needs a person
 """
 
 RETURN = r"""

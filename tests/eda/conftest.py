@@ -16,6 +16,10 @@ import pytest
 from entra_sandbox.pytest_plugin import ansible_env
 from entra_sandbox.testing import stop_process
 
+# The one way test files reach this harness: `import entra_eda_harness as HARNESS` (conftest.py has no importable name
+# in pytest's importlib mode; it is loaded before the test files of this folder, so it registers itself).
+sys.modules.setdefault("entra_eda_harness", sys.modules[__name__])
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EDA_VENV = os.environ.get("ENTRA_SYNC_EDA_VENV") or os.path.join(ROOT, ".build", "eda")
 EDA_BIN = os.path.join(EDA_VENV, "bin")
@@ -37,29 +41,33 @@ def eda_executable():
 
 
 def base_env(sandbox, tmp_path, **overrides):
-    # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory.
-    return ansible_env(sandbox, BUILD_HINT, {"ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases")}, overrides)
+    # Both the rulebook's restarts and a fleet run on this "controller" share one lease directory; the source's default
+    # state file goes under the user's state directory: this test's own.
+    own = {"ENTRA_SYNC_LEASE_DIR": str(tmp_path / "leases"), "XDG_STATE_HOME": str(tmp_path / "xdg-state")}
+    return ansible_env(sandbox, BUILD_HINT, own, overrides)
 
 
 class Rulebook:
-    """ansible-rulebook -r entra.sync.self_heal in a subprocess; its output goes to a file the test reads."""
+    """ansible-rulebook -r <rulebook> (entra.sync.self_heal) in a subprocess; its output goes to a file the test reads."""
 
-    def __init__(self, sandbox, tmp_path, variables, name="rulebook"):
+    def __init__(self, sandbox, tmp_path, variables, name="rulebook", rulebook="entra.sync.self_heal", args=(), env=None):
         self.tmp_path = tmp_path
         self.vars_file = tmp_path / ("%s-vars.json" % name)
         self.vars_file.write_text(json.dumps(variables))
         self.inventory = tmp_path / "inventory.yml"
         self.inventory.write_text(INVENTORY)
         self.out_path = tmp_path / ("%s.out" % name)
-        self.env = base_env(sandbox, tmp_path, PATH=EDA_BIN + os.pathsep + os.environ.get("PATH", ""))
+        self.env = base_env(sandbox, tmp_path, PATH=EDA_BIN + os.pathsep + os.environ.get("PATH", ""), **(env or {}))
+        self.rulebook = rulebook
+        self.args = list(args)
         self.process = None
         self._out = None
 
     def start(self):
         # pylint: disable=consider-using-with  # closed in stop()
         self._out = open(self.out_path, "wb")
-        cmd = [eda_executable(), "-r", "entra.sync.self_heal", "-i", str(self.inventory), "--vars", str(self.vars_file),
-               "--shutdown-delay", "1", "-v"]
+        cmd = [eda_executable(), "-r", self.rulebook, "-i", str(self.inventory), "--vars", str(self.vars_file),
+               "--shutdown-delay", "1", "-v"] + self.args
         self.process = subprocess.Popen(cmd, stdout=self._out, stderr=subprocess.STDOUT, env=self.env, cwd=str(self.tmp_path))
         return self
 
@@ -93,8 +101,8 @@ def rulebooks(fresh_sandbox, tmp_path):
     """Start rulebooks with rulebooks(variables); every one still running is stopped at the end."""
     started = []
 
-    def start(variables, name="rulebook"):
-        rulebook = Rulebook(fresh_sandbox, tmp_path, variables, name).start()
+    def start(variables, name="rulebook", **options):
+        rulebook = Rulebook(fresh_sandbox, tmp_path, variables, name, **options).start()
         started.append(rulebook)
         return rulebook
 
@@ -128,6 +136,12 @@ class Fleet:
         if days is not None:
             fields["quarantine_days"] = days
         self.sandbox.admin.set_job(sp_id, job_id, **fields)
+
+    def discovered(self):
+        """True once the source has listed the jobs of every service principal (its first discovery)."""
+        listed = {entry["path"].rsplit("/servicePrincipals/", 1)[-1].split("/")[0] for entry in self.sandbox.admin.log()
+                  if entry["method"] == "GET" and entry["path"].endswith("/synchronization/jobs")}
+        return all(sp_id in listed for sp_id, _job_id in self.ids.values())
 
     def restarts(self):
         """{name: restarts} from the sandbox's own counters."""

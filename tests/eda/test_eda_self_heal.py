@@ -1,34 +1,17 @@
 """entra.sync.self_heal end to end: real ansible-rulebook, the installed collection, the sandbox's counters and log."""
 
-import importlib.util
 import json
 import os
 import signal
 import subprocess
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import entra_eda_harness as HARNESS  # pylint: disable=import-error
 
-
-def _harness():
-    spec = importlib.util.spec_from_file_location("entra_eda_harness", os.path.join(HERE, "conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-HARNESS = _harness()
 RESTARTABLE = ["heal-%02d" % index for index in range(20)]
 # First in the fleet, so their events come first and the relapse is seen early.
 SPECIAL = ["a-relapse", "a-too-many-deletes", "a-tenant-actionable"]
 HEALTHY = ["z-healthy", "z-sentinel"]
-
-
-def _discovered(fleet):
-    """True once the source has listed the jobs of every service principal (its first discovery)."""
-    listed = {entry["path"].rsplit("/servicePrincipals/", 1)[-1].split("/")[0]
-              for entry in fleet.sandbox.admin.log() if entry["method"] == "GET" and entry["path"].endswith("/synchronization/jobs")}
-    return all(sp_id in listed for sp_id, _job_id in fleet.ids.values())
 
 
 def _secrets(sandbox):
@@ -51,7 +34,7 @@ def test_restarts_each_quarantine_once_escalates_what_a_restart_cannot_fix_and_n
         "entra_sync_heal_relapse_window": 3600,
         "entra_sync_heal_escalation_file": str(escalation_file),
     })
-    rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+    rulebook.wait_for("the first discovery", fleet.discovered)
     quarantined_at = HARNESS.last_seq(fresh_sandbox)
     # Realistic quarantines (graph-facts.md): the ones a restart fixes are escrow thresholds; an expired SCIM token needs
     # new credentials (and its job is disabled in two days); held deletes need a person.
@@ -79,13 +62,13 @@ def test_restarts_each_quarantine_once_escalates_what_a_restart_cannot_fix_and_n
     by_job = {line["job_id"]: line for line in lines}
     assert len(lines) == 3 and set(by_job) == {fleet.ids[name][1] for name in SPECIAL}
     deletes = by_job[fleet.ids["a-too-many-deletes"][1]]
-    assert "TooManyDeletes" in deletes["not_restarted_because"] and deletes["remedy"] == "approve_deletes"
+    assert "TooManyDeletes" in deletes["reason"] and deletes["remedy"] == "approve_deletes"
     assert "ForceDeletes" in deletes["remedy_reason"] and deletes["disables_soon"] is False
     expired = by_job[fleet.ids["a-tenant-actionable"][1]]
     assert expired["remedy"] == "credentials" and "secret token" in expired["remedy_reason"]
     assert expired["disables_at"] and expired["disables_soon"] is True, expired
     relapse = by_job[fleet.ids["a-relapse"][1]]
-    assert relapse["relapses"] == 2 and "2 times" in relapse["not_restarted_because"] and relapse["remedy"] == "restart"
+    assert relapse["relapses"] == 2 and "2 times" in relapse["reason"] and relapse["remedy"] == "restart"
 
     # Within three polls: every restart POST came before the source's third read of the jobs after the quarantine.
     polls = [entry["seq"] for entry in fleet.job_reads("z-sentinel", since=quarantined_at)]
@@ -105,7 +88,7 @@ def test_goes_on_through_an_outage_and_beside_a_fleet_run_restarts_no_job_twice(
     fleet = HARNESS.Fleet(fresh_sandbox, shared + HEALTHY)
     rulebook = rulebooks({"entra_sync_heal_interval": 2, "entra_sync_heal_timeout": 2, "entra_sync_heal_max_retries": 0,
                           "entra_sync_heal_escalation_file": str(tmp_path / "escalations.jsonl")})
-    rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+    rulebook.wait_for("the first discovery", fleet.discovered)
     rulebook.wait_for("a poll", lambda: fleet.job_reads("z-sentinel"))
 
     # The service unreachable for 10 seconds: requests time out, the source reports scan_error and goes on.
@@ -191,10 +174,10 @@ def test_rotates_a_credential_quarantine_when_credentials_are_configured_and_esc
     by_job = {line["job_id"]: line for line in HARNESS.escalations(escalation_file)}
     assert set(by_job) == {fleet.ids["c-refused"][1], fleet.ids["c-unconfigured"][1]}
     refused = by_job[fleet.ids["c-refused"][1]]
-    assert refused["error_code"] == REFUSED_CODE and "credential rotation failed" in refused["not_restarted_because"]
+    assert refused["error_code"] == REFUSED_CODE and "credential rotation failed" in refused["reason"]
     unconfigured = by_job[fleet.ids["c-unconfigured"][1]]
     assert unconfigured["remedy"] == "credentials" and unconfigured["error_code"] is None
-    assert "remedy credentials" in unconfigured["not_restarted_because"]
+    assert "remedy credentials" in unconfigured["reason"]
 
     assert rulebook.stop() in HARNESS.CLEAN_STOP, rulebook.output()[-4000:]
     output = rulebook.output()

@@ -107,7 +107,7 @@ def test_the_escalation_file_is_made_0600_and_a_linked_one_is_refused(sandbox, r
     run = run_playbook(sandbox, "entra.sync.escalate", _escalation_vars(folder / "escalations.jsonl"))
     assert run.rc == 0, run.describe()
     lines = (folder / "escalations.jsonl").read_text().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["not_restarted_because"] == "a person approves the deletes"
+    assert len(lines) == 1 and json.loads(lines[0])["reason"] == "a person approves the deletes"
     assert _mode(folder) == 0o700 and _mode(folder / "escalations.jsonl") == 0o600
 
     victim = tmp_path / "victim"

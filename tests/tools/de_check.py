@@ -20,10 +20,14 @@ TARBALL = "entra-sync.tar.gz"
 IN_TARBALL = (
     "extensions/eda/plugins/event_source/sync_job_events.py",
     "extensions/eda/rulebooks/self_heal.yml",
+    "extensions/eda/rulebooks/self_heal_controller.yml",
     "playbooks/heal.yml",
     "playbooks/escalate.yml",
     "plugins/module_utils/_heal/heal_source.py",
     "plugins/module_utils/_heal/heal_state.py",
+    "plugins/module_utils/_heal/heal_store.py",
+    "plugins/module_utils/_controller/lease.py",
+    "plugins/module_utils/_controller/private_files.py",
 )
 
 

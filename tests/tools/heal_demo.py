@@ -70,15 +70,18 @@ def show_new_lines(path, seen):
 def main():
     demo_dir_or_exit(STATE, name="heal-demo", setting="")  # 0700 and this user's alone (the leases and the escalation file live in it)
     escalations = os.path.join(STATE, "escalations.jsonl")
-    if os.path.exists(escalations):
-        os.unlink(escalations)
+    state_file = os.path.join(STATE, "heal-state.json")
+    for stale in (escalations, state_file):  # each demo starts with no record and no memory
+        if os.path.exists(stale):
+            os.unlink(stale)
     with SandboxProcess(os.path.join(STATE, "sandbox"), service_principals=10) as sandbox:
         sandbox.admin.set_fleet(service_principals_list=[{"displayName": name, "jobs": [{"template_id": "scim"}]} for name in NAMES])
         ids = {job["display_name"]: (job["service_principal_id"], job["job_id"]) for job in sandbox.admin.jobs(sandbox.tenant_id)}
         with open(os.path.join(STATE, "inventory.yml"), "w", encoding="utf-8") as handle:
             handle.write(INVENTORY)
         with open(os.path.join(STATE, "vars.json"), "w", encoding="utf-8") as handle:
-            json.dump({"entra_sync_heal_interval": 5, "entra_sync_heal_escalation_file": escalations}, handle)
+            json.dump({"entra_sync_heal_interval": 5, "entra_sync_heal_escalation_file": escalations,
+                       "entra_sync_heal_state_file": state_file}, handle)
         env = dict(os.environ, **sandbox.env, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".build", "collections"), ANSIBLE_NOCOLOR="1",
                    ENTRA_SYNC_LEASE_DIR=os.path.join(STATE, "leases"), PATH=os.path.join(ROOT, ".build", "eda", "bin") + os.pathsep + os.environ["PATH"])
         out_path = os.path.join(STATE, "rulebook.out")

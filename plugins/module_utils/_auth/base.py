@@ -55,6 +55,16 @@ SIGN_IN_HINTS = {
 }
 
 
+# OAuth error codes of a sign-in service that is busy or failing, not of a wrong credential: a later try may succeed.
+TRANSIENT_SIGN_IN_ERRORS = ("temporarily_unavailable", "server_error")
+
+
+def transient_error(error):
+    """Mark an error as one a later try may not meet (the service unreachable or busy), and return it."""
+    error.transient = True
+    return error
+
+
 def _now():
     return time.time()
 
@@ -185,7 +195,8 @@ class Credential:
     def _token_from_result(self, result):
         """An AccessToken from what MSAL returned, or the sign-in error as an AuthError."""
         if "access_token" not in result:
-            raise AuthError(scrub(describe_sign_in_error(result, self.describe()), self._secrets()))
+            error = AuthError(scrub(describe_sign_in_error(result, self.describe()), self._secrets()))
+            raise transient_error(error) if result.get("error") in TRANSIENT_SIGN_IN_ERRORS else error
         expires_in = float(result.get("expires_in") or 3600)
         return AccessToken(result["access_token"], time.time() + expires_in, result.get("token_source", "identity_provider"))
 
@@ -216,7 +227,7 @@ class Credential:
                 "certificate, or validate_certs: false (not recommended)." % self.settings.authority_host
             )
         if isinstance(exc, OSError):  # requests and urllib3 errors are OSErrors too
-            return AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name))
+            return transient_error(AuthError("Could not reach the sign-in host %s: %s." % (self.settings.authority_host, name)))
         return AuthError("Sign-in as %s failed: %s: %s" % (self.describe(), name, scrub(str(exc), self._secrets())))
 
 

@@ -27,6 +27,8 @@ except ImportError:  # not on Windows controllers, which Ansible does not suppor
 ENV_DIR = "ENTRA_SYNC_LEASE_DIR"
 ENV_TIMEOUT = "ENTRA_SYNC_LEASE_TIMEOUT"
 DEFAULT_TIMEOUT = 300.0
+# The longest max_status_age sync_job_restart accepts: a restart stamp older than this can make no status stale.
+MAX_TRUSTED_STATUS_AGE = 86400
 POLL_SECONDS = 0.05
 LEASES = Place("the lease directory", "the lease file", ENV_DIR)
 RUNTIME_DIR_NAME = "entra_sync_leases"
@@ -118,8 +120,25 @@ class JobLeases:
         in it, or it is a link. Called before any request, so a refused directory costs no call and restarts nothing."""
         self.directory = ensure_private_dir(self.directory, LEASES)
 
+    def _path(self, key):
+        return os.path.join(self.directory, lease_name(key[0], key[1], self.scope))
+
     def _open(self, key):
-        return open_private_file(os.path.join(self.directory, lease_name(key[0], key[1], self.scope)), LEASES, create_dir=False)
+        return open_private_file(self._path(key), LEASES, create_dir=False)
+
+    def _take(self, key, deadline):
+        """The locked lease file of one job, or None when another run held it past the deadline.
+
+        A file pruned (prune_stale) between our open and our lock is no longer the lease: open the path again.
+        """
+        while True:
+            handle = self._open(key)
+            if not self._lock(handle, deadline):
+                handle.close()
+                return None
+            if is_current(handle, self._path(key)):
+                return handle
+            handle.close()
 
     def _lock(self, handle, deadline):
         while True:
@@ -149,15 +168,59 @@ class JobLeases:
             for key in keys:
                 if fcntl is None:
                     break
-                handle = self._open(key)
-                if self._lock(handle, deadline):
+                handle = self._take(key, deadline)
+                if handle is not None:
                     held.handles[key] = handle
                 else:
-                    handle.close()
                     held.missed.add(key)
             yield held
         finally:
             held.release()
+
+
+def is_current(handle, path):
+    """True when `path` still names the file `handle` has open (it was not pruned and made again meanwhile)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def stale_after(timeout):
+    """Seconds after its last change that a lease file is of no use: past the lease timeout, and past the longest a
+    status may be trusted (max_status_age, at most a day), since its restart stamp tells such a status is stale."""
+    return max(float(timeout), MAX_TRUSTED_STATUS_AGE)
+
+
+def prune_stale(directory, older_than, now=None):
+    """Delete the lease files in `directory` unchanged for `older_than` seconds and held by no run; returns how many.
+
+    Each is deleted while this process holds its lock, and a run that opened it meanwhile opens the path again after
+    its lock (JobLeases._take), so no two runs ever hold two files of one job. A missing directory is nothing to prune.
+    """
+    if fcntl is None or not usable_dir(directory):
+        return 0  # no directory yet, or not this user's alone: nothing of ours to prune there
+    now = time.time() if now is None else now
+    try:
+        names = [name for name in os.listdir(directory) if name.endswith(".lease")]
+    except OSError:
+        return 0
+    pruned = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # gone meanwhile, or not ours to open
+        with os.fdopen(fd, "r+") as handle:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # held by a run now
+            if now - os.fstat(fd).st_mtime >= older_than and is_current(handle, path):
+                os.unlink(path)
+                pruned += 1
+    return pruned
 
 
 def lease_key(service_principal_id, job_id):

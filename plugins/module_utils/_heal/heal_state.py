@@ -133,11 +133,12 @@ def entered_quarantine(memory, conditions, began):
 class HealTracker:
     """The per-job memory of one event source, and the events each observation gives."""
 
-    def __init__(self, relapse_window, policy=None, emit_initial=True):
+    def __init__(self, relapse_window, policy=None, emit_initial=True, memory=None):
         self.relapse_window = relapse_window
         self.policy = policy or HealPolicy()
         self.emit_initial = emit_initial
-        self.memory = {}
+        # {job_key: JobMemory}; a restarted source starts from what it saved (heal_store.memory_from_document).
+        self.memory = dict(memory or {})
 
     def __len__(self):
         return len(self.memory)
@@ -145,8 +146,9 @@ class HealTracker:
     def observe(self, job, now, observed_at, extra=None, initial=False):
         """The event for this reading of `job` (a jobs.Job), or None when its state did not change.
 
-        now: the clock (seconds) for the relapse window; observed_at: the ISO time put in the event; extra: keys added to
-        the event's job dict (tenant_id, status_read_at); initial: this is the first scan (see emit_initial).
+        now: epoch seconds for the relapse window (a restarted source compares them with the ones it saved); observed_at:
+        the ISO time put in the event; extra: keys added to the event's job dict (tenant_id, status_read_at); initial:
+        this is the first scan (see emit_initial).
         """
         key = job_key(job)
         memory = self.memory.get(key)
@@ -203,15 +205,12 @@ class HealTracker:
         return sum(len(memory.entries) for memory in self.memory.values())
 
 
-def scan_error_event(phase, message, failures, retry_in, observed_at, failed_reads=None):
-    """The event for a poll or discovery that could not be completed (message already free of secrets)."""
-    return {EVENT_KEY: {
-        "type": "scan_error",
+def notice_event(kind, phase, message, observed_at, **extra):
+    """An event about the source itself, not a job (message already free of secrets): the shape of every event."""
+    return {EVENT_KEY: dict({
+        "type": kind,
         "phase": phase,
         "message": message,
-        "failed_reads": failed_reads,
-        "consecutive_failures": failures,
-        "retry_in": retry_in,
         "conditions": [],
         "previous_conditions": [],
         "entered": [],
@@ -219,8 +218,22 @@ def scan_error_event(phase, message, failures, retry_in, observed_at, failed_rea
         "relapses": 0,
         "observed_at": observed_at,
         "episode": None,
-        "heal": {"action": "none", "reason": "the scan could not be completed", "disables_soon": False},
-    }}
+        "heal": {"action": "none", "reason": "not a job's state change", "disables_soon": False},
+    }, **extra)}
+
+
+def scan_error_event(phase, message, failures, retry_in, observed_at, failed_reads=None):
+    """The event for a poll or discovery that could not be completed (message already free of secrets)."""
+    event = notice_event("scan_error", phase, message, observed_at, failed_reads=failed_reads, consecutive_failures=failures,
+                         retry_in=retry_in)
+    event[EVENT_KEY]["heal"]["reason"] = "the scan could not be completed"
+    return event
+
+
+def warning_event(phase, message, observed_at):
+    """One event for a problem the source works around and goes on (phase state_file: it starts fresh or keeps its
+    memory in the process only)."""
+    return notice_event("warning", phase, message, observed_at)
 
 
 def backoff_delay(interval, failures):

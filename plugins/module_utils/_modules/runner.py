@@ -8,7 +8,7 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 import datetime
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
-from ansible_collections.entra.sync.plugins.module_utils._controller.lease import JobLeases
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import MAX_TRUSTED_STATUS_AGE, JobLeases
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
@@ -72,8 +72,8 @@ def parse_targets(params):
 
 def check_restart_ranges(params):
     """max_status_age and write_rate in range, or an InputError that says which range."""
-    if not 0 <= params["max_status_age"] <= 86400:
-        raise InputError("max_status_age %s is out of range: use 0 to 86400 seconds." % params["max_status_age"])
+    if not 0 <= params["max_status_age"] <= MAX_TRUSTED_STATUS_AGE:
+        raise InputError("max_status_age %s is out of range: use 0 to %d seconds." % (params["max_status_age"], MAX_TRUSTED_STATUS_AGE))
     if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
         raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
                          "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))

@@ -14,6 +14,7 @@ import os
 import pytest
 
 from .testing import SandboxProcess
+from .webhooks import WebhookReceiver
 
 SEED = 42
 TENANTS = 2
@@ -83,3 +84,10 @@ def ansible_env(sandbox, build_hint, settings=None, overrides=None):
         else:
             env[name] = str(value)
     return env
+
+
+@pytest.fixture
+def webhooks(tmp_path):
+    """A webhook receiver (HTTPS, its own CA at .ca_path) that records every post; see webhooks.py."""
+    with WebhookReceiver(str(tmp_path / "webhooks")) as receiver:
+        yield receiver

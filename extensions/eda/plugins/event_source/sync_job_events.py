@@ -23,6 +23,7 @@ description:
     C(failed), C(entry_errors), C(paused)) or a new quarantine begins (a relapse), or is in one at the first scan;
     C(recovered) when it leaves them all; C(scan_error) when a discovery or poll could not be completed (at most one
     per poll; the source backs off and goes on).
+  - C(warning) (C(phase) state_file) when the state file could not be read or written; the source goes on.
   - Each event also holds C(conditions), C(previous_conditions), C(entered) (the conditions new in this event),
     C(job) (the dict entra.sync.sync_job_info returns, so it feeds entra.sync.sync_job_restart unchanged),
     C(relapses) (how many times the job entered quarantine within O(relapse_window)), C(observed_at), C(episode)
@@ -78,6 +79,16 @@ options:
     type: list
     elements: str
     default: []
+  state_file:
+    description:
+      - Where the source keeps each job's conditions, current quarantine and quarantine entries within
+        O(relapse_window), so a restarted source resumes (a job that relapses after the restart is counted, and escalated
+        past O(max_restarts)). Written atomically (mode 0600) after every poll that changed something; holds no secret.
+      - Default (env E(ENTRA_SYNC_HEAL_STATE_FILE), else) C($XDG_STATE_HOME/entra.sync/) or C(~/.local/state/entra.sync/),
+        one file per tenant and Graph endpoint. In EDA controller put it on a persistent volume (docs/self-heal.md).
+      - An empty value is the default. A file that cannot be read or used gives one C(warning) event and a fresh start;
+        a failed write one C(warning) event (the memory is then kept in the process only), and the source goes on.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -109,13 +120,29 @@ def _collection_imports():
 _collection_imports()
 
 # pylint: disable=wrong-import-position  # after the path set-up above
+from ansible_collections.entra.sync.plugins.module_utils._controller.lease import JobLeases, prune_stale, stale_after  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import EntraSyncError  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, parse_source_args  # noqa: E402
+from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import StateStore, state_file_path  # noqa: E402
 from ansible_collections.entra.sync.plugins.module_utils._service.connect import connect  # noqa: E402
 
 
+def state_store(config, connection):
+    """The source's state file: the given path, else one per tenant and Graph endpoint under the user's state directory."""
+    tenant_id, graph_root = connection.known_tenant_id(), connection.settings.graph_root
+    path = config.state_file or state_file_path(tenant_id, graph_root)
+    return StateStore(os.path.expanduser(path), tenant_id, graph_root, config.relapse_window)
+
+
+def lease_housekeeping(connection):
+    """Prunes the controller-local lease files the heal playbook's restarts leave (at the start and each discovery)."""
+    leases = JobLeases.from_env(scope=connection.settings.graph_root)
+    return lambda: prune_stale(leases.directory, stale_after(leases.timeout))
+
+
 async def main(queue, args):
-    """Poll until cancelled; bad arguments raise one error before anything is sent."""
+    """Poll until cancelled. Bad arguments, and credentials refused at the first scan, raise (ansible-rulebook stops
+    and EDA controller's restart policy applies); anything later is a scan_error event and the source goes on."""
     config, get_option = parse_source_args(args)
 
     def new_connection():
@@ -132,13 +159,19 @@ async def main(queue, args):
         return connections[0].api
 
     first = connections[0]
-    source = HealSource(first.api, config, first.known_tenant_id(), first.settings.secret_values(), reconnect=reconnect)
+    source = HealSource(first.api, config, first.known_tenant_id(), first.settings.secret_values(), reconnect=reconnect,
+                        store=state_store(config, first), housekeeping=lease_housekeeping(first))
+    del first  # the source holds the connection in use; a reference here would keep the first one alive for good
     try:
         while True:
             # Graph calls block: a thread keeps the loop (and ansible-rulebook's shutdown) responsive.
-            events, delay = await asyncio.to_thread(source.step, time.monotonic())
+            try:
+                events, delay = await asyncio.to_thread(source.step, time.monotonic())
+            except EntraSyncError as exc:
+                raise EntraSyncError("entra.sync.sync_job_events: %s" % exc) from None
             for event in events:
                 await queue.put(event)
+                await asyncio.sleep(0)  # let the rules engine take it before the next one
             await asyncio.sleep(delay)
     finally:
         connections[0].close()

@@ -11,10 +11,14 @@ import pytest
 from ansible_collections.entra.sync.plugins.module_utils._controller.lease import (
     ENV_DIR,
     ENV_TIMEOUT,
+    MAX_TRUSTED_STATUS_AGE,
     JobLeases,
     default_directory,
+    is_current,
     lease_key,
     lease_name,
+    prune_stale,
+    stale_after,
 )
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import LocalFileError
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
@@ -292,3 +296,45 @@ def test_a_linked_directory_is_refused(tmp_path):
         with leases(tmp_path).hold([KEY]):
             pass
     assert list((tmp_path / "real").iterdir()) == []
+
+
+def _aged(path, seconds):
+    old = os.stat(path).st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_prune_stale_deletes_old_lease_files_nobody_holds(tmp_path):
+    first = leases(tmp_path)
+    other = lease_key(SP, "other.job")
+    with first.hold([KEY, other]):
+        pass
+    directory = tmp_path / "leases"
+    old_file, new_file = directory / lease_name(SP, JOB), directory / lease_name(SP, "other.job")
+    _aged(old_file, 7200)
+    (directory / "notes.txt").write_text("not a lease")
+    assert prune_stale(str(directory), 3600) == 1
+    assert not old_file.exists() and new_file.exists() and (directory / "notes.txt").exists()
+    assert prune_stale(str(tmp_path / "missing"), 3600) == 0
+
+
+def test_prune_stale_leaves_a_held_lease_and_a_run_that_opened_a_pruned_file_takes_the_new_one(tmp_path):
+    first = leases(tmp_path)
+    path = tmp_path / "leases" / lease_name(SP, JOB)
+    with first.hold([KEY]) as held:
+        _aged(path, 7200)
+        assert prune_stale(str(path.parent), 3600) == 0, "held by a run now"
+        held.stamp(KEY, 5.0)
+    _aged(path, 7200)
+    # A run opens the file, then the pruner deletes it before that run locks it: the run must lock the path's new file.
+    opened = first._open(KEY)  # pylint: disable=protected-access
+    assert prune_stale(str(path.parent), 3600) == 1
+    assert not is_current(opened, str(path))
+    opened.close()
+    with first.hold([KEY]) as held:
+        assert held.holds(KEY) and held.last_restart(KEY) is None
+        assert is_current(held.handles[KEY], str(path))
+
+
+def test_stale_after_covers_the_lease_timeout_and_the_longest_trusted_status():
+    assert stale_after(300) == MAX_TRUSTED_STATUS_AGE
+    assert stale_after(MAX_TRUSTED_STATUS_AGE * 2) == MAX_TRUSTED_STATUS_AGE * 2

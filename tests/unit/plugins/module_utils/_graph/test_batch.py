@@ -185,10 +185,17 @@ def test_more_than_twenty_calls_are_refused(clock):
         client.batch([BatchCall("GET", jobs_path(SP))] * 21)
 
 
+def refused_then_taken(body, headers, requests=2):
+    """The answers for `requests` writes refused PACE_EVIDENCE times in all, then each taken: an empty write bucket."""
+    each = pacing.PACE_EVIDENCE // requests
+    return ([response(429, body, headers)] * each + [response(204)]) * requests
+
+
 def test_single_requests_are_paced_once_the_write_bucket_is_empty(clock):
     body, headers = throttled("0.2")
-    refusals = [response(429, body, headers) for _round in range(pacing.PACE_EVIDENCE)]
-    client, _script = scripted(refusals + [response(204), response(204)], max_retries=pacing.PACE_EVIDENCE)
+    client, _script = scripted(refused_then_taken(body, headers) + [response(204)], max_retries=10)
+    client.post(job_path(SP, JOB) + "/restart", {})
+    assert not client._pacers[True].active, "half the evidence: not yet"
     client.post(job_path(SP, JOB) + "/restart", {})
     assert client._pacers[True].active and not client._pacers[False].active
     assert client._pacers[True].spacing == pytest.approx(0.2 * pacing.PACE_START)
@@ -332,9 +339,9 @@ def test_a_write_rate_given_up_front_paces_restarts_from_the_first_one(clock):
 
 def test_the_pace_learned_is_reported(clock):
     body, headers = throttled("0.04")
-    refusals = [response(429, body, headers) for _round in range(pacing.PACE_EVIDENCE)]
-    client, _script = scripted(refusals + [response(204)], max_retries=pacing.PACE_EVIDENCE)
+    client, _script = scripted(refused_then_taken(body, headers), max_retries=10)
     assert client.pace() == {"read_rate": None, "write_rate": None}
+    client.post(job_path(SP, JOB) + "/restart", {})
     client.post(job_path(SP, JOB) + "/restart", {})
     assert client.pace()["write_rate"] == pytest.approx(1 / (0.04 * pacing.PACE_START), rel=1e-3)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import heapq
 import random
 
 import pytest
@@ -45,6 +46,22 @@ def test_random_refusals_at_ten_percent_never_slow_a_long_run(clock, seed):
     assert clock.sleeps == [] and pauses == 0 and not pacer.active
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_random_item_refusals_of_a_long_running_source_never_pace_it(clock, seed):
+    """The week soak's finding: 10% of the items of every $batch envelope refused at random, 200,000 answers (an hour
+    of a source reading 1,000 jobs a second in envelopes of 20). With evidence at 10 of 20 this paced about once in
+    half an hour, at a pace random Retry-Afters set, which then took minutes to ease."""
+    rng = random.Random(seed)
+    pacer = Pacer()
+    for _envelope in range(10000):
+        pacer.take(20)
+        sent_at = pacer.stamp()
+        clock.now += 0.01
+        for _item in range(20):
+            pacer.answered(rng.random() < 0.10, rng.uniform(0.05, 0.6), sent_at)
+    assert not pacer.active and clock.sleeps == []
+
+
 def test_a_saturated_bucket_sets_the_spacing_from_its_retry_after(clock):
     pacer = Pacer()
     assert saturate(pacer, 0.05) == [False] * pacing.PACE_EVIDENCE
@@ -72,10 +89,105 @@ def test_paced_requests_still_refused_widen_the_spacing_within_a_cap(clock):
     for _round in range(5):
         pacer.answered(True, 0.01, before)   # sent before the pacing began: the same overload, no new information
     assert pacer.spacing == first
-    for _round in range(50):
+    for ok in range(pacing.PACE_WINDOW):
+        # Each widening lowers the share of refusals a little (the bucket's doing): widen again, up to the cap.
         clock.now += 0.01
-        pacer.answered(True, 0.01, pacer.stamp())   # sent on a paced slot and still throttled: widen, capped
+        for _answer in range(ok):
+            pacer.answered(False, sent_at=pacer.stamp())
+        for _answer in range(pacing.PACE_WINDOW - ok):
+            pacer.answered(True, 0.01, pacer.stamp())
     assert pacer.spacing == pytest.approx(0.01 * pacing.PACE_CAP)
+
+
+def test_refusals_that_do_not_fall_when_the_pace_falls_widen_it_no_more(clock):
+    pacer = Pacer()
+    saturate(pacer, 0.01)
+    for _round in range(20):
+        # Every paced request refused, whatever the pace: one widening, then the share did not fall.
+        clock.now += 0.01
+        for _answer in range(pacing.PACE_WINDOW):
+            pacer.answered(True, 0.01, pacer.stamp())
+    assert pacer.spacing == pytest.approx(0.01 * pacing.PACE_START * pacing.PACE_WIDEN)
+
+
+@pytest.mark.parametrize("spacing, asked, share, before, last, expected", [
+    (0.011, 0.01, 0.5, None, pacing.STARTED, 0.0121),     # first pressure after pacing began: widen
+    (0.0121, 0.01, 0.3, 0.5, pacing.WIDENED, 0.013),      # the share fell with the pace: widen, within the cap
+    (0.0121, 0.01, 0.5, 0.5, pacing.WIDENED, 0.0121),     # it did not fall: random refusals, keep the pace
+    (0.0121, 0.01, 0.6, 0.3, pacing.WIDENED, 0.0121),     # it rose: not the pace's doing either
+    (0.0104, 0.01, 0.6, 0.3, pacing.EASED, 0.01144),      # rose after easing: the bucket again, widen
+    (0.013, 0.01, 0.9, None, pacing.EASED, 0.013),        # at the cap: the Retry-After's pace is the slowest
+    (0.2, 0.01, 0.9, None, pacing.STARTED, 0.2),          # never narrows
+])
+def test_widen_to_follows_the_share_of_refusals(spacing, asked, share, before, last, expected):
+    assert pacing.widen_to(spacing, asked, share, before, last) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("answers, expected", [
+    ([], 0.0),
+    ([(False, None), (True, None), (True, 5.0)], 0.0),                    # no short Retry-After: nothing to pace by
+    ([(True, 0.003)] * 10, 0.003),
+    ([(True, 0.001), (True, 0.002), (True, 0.003), (True, 0.0025)], 0.003),  # the bucket's waits: its interval
+    ([(True, 0.002)] * 8 + [(True, 0.45), (True, 0.3)], 0.002),          # a random refusal's long wait is left out
+    ([(True, 0.05), (True, 0.04), (True, 0.12), (False, None)], 0.12),   # within three medians: the bucket's
+])
+def test_the_spacing_asked_for_is_the_buckets_wait_not_a_random_refusals(answers, expected):
+    assert pacing.asked_spacing(answers) == pytest.approx(expected)
+
+
+class Bucket:
+    """Graph's token bucket for one kind of request (the sandbox's rule: tokens refill at `rate`, up to `burst`)."""
+
+    def __init__(self, rate, burst):
+        self.rate, self.burst, self.tokens, self.stamp = rate, burst, float(burst), 0.0
+
+    def wait(self, now):
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return (1 - self.tokens) / self.rate
+
+
+def poll_for_ten_minutes(clock, seed, noise=0.10, workers=10, jobs=1000, rate=350.0, latency=0.005):
+    """Polls of `jobs` reads, back to back for 600 simulated seconds, by `workers` sharing one Pacer, against a bucket
+    of `rate` reads/s, `noise` of the answers a random 429 (Retry-After 0.05 to 0.6 s, the chaos profile's), each
+    refused read waiting its Retry-After as the client does. Returns (seconds per poll, widest spacing seen)."""
+    rng = random.Random(seed)
+    pacer, bucket = Pacer(), Bucket(rate, burst=20)
+    ready = [(0.0, worker) for worker in range(workers)]
+    read, poll_started, polls, widest = 0, 0.0, [], 0.0
+    while ready[0][0] < 600:
+        clock.now, worker = heapq.heappop(ready)
+        pacer.take()
+        sent_at = pacer.stamp()
+        retry_after = rng.uniform(0.05, 0.6) if rng.random() < noise else bucket.wait(clock.now)
+        clock.now += latency
+        pacer.answered(retry_after is not None, retry_after, sent_at)
+        widest = max(widest, pacer.spacing)
+        if retry_after is None:
+            read += 1
+            if read % jobs == 0:
+                polls.append(clock.now - poll_started)
+                poll_started = clock.now
+        heapq.heappush(ready, (clock.now + (retry_after or 0.0), worker))
+    return polls, widest
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_saturated_bucket_under_random_refusals_keeps_its_pace_for_ten_minutes(clock, seed):
+    """The soak's finding: 1,000-job polls against the 350 reads/s bucket with 10% random 429s. The old rule let each
+    random refusal's long Retry-After set the pace and kept widening it: 7 reads/s, a poll every 2 minutes and more."""
+    polls, widest = poll_for_ten_minutes(clock, seed)
+    assert polls[-1] < 2 * polls[0], "the polls got slower: %s" % polls
+    assert 1000 / polls[-1] > 350 / 2
+    assert widest <= pacing.PACE_CAP * 1.5 / 350
+
+
+def test_the_same_bucket_without_random_refusals_is_read_at_its_rate(clock):
+    polls, _widest = poll_for_ten_minutes(clock, seed=0, noise=0.0)
+    assert 1000 / polls[-1] == pytest.approx(350, rel=0.05)
 
 
 def test_a_stray_429_while_paced_does_not_widen(clock):

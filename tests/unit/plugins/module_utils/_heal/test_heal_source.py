@@ -1,9 +1,13 @@
 """The event source's blocking half: argument checks (before anything is sent), discovery, polls, failures."""
 
+import json
+
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._exceptions import GraphError, InputError
-from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, parse_source_args
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import transient_error
+from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError, GraphError, InputError
+from ansible_collections.entra.sync.plugins.module_utils._heal.heal_source import HealSource, fatal_at_start, parse_source_args
+from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import StateFileError, StateStore
 
 SP1 = "00000000-0000-4000-8000-000000000001"
 SP2 = "00000000-0000-4000-8000-000000000002"
@@ -188,3 +192,145 @@ def test_each_discovery_after_the_first_starts_with_a_fresh_api():
     events, _delay = source.step(60.0)
     assert source.api is second and second.listings == 1
     assert types(events) == ["unhealthy"]
+
+
+class Epoch:
+    """The relapse window's clock (epoch seconds), apart from the scheduling clock step() is given."""
+
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def store_at(path, relapse_window=86400):
+    return StateStore(str(path), "contoso", "https://graph.example", relapse_window)
+
+
+def heal(events):
+    return [(event["entra_sync"]["type"], event["entra_sync"]["relapses"], event["entra_sync"]["heal"]["action"]) for event in events]
+
+
+def test_a_restarted_source_resumes_a_relapse_after_the_restart_is_escalated(tmp_path):
+    api = FakeApi({SP1: {"a": raw_job("a"), "b": raw_job("b", "Quarantine")}})
+    epoch = Epoch()
+    first = HealSource(api, config(), wall_clock=lambda: "now", store=store_at(tmp_path / "heal.json"), epoch=epoch)
+    assert heal(first.step(0.0)[0]) == [("unhealthy", 1, "restart")]           # b was quarantined before the start
+    api.jobs[SP1]["a"] = raw_job("a", "Quarantine", began="2026-11-01T11:00:00Z")
+    epoch.now += 300
+    assert heal(first.step(5.0)[0]) == [("unhealthy", 1, "restart")]           # a's first quarantine: restarted
+    api.jobs[SP1]["a"] = raw_job("a")
+    epoch.now += 300
+    assert heal(first.step(10.0)[0]) == [("recovered", 1, "none")]
+
+    # The activation restarts: a new process, the same state file.
+    epoch.now += 600
+    second = HealSource(api, config(), wall_clock=lambda: "now", store=store_at(tmp_path / "heal.json"), epoch=epoch)
+    assert second.step(0.0)[0] == [], "b is still in the same quarantine: nothing new, no second restart"
+    api.jobs[SP1]["a"] = raw_job("a", "Quarantine", began="2026-11-01T12:00:00Z")
+    events = second.step(5.0)[0]
+    assert heal(events) == [("unhealthy", 2, "escalate")]
+    assert "2 times within the relapse window" in events[0]["entra_sync"]["heal"]["reason"]
+
+
+def test_entries_older_than_the_window_are_forgotten_across_a_restart(tmp_path):
+    api = FakeApi({SP1: {"a": raw_job("a", "Quarantine")}})
+    epoch = Epoch()
+    HealSource(api, config(relapse_window=3600), wall_clock=lambda: "now", store=store_at(tmp_path / "s.json", 3600), epoch=epoch).step(0.0)
+    api.jobs[SP1]["a"] = raw_job("a")
+    epoch.now += 3600
+    source = HealSource(api, config(relapse_window=3600), wall_clock=lambda: "now", store=store_at(tmp_path / "s.json", 3600), epoch=epoch)
+    assert heal(source.step(0.0)[0]) == [("recovered", 0, "none")]
+    api.jobs[SP1]["a"] = raw_job("a", "Quarantine", began="2026-11-02T10:00:00Z")
+    assert heal(source.step(5.0)[0]) == [("unhealthy", 1, "restart")]
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["jobs"][(SP1 + "/a").lower()]["entries"] == [epoch.now]
+    assert SECRET not in (tmp_path / "s.json").read_text()
+
+
+def test_a_corrupt_state_file_is_one_warning_and_a_fresh_start(tmp_path):
+    path = tmp_path / "heal.json"
+    path.write_text("{not json")
+    api = FakeApi({SP1: {"a": raw_job("a", "Quarantine")}})
+    source = HealSource(api, config(), wall_clock=lambda: "now", store=store_at(path), epoch=Epoch())
+    events = source.step(0.0)[0]
+    assert types(events) == ["warning", "unhealthy"]
+    warning = events[0]["entra_sync"]
+    assert warning["phase"] == "state_file" and "not valid JSON" in warning["message"] and str(path) in warning["message"]
+    assert warning["job"] is None and warning["heal"]["action"] == "none"
+    assert json.loads(path.read_text())["jobs"], "replaced at the first save"
+    assert types(source.step(5.0)[0]) == []
+
+
+def test_a_state_file_that_cannot_be_written_is_one_warning_and_the_source_goes_on(tmp_path):
+    def full_disk(path, document):
+        raise StateFileError("it cannot be written (No space left on device)")
+
+    api = FakeApi({SP1: {"a": raw_job("a", "Quarantine"), "b": raw_job("b")}})
+    store = StateStore(str(tmp_path / "heal.json"), "contoso", "https://graph.example", 86400, write=full_disk)
+    source = HealSource(api, config(), wall_clock=lambda: "now", store=store, epoch=Epoch())
+    events = source.step(0.0)[0]
+    assert types(events) == ["unhealthy", "warning"] and "No space left on device" in events[1]["entra_sync"]["message"]
+    api.jobs[SP1]["b"] = raw_job("b", "Quarantine")
+    assert types(source.step(5.0)[0]) == ["unhealthy"]
+
+
+@pytest.mark.parametrize("error, fatal", [
+    (AuthError("Sign-in as app failed: invalid_client: AADSTS7000215"), True),
+    (transient_error(AuthError("Could not reach the sign-in host https://login.example: ConnectionError.")), False),
+    (GraphError("GET /servicePrincipals: 403 Authorization_RequestDenied", status=403), True),
+    (GraphError("GET /servicePrincipals: 401 InvalidAuthenticationToken", status=401), True),
+    (GraphError("GET /servicePrincipals: 503", status=503), False),
+    (GraphError("GET /servicePrincipals: connection refused"), False),
+    (EntraSyncError("no job could be read"), False),
+])
+def test_fatal_at_start_is_a_credential_or_permission_no_retry_fixes(error, fatal):
+    assert fatal_at_start(error) is fatal
+
+
+class RefusingApi(FakeApi):
+    def __init__(self, jobs, error):
+        super().__init__(jobs)
+        self.error = error
+
+    def iter_service_principals(self, odata_filter=None):
+        if self.error:
+            raise self.error
+        return super().iter_service_principals(odata_filter)
+
+
+def test_credentials_refused_at_the_first_scan_stop_the_source_later_they_are_a_scan_error():
+    api = RefusingApi({SP1: {"a": raw_job("a")}}, AuthError("Sign-in as app failed: invalid_client"))
+    source = HealSource(api, config(), wall_clock=lambda: "now")
+    with pytest.raises(AuthError, match="invalid_client"):
+        source.step(0.0)
+    api.error = None
+    source.step(0.0)
+    api.error = AuthError("Sign-in as app failed: invalid_client")
+    assert types(source.step(60.0)[0]) == ["scan_error"], "after a scan succeeded the source goes on"
+
+
+def test_an_unreachable_sign_in_host_at_the_start_is_a_scan_error():
+    api = RefusingApi({SP1: {"a": raw_job("a")}}, transient_error(AuthError("Could not reach the sign-in host")))
+    assert types(HealSource(api, config(), wall_clock=lambda: "now").step(0.0)[0]) == ["scan_error"]
+
+
+def test_housekeeping_runs_at_the_start_and_before_each_discovery():
+    calls = []
+    source = HealSource(FakeApi({SP1: {"a": raw_job("a")}}), config(), wall_clock=lambda: "now", housekeeping=lambda: calls.append(1))
+    source.step(0.0)
+    source.step(5.0)
+    assert len(calls) == 1
+    source.step(60.0)
+    assert len(calls) == 2
+
+
+def test_the_state_file_argument_and_its_env_fallback(monkeypatch):
+    assert config().state_file is None
+    assert config(state_file="/var/lib/eda/heal.json").state_file == "/var/lib/eda/heal.json"
+    assert not config(state_file="").state_file, "empty: the default file"
+    monkeypatch.setenv("ENTRA_SYNC_HEAL_STATE_FILE", "/data/heal.json")
+    assert config().state_file == "/data/heal.json"
+    assert config(state_file=None, max_restarts=None).state_file == "/data/heal.json", "null is as if not given"
+    assert config(interval=None, discovery_interval=None).interval == 300
