@@ -153,7 +153,7 @@ def test_rotates_a_credential_quarantine_when_credentials_are_configured_and_esc
     }
     rulebook = rulebooks({"entra_sync_heal_interval": 5, "entra_sync_heal_escalation_file": str(escalation_file),
                           "entra_sync_heal_credentials": credentials})
-    rulebook.wait_for("the first discovery", lambda: _discovered(fleet))
+    rulebook.wait_for("the first discovery", fleet.discovered)
     # The target of each c- app now wants a new token: the next cycle quarantines the job (remedy credentials).
     for name in ("c-rotate", "c-refused", "c-unconfigured"):
         sp_id, _job_id = fleet.ids[name]
