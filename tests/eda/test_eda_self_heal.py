@@ -176,8 +176,9 @@ def test_rotates_a_credential_quarantine_when_credentials_are_configured_and_esc
     refused = by_job[fleet.ids["c-refused"][1]]
     assert refused["error_code"] == REFUSED_CODE and "credential rotation failed" in refused["reason"]
     unconfigured = by_job[fleet.ids["c-unconfigured"][1]]
-    assert unconfigured["remedy"] == "credentials" and unconfigured["error_code"] is None
-    assert "remedy credentials" in unconfigured["reason"]
+    # The record's error_code is the quarantine's (since the webhook record); only a failed rotation has its own reason.
+    assert unconfigured["remedy"] == "credentials" and unconfigured["error_code"] == REFUSED_CODE
+    assert "remedy credentials" in unconfigured["reason"] and "credential rotation failed" not in unconfigured["reason"]
 
     assert rulebook.stop() in HARNESS.CLEAN_STOP, rulebook.output()[-4000:]
     output = rulebook.output()
