@@ -167,7 +167,7 @@ disables_at:
   description: When the job's quarantine disables it (the quarantine's C(seriesBegan) plus 28 days, ISO 8601 UTC), or null.
   returned: always
   type: str
-keys:
+secret_keys:
   description: The keys given (never their values); empty with O(use_saved_credentials).
   returned: always
   type: list

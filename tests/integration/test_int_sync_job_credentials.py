@@ -41,7 +41,7 @@ def test_an_accepted_token_is_tested_saved_once_and_the_restart_lifts_the_quaran
     assert (saved["tested"], saved["accepted"], saved["saved"], saved["changed"]) == (True, True, True, True)
     assert (saved["status_code"], saved["quarantine_reason"], saved["quarantine_error_code"]) == (
         "Quarantine", "EncounteredQuarantineException", REFUSED)
-    assert saved["keys"] == ["BaseAddress", "SecretToken"] and saved["template_id"] == "scim"
+    assert saved["secret_keys"] == ["BaseAddress", "SecretToken"] and saved["template_id"] == "scim"
     assert saved["remedy"] == "credentials" and "test it, save it" in saved["remedy_reason"]
     assert restarted["action"] == "restarted" and restarted["wait"]["healthy"], restarted
     assert _writes(tenant) == [("POST", "validateCredentials"), ("PUT", "secrets"), ("POST", "restart")]
@@ -92,7 +92,7 @@ def test_use_saved_credentials_tests_what_is_saved(tenant, run_tasks):
     ]).results
     assert before["failed"] is True and before["error_code"] == REFUSED and before["accepted"] is False, before
     assert rotate["saved"] is True
-    assert not after.get("failed") and (after["accepted"], after["saved"], after["changed"], after["keys"]) == (True, False, False, [])
+    assert not after.get("failed") and (after["accepted"], after["saved"], after["changed"], after["secret_keys"]) == (True, False, False, [])
     bodies = [entry["body"] for entry in tenant.log() if entry["path"].endswith("/validateCredentials")]
     assert bodies[0] == bodies[2] == {"useSavedCredentials": True}
 

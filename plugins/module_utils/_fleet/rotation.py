@@ -37,7 +37,7 @@ def _check_item(index, item):
         pairs = check_credentials(item["credentials"])
     except InputError as exc:
         return None, "%s: %s" % (name, str(exc).replace(" Nothing was sent.", ""))
-    return {"index": index, "service_principal_id": sp_id, "job_id": job_id, "keys": [key for key, _value in pairs], "_pairs": pairs}, None
+    return {"index": index, "service_principal_id": sp_id, "job_id": job_id, "secret_keys": [key for key, _value in pairs], "_pairs": pairs}, None
 
 
 def check_credential_jobs(value):
@@ -67,7 +67,7 @@ def check_credential_jobs(value):
             problems.append("%s[%d] gives service principal %s other credentials than %s[%d]: a service principal's jobs share "
                             "one set, give the same one" % (VAR, index, job["service_principal_id"], VAR, first[0]))
             continue
-        jobs.append({name: job[name] for name in ("index", "service_principal_id", "job_id", "keys")})
+        jobs.append({name: job[name] for name in ("index", "service_principal_id", "job_id", "secret_keys")})
     if problems:
         raise InputError("entra.sync.rotate_credentials: bad input, nothing was sent:\n- %s" % "\n- ".join(problems))
     return jobs
@@ -160,7 +160,7 @@ def _entry(checked, tested, tenant_id):
         "tenant_id": tenant_id or "",
         "service_principal_id": checked.get("service_principal_id"),
         "job_id": checked.get("job_id"),
-        "keys": list(checked.get("keys") or []),
+        "secret_keys": list(checked.get("secret_keys") or []),
         "template_id": tested.get("template_id"),
         "status_code": tested.get("status_code"),
         "quarantine_reason": tested.get("quarantine_reason"),

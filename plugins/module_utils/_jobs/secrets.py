@@ -188,7 +188,7 @@ def credentials_result(service_principal_id, job_id, plan, outcome, extra=None):
         "status_code": found.get("status_code"),
         "quarantine_reason": found.get("quarantine_reason"),
         "quarantine_error_code": found.get("quarantine_error_code"),
-        "keys": plan.keys,
+        "secret_keys": plan.keys,
         # What fixes the job as found (remedy.diagnose): `credentials` for a token the target refuses.
         **(diagnose(job).to_dict() if job is not None else dict.fromkeys(REMEDY_KEYS)),
         "tested": outcome.tested,

@@ -29,8 +29,8 @@ def _item(sp=SP1, job=JOB1, credentials=None):
 
 def test_checked_jobs_keep_ids_and_keys_never_values():
     checked = check_credential_jobs([_item(), _item(SP2.upper(), JOB2, {"UserName": "u", "Password": TOKEN})])
-    assert checked == [{"index": 0, "service_principal_id": SP1, "job_id": JOB1, "keys": ["BaseAddress", "SecretToken"]},
-                       {"index": 1, "service_principal_id": SP2, "job_id": JOB2, "keys": ["UserName", "Password"]}]
+    assert checked == [{"index": 0, "service_principal_id": SP1, "job_id": JOB1, "secret_keys": ["BaseAddress", "SecretToken"]},
+                       {"index": 1, "service_principal_id": SP2, "job_id": JOB2, "secret_keys": ["UserName", "Password"]}]
     assert TOKEN not in repr(checked)
     assert check_credential_jobs(None) == [] and check_credential_jobs([]) == []
 
@@ -65,7 +65,7 @@ def test_bad_jobs_in_one_message_naming_items_and_keys(value, words):
 def test_rotation_inputs():
     checked = check_rotation_inputs({"jobs": [_item()], "test_only": "no", "reset_scope": ["quarantinestate"], "wait_timeout": "60",
                                      "report_dir": " out ", "allow_connector_data_store": False})
-    assert checked["jobs"][0]["keys"] == ["BaseAddress", "SecretToken"]
+    assert checked["jobs"][0]["secret_keys"] == ["BaseAddress", "SecretToken"]
     assert (checked["test_only"], checked["reset_scope"], checked["wait_timeout"], checked["report_dir"]) == (False, ["QuarantineState"], 60, "out")
     assert checked["notes"] == []
 
@@ -90,15 +90,15 @@ def test_tenant_sign_in():
 
 
 def _tested(index, sp=SP1, job=JOB1, **result):
-    base = {"entra_sync_job": {"index": index, "service_principal_id": sp, "job_id": job, "keys": ["SecretToken"]},
+    base = {"entra_sync_job": {"index": index, "service_principal_id": sp, "job_id": job, "secret_keys": ["SecretToken"]},
             "service_principal_id": sp, "job_id": job, "template_id": "scim", "status_code": "Quarantine", "tested": True,
             "accepted": True, "saved": True, "changed": True}
     base.update(result)
     return base
 
 
-CHECKED = [{"index": 0, "service_principal_id": SP1, "job_id": JOB1, "keys": ["SecretToken"]},
-           {"index": 1, "service_principal_id": SP2, "job_id": JOB2, "keys": ["SecretToken"]}]
+CHECKED = [{"index": 0, "service_principal_id": SP1, "job_id": JOB1, "secret_keys": ["SecretToken"]},
+           {"index": 1, "service_principal_id": SP2, "job_id": JOB2, "secret_keys": ["SecretToken"]}]
 
 
 def test_saved_jobs():
@@ -128,7 +128,7 @@ def test_entry_outcomes(tested, restarted, started, error, test_only, outcome, f
                                [dict(restarted, service_principal_id=SP1.upper(), job_id=JOB1)] if restarted else [], "t1", error, test_only)
     entry = entries[0]
     assert entry["outcome"] == outcome, entry
-    assert (entry["tenant_id"], entry["status_code"], entry["keys"]) == ("t1", status, ["SecretToken"])
+    assert (entry["tenant_id"], entry["status_code"], entry["secret_keys"]) == ("t1", status, ["SecretToken"])
     for name, value in fields.items():
         assert entry[name] == value, (name, entry)
 

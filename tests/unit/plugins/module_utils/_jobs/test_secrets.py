@@ -131,7 +131,7 @@ REFUSED = GraphError("refused", status=400, code="SystemForCrossDomainIdentityMa
     (CredentialPlan(PAIRS, False, "check mode: tested, not saved"), CredentialOutcome(QUARANTINED, True, True, False),
      {"saved": False, "changed": False, "reason": "tested and accepted; check mode: tested, not saved"}),
     (CredentialPlan((), False, "the saved credentials were tested; nothing to save"), CredentialOutcome(QUARANTINED, True, False, False, REFUSED, "x"),
-     {"keys": [], "reason": "refused the saved credentials"}),
+     {"secret_keys": [], "reason": "refused the saved credentials"}),
 ])
 def test_result(plan, outcome, expected):
     result = credentials_result(SP_ID, JOB_ID, plan, outcome, {"auth_method": "client_secret"})
