@@ -97,8 +97,8 @@ ESCROWS_PRUNED_WARNING = ("the initial cycle hit the error threshold, pruned esc
 
 
 def _left_for_cleanup(decision: Decision) -> Decision:
-    return Decision(False, f"{decision.reason}, but {ESCROWS_PRUNED_WARNING}: left alone (allow_escrows_pruned overrides)",
-                    decision.matched)
+    # Not restarted, so nothing counts as matched (restart is true exactly when a condition matched); the reason names them.
+    return Decision(False, f"{decision.reason}, but {ESCROWS_PRUNED_WARNING}: left alone (allow_escrows_pruned overrides)")
 
 
 def decide_restart(job: Job | Mapping, conditions: object, allow_escrows_pruned: bool = False) -> Decision:

@@ -198,7 +198,7 @@ def decide_restart_remedy(job: Job, conditions: Iterable[str], remedies: Iterabl
     decision = decide_restart(job, conditions, allow_escrows_pruned)
     if decision.restart and remedies is not None and diagnosis.remedy not in remedies:
         decision = Decision(False, f"{decision.reason}, but its remedy is {diagnosis.remedy}, not one of restart_remedies "
-                                   f"[{', '.join(remedies)}]: {diagnosis.remedy_reason}", decision.matched)
+                                   f"[{', '.join(remedies)}]: {diagnosis.remedy_reason}")
     return decision, diagnosis
 
 

@@ -261,7 +261,7 @@ def _pruned(code="Paused", pruned=True):
 def test_escrows_pruned_restart_table(job, conditions, allow, restart):
     decision = decide_restart(job, conditions, allow_escrows_pruned=allow)
     assert decision.restart is restart
-    if job.awaiting_cleanup and not allow and decision.matched:
+    if job.awaiting_cleanup and not allow and decide_restart(job, conditions, allow_escrows_pruned=True).restart:
         assert "escrowsPruned" in decision.reason and "allow_escrows_pruned" in decision.reason
 
 

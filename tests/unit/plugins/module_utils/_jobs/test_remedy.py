@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict, parse_job
 from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import (
     REMEDIES,
@@ -224,6 +225,6 @@ def test_decide_restart_remedy(job, remedies, allow, restart):
     decision, diagnosis = decide_restart_remedy(job, conditions, remedies, allow)
     assert decision.restart is restart
     assert diagnosis == diagnose(job, conditions)
-    if remedies is not None and decision.matched and not restart and diagnosis.remedy not in remedies:
+    if remedies is not None and decide_restart(job, conditions, allow).restart and not restart and diagnosis.remedy not in remedies:
         assert f"its remedy is {diagnosis.remedy}, not one of restart_remedies" in decision.reason
         assert diagnosis.remedy_reason in decision.reason
