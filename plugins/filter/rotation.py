@@ -33,7 +33,7 @@ def tenant_sign_in(host_vars, host):
     try:
         return rotation.tenant_sign_in(host_vars, host)
     except InputError as exc:
-        raise AnsibleFilterError("entra.sync.rotate_credentials: bad input, nothing was sent:\n%s" % exc) from None
+        raise AnsibleFilterError(rotation.BAD_INPUT + str(exc)) from None
 
 
 def heal_credentials(mapping, job):

@@ -19,6 +19,11 @@ HOST_VAR_PREFIX = "entra_sync_"
 # What a job's rotation came to, in the order the report lists them.
 OUTCOMES = ("failed", "refused", "rotated", "tested")
 FAILING = ("failed", "refused")
+# The heading of every input error of the run: one, above all of its problems.
+BAD_INPUT = "entra.sync.rotate_credentials: bad input, nothing was sent:\n"
+# What follows a save, by the status found: the action of the module that does it (its results registered apart) and
+# the step's name. A job found otherwise (Active) needs nothing more.
+FOLLOW_UPS = {"Quarantine": ("restarted", "the restart"), "Paused": ("started", "the start")}
 
 
 def _check_item(index, item):
@@ -40,12 +45,8 @@ def _check_item(index, item):
     return {"index": index, "service_principal_id": sp_id, "job_id": job_id, "secret_keys": [key for key, _value in pairs], "_pairs": pairs}, None
 
 
-def check_credential_jobs(value):
-    """The jobs to rotate, checked, in input order, without their values: [{index, service_principal_id, job_id, keys}].
-
-    One InputError lists every problem (names and keys, never a value). The credentials belong to the service principal,
-    so two jobs of one service principal must be given the same set.
-    """
+def _check_jobs(value):
+    """check_credential_jobs without the run's heading: the rotation's inputs put every input's problems under one."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -69,15 +70,27 @@ def check_credential_jobs(value):
             continue
         jobs.append({name: job[name] for name in ("index", "service_principal_id", "job_id", "secret_keys")})
     if problems:
-        raise InputError("entra.sync.rotate_credentials: bad input, nothing was sent:\n- %s" % "\n- ".join(problems))
+        raise InputError("- %s" % "\n- ".join(problems))
     return jobs
+
+
+def check_credential_jobs(value):
+    """The jobs to rotate, checked, in input order, without their values: [{index, service_principal_id, job_id, keys}].
+
+    One InputError lists every problem (names and keys, never a value). The credentials belong to the service principal,
+    so two jobs of one service principal must be given the same set.
+    """
+    try:
+        return _check_jobs(value)
+    except InputError as exc:
+        raise InputError(BAD_INPUT + str(exc)) from None
 
 
 def check_rotation_inputs(inputs):
     """The playbook's inputs ({name without the entra_sync_ prefix: value}) checked by their rules, before any request:
     {jobs (no values), test_only, reset_scope, wait_timeout, report_dir, notes}. One InputError lists every problem."""
     problems, checked = [], {}
-    rules = {"jobs": check_credential_jobs, "test_only": lambda value: _boolean("test_only", value),
+    rules = {"jobs": _check_jobs, "test_only": lambda value: _boolean("test_only", value),
              "wait_timeout": lambda value: _whole("wait_timeout", value, 1, example=300),
              "fleet": lambda value: check_fleet_inputs(value, {})}
     given = dict(inputs)
@@ -89,9 +102,9 @@ def check_rotation_inputs(inputs):
         try:
             checked[name] = rules[name](value)
         except InputError as exc:
-            problems.append(str(exc).replace("entra.sync.rotate_credentials: bad input, nothing was sent:\n", ""))
+            problems.append(str(exc))
     if problems:
-        raise InputError("entra.sync.rotate_credentials: bad input, nothing was sent:\n%s" % "\n".join(problems))
+        raise InputError(BAD_INPUT + "\n".join(problems))
     fleet = checked.pop("fleet", {})
     checked["notes"] = fleet.pop("notes", [])
     checked.update(fleet)
@@ -133,25 +146,19 @@ def _by_job(results):
             for item in results or [] if isinstance(item, Mapping)}
 
 
-def _follow_up(entry, started, restarted, follow_error):
-    """The start or restart that followed a save: (restarted, started, healthy, problem)."""
-    key = (entry["service_principal_id"].lower(), entry["job_id"])
-    if entry["status_code"] == "Quarantine":
-        result = restarted.get(key)
-        if result is None:
-            return False, False, None, follow_error or "the restart was not sent"
-        wait = result.get("wait") or {}
-        problem = "" if result.get("action") in ("restarted", "skipped") else result.get("reason") or result.get("action")
-        if result.get("action") == "restarted" and wait and not wait.get("healthy"):
-            problem = "restarted, not healthy: %s" % (wait.get("reason") or wait.get("status_code_after") or "see the job")
-        return result.get("action") == "restarted", False, wait.get("healthy") if wait else None, problem
-    if entry["status_code"] == "Paused":
-        result = started.get(key)
-        if result is None:
-            return False, False, None, follow_error or "the start was not sent"
-        problem = "" if result.get("action") in ("started", "skipped") else result.get("reason") or result.get("action")
-        return False, result.get("action") == "started", None, problem
-    return False, False, None, ""
+def _follow_up(entry, by_action, follow_error):
+    """The start or restart that followed a save: the entry's restarted or started, healthy and message."""
+    action, step = FOLLOW_UPS.get(entry["status_code"], (None, ""))
+    if action is None:
+        return {"message": ""}
+    result = by_action[action].get((entry["service_principal_id"].lower(), entry["job_id"]))
+    if result is None:
+        return {"message": follow_error or "%s was not sent" % step}
+    done, wait = result.get("action"), result.get("wait") or {}
+    message = "" if done in (action, "skipped") else result.get("reason") or done
+    if done == action and wait and not wait.get("healthy"):
+        message = "%s, not healthy: %s" % (action, wait.get("reason") or wait.get("status_code_after") or "see the job")
+    return {action: done == action, "healthy": wait.get("healthy") if wait else None, "message": message}
 
 
 def _entry(checked, tested, tenant_id):
@@ -200,7 +207,7 @@ def rotation_entries(checked, tested=None, started=None, restarted=None, tenant_
     for loop_result in tested or []:
         if isinstance(loop_result, Mapping) and not loop_result.get("skipped"):
             by_index[(loop_result.get("entra_sync_job") or {}).get("index")] = loop_result
-    started, restarted = _by_job(started), _by_job(restarted)
+    by_action = {"started": _by_job(started), "restarted": _by_job(restarted)}
     entries = []
     for job in checked or []:
         result = by_index.get(job.get("index"))
@@ -208,7 +215,7 @@ def rotation_entries(checked, tested=None, started=None, restarted=None, tenant_
         if result is None:
             entry["message"] = error or "the job's credentials were not tested"
         elif entry["saved"]:
-            entry["restarted"], entry["started"], entry["healthy"], entry["message"] = _follow_up(entry, started, restarted, error)
+            entry.update(_follow_up(entry, by_action, error))
         entry["outcome"] = rotation_outcome(entry, test_only)
         entries.append(entry)
     return entries
