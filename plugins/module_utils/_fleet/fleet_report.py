@@ -139,9 +139,14 @@ def quarantined_again(read_again, results, found=()):
     return entries
 
 
+def remedy_rank(remedy):
+    """Where a remedy comes in a list by remedy: the order of REMEDIES, an unknown one last."""
+    return REMEDIES.index(remedy) if remedy in REMEDIES else len(REMEDIES)
+
+
 def _by_remedy(entries):
     """Entries grouped by remedy in the order of REMEDIES (the order kept within one), an unknown remedy last."""
-    return sorted(entries, key=lambda entry: REMEDIES.index(entry.get("remedy")) if entry.get("remedy") in REMEDIES else len(REMEDIES))
+    return sorted(entries, key=lambda entry: remedy_rank(entry.get("remedy")))
 
 
 def _section(part):
