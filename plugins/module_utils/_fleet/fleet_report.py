@@ -15,6 +15,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
     MIXED,
     READ_AGAIN,
     RESTART_RESULTS,
+    add_counts,
     job_key,
     keyed_jobs,
     lookup_job,
@@ -88,17 +89,6 @@ def _add_counts(total, counts):
     for name, value in (counts or {}).items():
         total[name] = total.get(name, 0) + int(value)
     return total
-
-
-def _add_job_counts(total, counts):
-    """{template: {status: n}} added into total."""
-    for template, by_status in (counts or {}).items():
-        _add_counts(total.setdefault(template, {}), by_status)
-    return total
-
-
-def _sorted_counts(counts):
-    return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
 
 
 def remedy_counts(*many):
@@ -177,12 +167,10 @@ def assemble_report(parts, run):
     """
     parts = sorted(parts, key=lambda part: str(part.get("tenant_id")))
     sections = [_section(part) for part in parts]
-    summary, before, after = _no_actions(), {}, {}
+    summary = _no_actions()
     now = parse_datetime(run.get("finished_at") or run.get("started_at"))
     for part in parts:
         _add_counts(summary, part.get("summary"))
-        _add_job_counts(before, part.get("counts_before"))
-        _add_job_counts(after, part.get("counts_after"))
     report = {
         "form": HOSTS_FORM if run.get("form") == HOSTS_FORM else LIST_FORM,
         "started_at": run.get("started_at"),
@@ -197,8 +185,8 @@ def assemble_report(parts, run):
         "stopped_tenants": [section["tenant_id"] for section in sections if section["outcome"] == "stopped"],
         "jobs_found": sum(section["jobs_found"] for section in sections),
         "summary": summary,
-        "counts_before": _sorted_counts(before),
-        "counts_after": _sorted_counts(after),
+        "counts_before": add_counts(*(part.get("counts_before") for part in parts)),
+        "counts_after": add_counts(*(part.get("counts_after") for part in parts)),
         "after_source": merge_after_sources(section["after_source"] for section in sections),
         "remedy_counts": remedy_counts(*(part.get("remedy_counts") for part in parts)),
         "to_do": to_do([job for part in parts for job in part.get("to_do") or []], now),
