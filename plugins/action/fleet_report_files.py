@@ -34,14 +34,16 @@ class ActionModule(ActionBase):
         if problem:
             return dict(result, failed=True, msg=problem)
         local = runs_on_controller(self._connection.transport, self._task.environment)
+        known = None
         if params.get("html") is None:
             try:
-                history = self._history(params, local, task_vars)
+                known = self._history(params, local, task_vars)
             except LocalFileError as exc:
                 return dict(result, failed=True, msg="could not read the report history in %s: %s" % (params["history"], exc))
-            params["html"] = self._render(params, history)
+            params["html"] = self._render(params, known)
         if local:
-            result.update(fleet_report_result(params, self._task.check_mode))
+            # The history just read for the trend is the one the run's line is checked against: it is not read again.
+            result.update(fleet_report_result(params, self._task.check_mode, known))
         else:
             result.update(self._execute_module(module_name="entra.sync.fleet_report_files", module_args=params, task_vars=task_vars))
         if not result.get("failed") and not self._task.check_mode:
@@ -51,17 +53,18 @@ class ActionModule(ActionBase):
         return result
 
     def _history(self, params, local, task_vars):
-        """The history's entries, as they will be once this run's line is added (read where the files go)."""
+        """The history's entries (read where the files go), None without a history folder."""
         if not params.get("history"):
-            return []
+            return None
         if local:
-            entries = read_history(params["history"])
-        else:
-            found = self._execute_module(module_name="ansible.builtin.slurp", module_args={"src": history_path(params["history"])}, task_vars=task_vars)
-            entries = parse_history(base64.b64decode(found["content"]).decode("utf-8", "replace")) if "content" in found else []
-        return entries + [history_entry(params["report"], report_path(params["path"], "report.html"))]
+            return read_history(params["history"])
+        found = self._execute_module(module_name="ansible.builtin.slurp", module_args={"src": history_path(params["history"])}, task_vars=task_vars)
+        return parse_history(base64.b64decode(found["content"]).decode("utf-8", "replace")) if "content" in found else []
 
     @staticmethod
-    def _render(params, history):
-        files = [report_path(params["path"], name) for name in ("report.json", "report.md") if name == "report.json" or params.get("markdown") is not None]
+    def _render(params, known):
+        """report.html, its trend over the history as it will be once this run's line is added."""
+        html = report_path(params["path"], "report.html")
+        history = [] if known is None else known + [history_entry(params["report"], html)]
+        files = [report_path(params["path"], "report.json")] + ([report_path(params["path"], "report.md")] if params.get("markdown") is not None else [])
         return render_report_html(params["report"], history, files)

@@ -48,10 +48,10 @@ def record_in_ara(action, task_vars, records):
     if not _ara_on():
         return []
     recorded = []
+    record_class = _ara_record_class(action)
     for key, value, kind in records:
         task = action._task.copy(exclude_parent=False, exclude_tasks=True)
         task.args = {"key": key, "value": value, "type": kind}
-        record_class = _ara_record_class(action)
         plugin_args = (task, action._connection, action._play_context, action._loader, action._templar, action._shared_loader_obj)
         if record_class is None:
             plugin = action._shared_loader_obj.action_loader.get("ara_record", *plugin_args)

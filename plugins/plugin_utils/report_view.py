@@ -7,17 +7,17 @@ the same shape): a key a report lacks shows as nothing, never as an error. repor
 """
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
 
+from ansible_collections.entra.sync.plugins.module_utils._fleet import fleet_report
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_history import trend_entries
+from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_key, merge_after_sources
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import deadline_key
 from ansible_collections.entra.sync.plugins.plugin_utils import report_charts as charts
 
 STATUS_ORDER = ("Quarantine", "Active", "Paused", "NotConfigured", "NotRun", "unknown")
 STATUS_TONES = {"Quarantine": "quarantine", "Active": "active", "Paused": "paused", "NotConfigured": "idle", "NotRun": "idle",
                 "unknown": "unknown"}
-REMEDY_ORDER = ("restart", "credentials", "fix_target", "approve_deletes", "support", "clean_up_errors", "none")
-AFTER_READ_AGAIN = "after (read again from Graph)"
-AFTER_EXPECTED = "expected after the restarts (not read again)"
 PHASE_TONES = {"sign-in": "signin", "discovery": "discovery", "canary": "canary", "read again": "readagain", "report": "report",
                "inputs": "inputs", "failed": "failed"}
 VERDICT_WORDS = {"ok": "OK", "warn": "Needs a person", "bad": "Needs attention"}
@@ -57,8 +57,9 @@ def status_tones(*many):
 
 
 def after_label(report):
-    """The after-counts' label: read again only when the report says so (after_source, or verify_after)."""
-    return AFTER_READ_AGAIN if report.get("after_source") == "read_again" else AFTER_EXPECTED
+    """The after-counts' label, report.md's and the console's (fleet_report.after_label): read again only when the
+    report's after_source says so."""
+    return fleet_report.after_label(report.get("after_source"))
 
 
 def _tenant_sections(report):
@@ -155,19 +156,10 @@ def remedy_chart(ident, report):
     counts = remedy_counts(report)
     if not counts:
         return None, []
-    order = [remedy for remedy in REMEDY_ORDER if remedy in counts] + sorted(set(counts) - set(REMEDY_ORDER))
+    order = sorted(counts, key=lambda remedy: (fleet_report.remedy_rank(remedy), remedy))
     rows = [(remedy.replace("_", " "), [counts[remedy]]) for remedy in order]
     description = "; ".join("%s: %d" % (remedy, counts[remedy]) for remedy in order)
     return charts.bar_chart(ident, "Jobs that need something, by remedy", description, rows, [("jobs", "quarantine")]), rows
-
-
-def parse_time(text):
-    """A report's ISO 8601 time (Z or an offset, with or without a fraction) as an aware datetime; None if it is not one."""
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def trend(ident, history):
@@ -198,9 +190,9 @@ def timeline_rows(report):
 
     Each tenant event ends its step, which began at the tenant's event before it; the run's row has the input checks
     (the run's start to the first tenant's start) and the report (the last tenant event to the report)."""
-    events = [(event, parse_time(event.get("at"))) for event in _list(report.get("timeline"))]
+    events = [(event, parse_datetime(event.get("at"))) for event in _list(report.get("timeline"))]
     events = [(event, moment) for event, moment in events if moment is not None]
-    moments = [moment for dummy, moment in events] + [parse_time(report.get(name)) for name in ("started_at", "finished_at")]
+    moments = [moment for dummy, moment in events] + [parse_datetime(report.get(name)) for name in ("started_at", "finished_at")]
     moments = [moment for moment in moments if moment is not None]
     if not events or not moments:
         return [], 0.0
@@ -248,13 +240,9 @@ def timeline(ident, report):
     return svg, table, max(tenants - TIMELINE_ROWS, 0)
 
 
-def _job_key(job):
-    return (str(job.get("tenant_id") or ""), str(job.get("service_principal_id") or ""), str(job.get("job_id") or ""))
-
-
 def _names(report):
     """{job key: service principal name} from the jobs the run touched (they carry the names)."""
-    return {_job_key(job): job.get("service_principal_name") for job in _list(report.get("touched")) if job.get("service_principal_name")}
+    return {job_key(job): job.get("service_principal_name") for job in _list(report.get("touched")) if job.get("service_principal_name")}
 
 
 def job_rows(jobs, names, labels=None):
@@ -264,10 +252,10 @@ def job_rows(jobs, names, labels=None):
     rows = []
     for job in jobs:
         row = {name: job.get(name) for name in JOB_KEYS}
-        row["service_principal_name"] = job.get("service_principal_name") or names.get(_job_key(job)) or ""
+        row["service_principal_name"] = job.get("service_principal_name") or names.get(job_key(job)) or ""
         row["tenant"] = (labels or {}).get(str(row["tenant_id"]), "")
         rows.append(row)
-    return sorted(rows, key=lambda row: (str(row["disables_at"] or "~"), str(row["tenant"] or row["tenant_id"] or ""),
+    return sorted(rows, key=lambda row: (deadline_key(row["disables_at"]), str(row["tenant"] or row["tenant_id"] or ""),
                                          str(row["service_principal_name"]).lower(), str(row["service_principal_id"] or ""), str(row["job_id"] or "")))
 
 
@@ -283,8 +271,8 @@ def tenant_rows(ident, report):
         ids = _tenant_ids(report)
         if len(ids) != 1:
             return []
-        sections = [dict(report, tenant_id=ids[0], host="localhost", outcome="failed" if report.get("stopped") or (report.get("summary") or {}).get(
-            "failed") or (report.get("summary") or {}).get("unknown") else "succeeded", failure=report.get("stopped") or "")]
+        failure = fleet_report.tenant_failure({"stopped": report.get("stopped"), "results": _list(report.get("failed_or_unknown"))})
+        sections = [dict(report, tenant_id=ids[0], host="localhost", outcome="failed" if failure else "succeeded", failure=failure)]
     rows = []
     for index, section in enumerate(sections):
         before, after = by_status(section.get("counts_before")), by_status(section.get("counts_after"))
@@ -319,7 +307,7 @@ def build_view(report, history=(), files=()):
     return {
         "verdict": {"tone": tone, "word": VERDICT_WORDS[tone], "text": line}, "totals": totals(report), "report": report, "files": list(files),
         "several_tenants": len(_tenant_ids(report)) > 1, "per_host": bool(_tenant_sections(report)),
-        "after_label": after_label(report), "after_source": report.get("after_source") or "",
+        "after_label": after_label(report), "after_source": merge_after_sources([report.get("after_source")]),
         "status_chart": status_svg, "status_table": status_table, "remedy_chart": remedy_svg, "remedy_table": remedy_table,
         "tenants": tenant_rows("tenant", report), "timeline_chart": timeline_svg, "timeline_table": timeline_table,
         "timeline_more": timeline_more, "trend_chart": trend_svg, "trend_table": trend_table,

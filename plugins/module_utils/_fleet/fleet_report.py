@@ -15,6 +15,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
     MIXED,
     READ_AGAIN,
     RESTART_RESULTS,
+    add_counts,
     job_key,
     keyed_jobs,
     lookup_job,
@@ -90,17 +91,6 @@ def _add_counts(total, counts):
     return total
 
 
-def _add_job_counts(total, counts):
-    """{template: {status: n}} added into total."""
-    for template, by_status in (counts or {}).items():
-        _add_counts(total.setdefault(template, {}), by_status)
-    return total
-
-
-def _sorted_counts(counts):
-    return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
-
-
 def to_do(jobs, now):
     """The report's entries for the jobs left to a person, soonest disables_at first (unknown last, order kept among equals),
     each marked disables_soon when its quarantine disables the job within 7 days of now (the run's end)."""
@@ -129,9 +119,14 @@ def quarantined_again(read_again, results, found=()):
     return entries
 
 
+def remedy_rank(remedy):
+    """Where a remedy comes in a list by remedy: the order of REMEDIES, an unknown one last."""
+    return REMEDIES.index(remedy) if remedy in REMEDIES else len(REMEDIES)
+
+
 def _by_remedy(entries):
     """Entries grouped by remedy in the order of REMEDIES (the order kept within one), an unknown remedy last."""
-    return sorted(entries, key=lambda entry: REMEDIES.index(entry.get("remedy")) if entry.get("remedy") in REMEDIES else len(REMEDIES))
+    return sorted(entries, key=lambda entry: remedy_rank(entry.get("remedy")))
 
 
 def _section(part):
@@ -162,12 +157,10 @@ def assemble_report(parts, run):
     """
     parts = sorted(parts, key=lambda part: str(part.get("tenant_id")))
     sections = [_section(part) for part in parts]
-    summary, before, after = _no_actions(), {}, {}
+    summary = _no_actions()
     now = parse_datetime(run.get("finished_at") or run.get("started_at"))
     for part in parts:
         _add_counts(summary, part.get("summary"))
-        _add_job_counts(before, part.get("counts_before"))
-        _add_job_counts(after, part.get("counts_after"))
     report = {
         "form": HOSTS_FORM if run.get("form") == HOSTS_FORM else LIST_FORM,
         "started_at": run.get("started_at"),
@@ -182,8 +175,8 @@ def assemble_report(parts, run):
         "stopped_tenants": [section["tenant_id"] for section in sections if section["outcome"] == "stopped"],
         "jobs_found": sum(section["jobs_found"] for section in sections),
         "summary": summary,
-        "counts_before": _sorted_counts(before),
-        "counts_after": _sorted_counts(after),
+        "counts_before": add_counts(*(part.get("counts_before") for part in parts)),
+        "counts_after": add_counts(*(part.get("counts_after") for part in parts)),
         "after_source": merge_after_sources(section["after_source"] for section in sections),
         "remedy_counts": remedy_counts(*(part.get("remedy_counts") for part in parts)),
         "to_do": to_do([job for part in parts for job in part.get("to_do") or []], now),

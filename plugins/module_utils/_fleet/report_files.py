@@ -65,9 +65,9 @@ def check_params(params):
     return None
 
 
-def fleet_report_result(params, check_mode):
+def fleet_report_result(params, check_mode, known_history=None):
     """fleet_report_files' result (the module and its action plugin alike): the files written, and the run's line in
-    the history folder when params names one."""
+    the history folder when params names one (known_history: its entries, when the caller has read them already)."""
     problem = check_params(params)
     if problem:
         return {"failed": True, "msg": problem}
@@ -80,7 +80,7 @@ def fleet_report_result(params, check_mode):
     if params.get("history"):
         html = report_path(directory, "report.html") if params.get("html") is not None else None
         try:
-            appended, result["history"] = append_history(params["history"], history_entry(report, html), check_mode)
+            appended, result["history"] = append_history(params["history"], history_entry(report, html), check_mode, known_history)
         except LocalFileError as exc:
             return {"failed": True, "msg": "could not add the run to the report history in %s: %s" % (params["history"], exc)}
         result["changed"] = changed or appended

@@ -100,11 +100,12 @@ def read_history(folder):
         return []
 
 
-def append_history(folder, entry, check_mode=False):
+def append_history(folder, entry, check_mode=False, known=None):
     """Append the entry to history.jsonl unless it is there already; returns (changed, path). The folder is made 0700
-    and the file 0600 when missing; LocalFileError names what is refused and what to do."""
+    and the file 0600 when missing; LocalFileError names what is refused and what to do. known: the file's entries when
+    the caller has just read them (fleet_report_files' action plugin, for the trend), so they are not read twice."""
     path = history_path(folder)
-    if any(_identity(old) == _identity(entry) for old in read_history(folder)):
+    if any(_identity(old) == _identity(entry) for old in (read_history(folder) if known is None else known)):
         return False, path
     if not check_mode:
         append_private_line(path, json.dumps(entry, sort_keys=True, ensure_ascii=False), HISTORY_PLACE)

@@ -9,12 +9,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import assemble_report
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import AFTER_LABELS, assemble_report
 from ansible_collections.entra.sync.plugins.plugin_utils.ara import ara_records
 from ansible_collections.entra.sync.plugins.plugin_utils.report_html import render_report_html
 from ansible_collections.entra.sync.plugins.plugin_utils.report_view import (
-    AFTER_EXPECTED,
-    AFTER_READ_AGAIN,
     build_view,
     job_rows,
     timeline_rows,
@@ -23,6 +21,8 @@ from ansible_collections.entra.sync.plugins.plugin_utils.report_view import (
 )
 
 EVIL = '<script>alert("x")</script>'
+# report.html names the counts after as report.md and the console do.
+AFTER_EXPECTED, AFTER_READ_AGAIN = AFTER_LABELS["restart_results"], AFTER_LABELS["read_again"]
 
 
 def job(tenant, sp, job_id, action, reason="", **more):

@@ -96,3 +96,12 @@ def test_a_link_or_a_folder_others_can_write_in_is_refused_saying_what_to_do(tmp
     with pytest.raises(LocalFileError) as caught:
         append_history(str(loose), history_entry(REPORT))
     assert "other users can write in it" in str(caught.value) and not (loose / "history.jsonl").exists()
+
+
+def test_append_checks_the_entries_its_caller_read_without_reading_them_again(tmp_path):
+    folder = tmp_path / "history"
+    first = history_entry(REPORT)
+    assert append_history(str(folder), first, known=[dict(first)]) == (False, str(folder / "history.jsonl"))
+    assert not folder.exists()
+    assert append_history(str(folder), first, known=[]) == (True, str(folder / "history.jsonl"))
+    assert read_history(str(folder)) == [first]
