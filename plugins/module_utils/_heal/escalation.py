@@ -166,7 +166,8 @@ def webhook_outcome(result, url):
     delivered = isinstance(status, int) and 200 <= status < 300
     error = None if delivered else scrub_url(result.get("msg") or "no answer", url)
     attempts = result.get("attempts", 1)
-    if "attempts" in result and not delivered and status in RETRY_STATUSES:
-        # Ansible's until loop reports one attempt less once the retries ran out (it counts the retries then).
+    if "attempts" in result and retry_post(result):
+        # Ansible's until loop (until: not webhook_retry) reports one attempt less once the retries ran out (it counts the
+        # retries then).
         attempts += 1
     return {"delivered": delivered, "status": status, "attempts": attempts, "error": error}
