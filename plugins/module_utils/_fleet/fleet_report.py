@@ -21,7 +21,7 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
     merge_after_sources,
 )
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
-from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, deadline_key, disables_soon
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, deadline_key, disables_soon, remedy_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS
 
 # The jobs a run touched, in the order the console and report.md list them.
@@ -99,16 +99,6 @@ def _add_job_counts(total, counts):
 
 def _sorted_counts(counts):
     return {template: dict(sorted(by_status.items())) for template, by_status in sorted(counts.items())}
-
-
-def remedy_counts(*many):
-    """The jobs that need something, by remedy (every remedy but none, zeros included), added up over counts given as
-    dicts or lists of dicts (a part holds one per tenant it read)."""
-    total = dict.fromkeys((remedy for remedy in REMEDIES if remedy != "none"), 0)
-    for counts in many:
-        for one in counts if isinstance(counts, list) else [counts]:
-            _add_counts(total, {name: number for name, number in (one or {}).items() if name in total})
-    return total
 
 
 def to_do(jobs, now):

@@ -31,6 +31,7 @@ __all__ = [
     "Remedy",
     "deadline_key",
     "decide_restart_remedy",
+    "remedy_counts",
     "diagnose",
     "diagnose_dict",
     "disables_soon",
@@ -168,6 +169,19 @@ def diagnose(job: Job, conditions: Iterable[str] = DEFAULT_CONDITIONS) -> Remedy
 def diagnose_dict(job: Mapping, conditions: Iterable[str] = DEFAULT_CONDITIONS) -> dict:
     """The three keys (remedy, remedy_reason, disables_at) of a job dict as sync_job_info returns it (job.job_from_dict)."""
     return diagnose(job_from_dict(job), conditions).to_dict()
+
+
+def remedy_counts(*many: object) -> dict:
+    """How many jobs need each remedy (every remedy but none, zeros included), added up over counts given as dicts of
+    remedy -> number or lists of them: sync_job_info's remedy_counts of the jobs it found, and the fleet report's sum of
+    every tenant's."""
+    total = dict.fromkeys((remedy for remedy in REMEDIES if remedy != "none"), 0)
+    for counts in many:
+        for one in counts if isinstance(counts, list) else [counts]:
+            for name, number in (one or {}).items():
+                if name in total:
+                    total[name] += int(number or 0)
+    return total
 
 
 def validate_remedies(values: object) -> tuple[str, ...]:

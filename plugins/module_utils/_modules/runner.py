@@ -6,6 +6,7 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 """
 
 import datetime
+from collections import Counter
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
 from ansible_collections.entra.sync.plugins.module_utils._controller.lease import MAX_TRUSTED_STATUS_AGE, JobLeases
@@ -13,7 +14,7 @@ from ansible_collections.entra.sync.plugins.module_utils._exceptions import Entr
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
-from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, decide_restart_remedy, diagnose, validate_remedies
+from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import decide_restart_remedy, diagnose, remedy_counts, validate_remedies
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     ACTIONS,
     FAILED_ACTIONS,
@@ -185,15 +186,6 @@ def _scan(api, params, concurrency):
     return scan_tenant(api, job_filter, params["service_principal_filter"], concurrency)
 
 
-def remedy_counts(diagnoses):
-    """How many jobs need each remedy (every remedy but none, zeros included)."""
-    counts = dict.fromkeys((remedy for remedy in REMEDIES if remedy != "none"), 0)
-    for diagnosis in diagnoses:
-        if diagnosis.remedy in counts:
-            counts[diagnosis.remedy] += 1
-    return counts
-
-
 def found_jobs(jobs, conditions, read_at, tenant_id, remedies=None):
     """sync_job_info's keys about the jobs found: jobs_found, job_counts, remedy_counts, and every job as `jobs` or, with
     restart_if (conditions), the ones remedy.decide_restart_remedy picks (restart_if, and restart_remedies when given) as
@@ -201,18 +193,21 @@ def found_jobs(jobs, conditions, read_at, tenant_id, remedies=None):
     was read and its tenant. With restart_if a playbook never holds (nor templates) every job of a tenant."""
     # A Paused job with escrowsPruned is a candidate only when restart_remedies asks for clean_up_errors.
     allow_pruned = remedies is not None and "clean_up_errors" in remedies
-    decided = [decide_restart_remedy(job, conditions, remedies, allow_pruned) if conditions is not None else (None, diagnose(job)) for job in jobs]
-
-    def shown(job, diagnosis):
-        return dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id, **diagnosis.to_dict())
-
-    found = {"jobs_found": len(jobs), "job_counts": job_counts(jobs), "remedy_counts": remedy_counts(diagnosis for _d, diagnosis in decided)}
-    if conditions is None:
-        found["jobs"] = [shown(job, diagnosis) for job, (_d, diagnosis) in zip(jobs, decided, strict=True)]
-        return found
-    found["restart_candidates"] = [shown(job, diagnosis) for job, (decision, diagnosis) in zip(jobs, decided, strict=True) if decision.restart]
-    found["left_alone"] = [shown(job, diagnosis) for job, (decision, diagnosis) in zip(jobs, decided, strict=True)
-                           if not decision.restart and diagnosis.remedy != "none"]
+    found = {"jobs_found": len(jobs), "job_counts": job_counts(jobs)}
+    # Each job's list: every job without restart_if; with it, the candidates, or left alone when something needs doing.
+    lists = {"jobs": []} if conditions is None else {"restart_candidates": [], "left_alone": []}
+    remedies_found = Counter()
+    for job in jobs:
+        if conditions is None:
+            decision, diagnosis, into = None, diagnose(job), "jobs"
+        else:
+            decision, diagnosis = decide_restart_remedy(job, conditions, remedies, allow_pruned)
+            into = "restart_candidates" if decision.restart else "left_alone" if diagnosis.remedy != "none" else None
+        remedies_found[diagnosis.remedy] += 1
+        if into:
+            lists[into].append(dict(job.to_dict(), status_read_at=read_at, tenant_id=tenant_id, **diagnosis.to_dict()))
+    found["remedy_counts"] = remedy_counts(remedies_found)
+    found.update(lists)
     return found
 
 

@@ -146,7 +146,8 @@ def fixes_cause(sp, job):
     not check (REFUSED, UNAVAILABLE), and the target accepts the saved set. A restart after a rotation then holds."""
     if sp.credentials is None:
         return False
-    error = (job.relapse_cause or (None, job.quarantine_error))[1] or job.quarantine_error
+    # A relapse under way carries the cause it will come back with; else the quarantine's own error.
+    error = (job.relapse_cause[1] if job.relapse_cause else None) or job.quarantine_error
     if not error or error[0] not in (REFUSED, UNAVAILABLE):
         return False
     return sp.credentials.refusal(sp.credentials.saved) is None
