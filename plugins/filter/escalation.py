@@ -36,8 +36,7 @@ def webhook_outcome(result, url=""):
 
 def webhook_retry(result):
     """True when a post should be tried again: no answer, or 408, 429, 500, 502, 503, 504."""
-    status = result.get("status", -1) if isinstance(result, dict) else -1
-    return status in _escalation.RETRY_STATUSES
+    return _escalation.retry_post(result)
 
 
 class FilterModule:

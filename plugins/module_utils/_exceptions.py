@@ -22,8 +22,6 @@ class EntraSyncError(Exception):
     code = ""
     request_id = ""
     outcome_unknown = False
-    # True when the same call may well succeed later (the host could not be reached): the self-heal source goes on.
-    transient = False
 
 
 class InputError(EntraSyncError, ValueError):
@@ -40,6 +38,10 @@ class CloudError(OptionError):
 
 class AuthError(EntraSyncError):
     """Sign-in failed or cannot be attempted; the message says what to fix and never holds a secret."""
+
+    # True when the same sign-in may well succeed later (the host could not be reached, or was busy): the self-heal
+    # source goes on. A GraphError needs no such flag: its status says it.
+    transient = False
 
 
 class GraphError(EntraSyncError):

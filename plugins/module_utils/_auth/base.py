@@ -123,8 +123,9 @@ def describe_sign_in_error(result, who):
 
 
 def scrub(text, secrets):
-    """text with every secret in `secrets` replaced."""
-    for secret in secrets:
+    """text with every secret in `secrets` replaced, the longest first (a secret that holds another is masked whole);
+    empty ones are skipped."""
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
         text = text.replace(secret, "********")
     return text
 

@@ -17,7 +17,13 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import Place, ensure_private_dir, open_private_file, usable_dir
+from ansible_collections.entra.sync.plugins.module_utils._controller.private_files import (
+    OPEN_FLAGS,
+    Place,
+    ensure_private_dir,
+    open_in_private_dir,
+    usable_dir,
+)
 
 try:
     import fcntl
@@ -124,7 +130,7 @@ class JobLeases:
         return os.path.join(self.directory, lease_name(key[0], key[1], self.scope))
 
     def _open(self, key):
-        return open_private_file(self._path(key), LEASES, create_dir=False)
+        return open_in_private_dir(self._path(key), LEASES)  # prepare() judged the folder
 
     def _take(self, key, deadline):
         """The locked lease file of one job, or None when another run held it past the deadline.
@@ -209,7 +215,7 @@ def prune_stale(directory, older_than, now=None):
     for name in names:
         path = os.path.join(directory, name)
         try:
-            fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(path, os.O_RDWR | OPEN_FLAGS)
         except OSError:
             continue  # gone meanwhile, or not ours to open
         with os.fdopen(fd, "r+") as handle:

@@ -129,7 +129,7 @@ class Pacer:
             self._recent.append((bool(throttled), retry_after))
             if not throttled:
                 return False
-            pressure = sum(1 for refused, _wait in self._recent if refused)
+            pressure = self._refusals()
             short = retry_after is not None and 0 < retry_after <= PACE_MAX
             if pressure >= PACE_EVIDENCE and not short:
                 return True
@@ -146,6 +146,10 @@ class Pacer:
                     self._change(wanted, WIDENED)
             return False
 
+    def _refusals(self):
+        """How many of the answers since the last change of pace were 429s."""
+        return sum(1 for refused, _wait in self._recent if refused)
+
     def _change(self, spacing, how):
         # The latest answers were to the old pace: judge the new one by its own.
         self.spacing = spacing
@@ -159,7 +163,7 @@ class Pacer:
             return
         with self._lock:
             now = time.monotonic()
-            if now - self._changed_at > PACE_QUIET and len(self._recent) >= PACE_JUDGE and sum(r for r, _w in self._recent) <= PACE_CALM:
+            if now - self._changed_at > PACE_QUIET and len(self._recent) >= PACE_JUDGE and self._refusals() <= PACE_CALM:
                 self._change(self.spacing * PACE_EASE, EASED)
                 if self.spacing < PACE_FLOOR:
                     self.spacing, self._asked, self._changed_at, self._share_before = 0.0, 0.0, None, None

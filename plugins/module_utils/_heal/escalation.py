@@ -9,6 +9,7 @@ takes: generic (the record itself), teams (an Adaptive Card message, as a Teams 
 never part of a record, a payload or an outcome.
 """
 
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import scrub
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 
 FORMATS = ("generic", "teams", "slack")
@@ -147,10 +148,14 @@ def scrub_url(text, url):
         return text
     rest = url.split("://", 1)[-1]
     tail = rest.split("/", 1)[1] if "/" in rest else ""
-    for part in sorted({url, rest, "/" + tail if tail else "", tail.split("?", 1)[-1] if "?" in tail else ""}, key=len, reverse=True):
-        if len(part) > 1:
-            text = text.replace(part, "********")
-    return text
+    parts = {url, rest, "/" + tail if tail else "", tail.split("?", 1)[-1] if "?" in tail else ""}
+    return scrub(text, [part for part in parts if len(part) > 1])
+
+
+def retry_post(result):
+    """True when a post (the uri task's registered result) should be tried again: no answer, or one of RETRY_STATUSES."""
+    status = result.get("status", -1) if isinstance(result, dict) else -1
+    return status in RETRY_STATUSES
 
 
 def webhook_outcome(result, url):
@@ -161,7 +166,8 @@ def webhook_outcome(result, url):
     delivered = isinstance(status, int) and 200 <= status < 300
     error = None if delivered else scrub_url(result.get("msg") or "no answer", url)
     attempts = result.get("attempts", 1)
-    if "attempts" in result and not delivered and status in RETRY_STATUSES:
-        # Ansible's until loop reports one attempt less once the retries ran out (it counts the retries then).
+    if "attempts" in result and retry_post(result):
+        # Ansible's until loop (until: not webhook_retry) reports one attempt less once the retries ran out (it counts the
+        # retries then).
         attempts += 1
     return {"delivered": delivered, "status": status, "attempts": attempts, "error": error}

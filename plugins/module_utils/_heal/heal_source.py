@@ -17,6 +17,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
+from ansible_collections.entra.sync.plugins.module_utils._auth.base import scrub
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError, GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import (
@@ -58,13 +59,6 @@ def source_argspec():
         "state_file": {"type": "str", "fallback": (env_fallback, [ENV_STATE_FILE])},
     })
     return spec
-
-
-def scrub(text, secrets):
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
 
 
 @dataclass(frozen=True)
