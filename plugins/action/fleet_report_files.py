@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
         problem = check_params(params)
         if problem:
             return dict(result, failed=True, msg=problem)
-        local = runs_on_controller(self._connection.transport, self._task.environment)
+        local = runs_on_controller(self._connection.transport, self._task.environment, self._play_context.become)
         known = None
         if params.get("html") is None:
             try:

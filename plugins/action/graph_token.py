@@ -5,7 +5,6 @@ earlier in this process (same tenant, client and credential) gets that sign-in's
 once per tenant per run. A task that runs on the controller anyway (local connection, no task environment) signs in here
 too, which spares a module's start-up per sign-in; a task on another host, or with its own environment, runs the module."""
 
-import importlib.util
 from dataclasses import replace
 
 from ansible.errors import AnsiblePromptInterrupt, AnsiblePromptNoninteractive
@@ -18,7 +17,7 @@ from ansible_collections.entra.sync.plugins.module_utils._auth.pick import pick_
 from ansible_collections.entra.sync.plugins.module_utils._auth.registry import shared_credential
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import AuthError, EntraSyncError
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import GRAPH_TOKEN_ARGSPEC, graph_argspec, settings_from_options
-from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_on_controller
+from ansible_collections.entra.sync.plugins.plugin_utils.controller import graph_libraries_present, works_here
 
 display = Display()
 
@@ -53,22 +52,6 @@ def inventory_token(params):
 
 
 # What a sign-in in this process imports; when the controller's Python lacks one, the module (maybe another Python) signs in.
-SIGN_IN_LIBRARIES = ("msal", "requests")
-
-
-def signs_in_here(connection, task_environment, libraries_present):
-    """Whether graph_token signs in in this controller process instead of running its module (pure).
-
-    Only when the module would run on this machine anyway (a local connection), with this process's environment (the
-    task sets no `environment`, which only the module would get), and with the libraries the sign-in needs.
-    """
-    return runs_on_controller(connection, task_environment) and libraries_present
-
-
-def sign_in_libraries_present():
-    return all(importlib.util.find_spec(name) is not None for name in SIGN_IN_LIBRARIES)
-
-
 def controller_token(params):
     """graph_token's result, signed in in this process with the task's options."""
     try:
@@ -91,7 +74,8 @@ class ActionModule(ActionBase):
             return result
         if params["auth_method"] != "device_code":
             answer = inventory_token(params)
-            if answer is None and signs_in_here(self._connection.transport, self._task.environment, sign_in_libraries_present()):
+            if answer is None and works_here(self._connection.transport, self._task.environment, self._play_context.become,
+                                             self._task.async_val, graph_libraries_present()):
                 answer = controller_token(params)
             result.update(answer or self._execute_module(module_name="entra.sync.graph_token", task_vars=task_vars))
             return result

@@ -202,22 +202,13 @@ auth_method:
   sample: client_secret
 """
 
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import JOB_STATES
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_state
+from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import state_spec
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import run_state
 
 
 def main():
-    run_state(GraphModule(
-        argument_spec=job_options(**{
-            "state": {"type": "str", "required": True, "choices": list(JOB_STATES)},
-            "allow_escrows_pruned": {"type": "bool", "default": False},
-        }),
-        mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id")],
-        required_one_of=[("service_principal_id", "jobs")],
-        required_together=[("service_principal_id", "job_id")],
-        supports_check_mode=True,
-    ))
+    run_state(GraphModule(**state_spec()))
 
 
 if __name__ == "__main__":

@@ -208,20 +208,12 @@ auth_method:
 """
 
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
+from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import credentials_spec
 from ansible_collections.entra.sync.plugins.module_utils._modules.runner import run_credentials
 
 
 def main():
-    run_credentials(GraphModule(
-        argument_spec={
-            "service_principal_id": {"type": "str", "required": True},
-            "job_id": {"type": "str", "required": True},
-            "credentials": {"type": "dict", "no_log": True},
-            "use_saved_credentials": {"type": "bool", "default": False},
-            "test_only": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    ))
+    run_credentials(GraphModule(**credentials_spec()))
 
 
 if __name__ == "__main__":

@@ -316,26 +316,13 @@ auth_method:
   type: str
 """
 
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
-from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_info
+from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import info_spec
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import run_info
 
 
 def main():
-    run_info(GraphModule(
-        argument_spec=job_options(**{
-            "template_id": {"type": "list", "elements": "str"},
-            "status_code": {"type": "list", "elements": "str"},
-            "service_principal_filter": {"type": "str"},
-            "restart_if": {"type": "list", "elements": "str", "choices": list(RESTART_CONDITIONS)},
-            "restart_remedies": {"type": "list", "elements": "str", "choices": list(REMEDIES)},
-            "batch": {"type": "str", "default": "reads", "choices": ["none", "reads"]},
-        }),
-        required_by={"job_id": "service_principal_id"},
-        mutually_exclusive=[("service_principal_id", "service_principal_filter"), ("jobs", "service_principal_id"), ("jobs", "service_principal_filter")],
-        supports_check_mode=True,
-    ))
+    run_info(GraphModule(**info_spec()))
 
 
 if __name__ == "__main__":

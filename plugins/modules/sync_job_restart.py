@@ -162,6 +162,16 @@ options:
         and the last poll happens at O(wait_timeout). From 0.2 to 30.
     type: float
     default: 5
+  canary_size:
+    description:
+      - With O(jobs), restart the first this many jobs of the list first and wait until they are healthy (as with
+        O(wait), by O(wait_timeout) and O(wait_interval)) before any other job is restarted.
+      - When one of them failed, has an unknown outcome or did not become healthy, no other job is restarted. They
+        are listed in RV(held_back) and the task fails. V(0) (the default) has no canary.
+      - The fleet playbook's canary and its first chunk in one task (one sign-in, one pass of Ansible).
+      - In check mode nothing is restarted, so nothing is waited for and nothing is held back.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
@@ -391,6 +401,38 @@ summary:
   returned: when O(jobs) or O(service_principal_id) alone is given
   type: dict
   sample: {"restarted": 3, "would_restart": 0, "skipped": 12, "failed": 0, "unknown": 0, "total": 15}
+canary:
+  description: With O(canary_size), what became of the canary.
+  returned: when O(canary_size) is above 0
+  type: dict
+  contains:
+    size:
+      description: How many jobs of the list were the canary (O(canary_size), or fewer when the list is shorter).
+      type: int
+      returned: success
+      sample: 5
+    recovered:
+      description: Whether every canary job was restarted (or needed no restart) and became healthy; the other jobs are restarted only then.
+      type: bool
+      returned: success
+      sample: true
+    reason:
+      description: Why the canary did not recover; empty when it did.
+      type: str
+      returned: success
+      sample: ""
+    finished_at:
+      description: When the canary's wait ended (UTC, ISO 8601); the other jobs were restarted after it.
+      type: str
+      returned: success
+      sample: "2026-12-06T17:02:11.402311Z"
+  sample: {"size": 5, "recovered": true, "reason": "", "finished_at": "2026-12-06T17:02:11.402311Z"}
+held_back:
+  description: The jobs not restarted because the canary did not recover (in the order given); empty otherwise.
+  returned: when O(canary_size) is above 0
+  type: list
+  elements: dict
+  sample: [{"service_principal_id": "8f1d2c3a-0000-4e5f-9a6b-7c8d9e0f1a2b", "job_id": "scim.5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d.0f1a2b"}]
 auth_method:
   description: The sign-in method used (picked by O(auth_method=auto) or given).
   returned: always
@@ -416,34 +458,13 @@ throttling:
   sample: {"write_rate": 19.8, "read_rate": null}
 """
 
-from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import RESTART_CONDITIONS
-from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES
-from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ansible_collections.entra.sync.plugins.module_utils._modules.ansible_graph import GraphModule
-from ansible_collections.entra.sync.plugins.module_utils._modules.runner import job_options, run_restart
+from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import restart_spec
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import run_restart
 
 
 def main():
-    run_restart(GraphModule(
-        argument_spec=job_options(**{
-            "template_id": {"type": "list", "elements": "str"},
-            "reset_scope": {"type": "list", "elements": "str"},
-            "allow_connector_data_store": {"type": "bool", "default": False},
-            "restart_if": {"type": "list", "elements": "str", "default": ["always"], "choices": list(RESTART_CONDITIONS)},
-            "restart_remedies": {"type": "list", "elements": "str", "choices": list(REMEDIES)},
-            "allow_escrows_pruned": {"type": "bool", "default": False},
-            "trust_input_status": {"type": "bool", "default": False},
-            "max_status_age": {"type": "int", "default": 300},
-            "batch": {"type": "str", "default": "none", "choices": ["none", "reads", "all"]},
-            "write_rate": {"type": "float"},
-            "wait": {"type": "bool", "default": False},
-            "wait_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
-            "wait_interval": {"type": "float", "default": DEFAULT_INTERVAL},
-        }),
-        mutually_exclusive=[("jobs", "service_principal_id"), ("jobs", "job_id"), ("jobs", "template_id"), ("job_id", "template_id")],
-        required_one_of=[("service_principal_id", "jobs")],
-        supports_check_mode=True,
-    ))
+    run_restart(GraphModule(**restart_spec()))
 
 
 if __name__ == "__main__":

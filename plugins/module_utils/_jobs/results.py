@@ -123,6 +123,17 @@ def state_diff(outcomes: Iterable) -> dict:
     return _diff(outcomes, lambda outcome: outcome.expected)
 
 
+def canary_verdict(results: list) -> str:
+    """Why a canary did not recover, '' when it did: each of its jobs was restarted (or needed no restart) and became
+    healthy. The jobs after it are restarted only on ''."""
+    return failure_message(results, unhealthy_jobs(results))
+
+
+def held_back_note(held_back: list) -> str:
+    """The end of a failed task's message when a canary held jobs back ('' when it held none)."""
+    return ". The canary did not recover: %d other jobs were not restarted (held_back)" % len(held_back) if held_back else ""
+
+
 def unhealthy_jobs(results: Iterable) -> list[dict]:
     """The restarted jobs whose wait did not end healthy, in result order."""
     return [

@@ -9,14 +9,19 @@ from ansible_collections.entra.sync.plugins.module_utils._service.connect import
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
 
 
-class GraphModule(AnsibleModule):
-    """An AnsibleModule that takes the shared connection options and connects to Graph on demand."""
+def with_graph_options(argument_spec):
+    """A module's own options and the connection options every Graph module takes."""
+    spec = graph_argspec()
+    spec.update(argument_spec)
+    return spec
 
-    def __init__(self, argument_spec, **kwargs):
-        spec = graph_argspec()
-        spec.update(argument_spec)
-        super().__init__(argument_spec=spec, **kwargs)
-        self.connection = None
+
+class GraphTask:
+    """What a run_* of runner.py asks of its module besides params, check_mode, warn, fail_json and exit_json: connect
+    on demand, the concurrency option, failing on a Graph error. Shared by GraphModule (a module process) and the
+    action plugins' ModuleHere (the same run in the controller's process, plugin_utils/module_here.py)."""
+
+    connection = None
 
     def connect(self, pool_size=DEFAULT_CONCURRENCY, write_rate=None, batch="none"):
         """Validate every connection option locally, then return a SyncApi; fails the task with the reason.
@@ -49,3 +54,10 @@ class GraphModule(AnsibleModule):
     @property
     def auth_method_used(self):
         return self.connection.auth_method if self.connection else None
+
+
+class GraphModule(GraphTask, AnsibleModule):
+    """An AnsibleModule that takes the shared connection options and connects to Graph on demand."""
+
+    def __init__(self, argument_spec, **kwargs):
+        super().__init__(argument_spec=with_graph_options(argument_spec), **kwargs)

@@ -19,7 +19,9 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     ACTIONS,
     FAILED_ACTIONS,
     STATE_ACTIONS,
+    canary_verdict,
     failure_message,
+    held_back_note,
     restart_diff,
     state_diff,
     summarize,
@@ -29,7 +31,6 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import buil
 from ansible_collections.entra.sync.plugins.module_utils._jobs.secrets import check_credentials, credentials_diff, credentials_result, plan_credentials
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget, normalize_job_targets, validate_job_id, validate_service_principal_id
 from ansible_collections.entra.sync.plugins.module_utils._jobs.waiting import WaitPolicy
-from ansible_collections.entra.sync.plugins.module_utils._service.connect import DEFAULT_CONCURRENCY
 from ansible_collections.entra.sync.plugins.module_utils._service.credentials import CredentialCheck
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_jobs, scan_service_principal, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils._service.leased_restart import LeasedRestarter
@@ -42,18 +43,6 @@ RESTART_CHANGED = ("restarted", "would_restart")
 STATE_CHANGED = tuple(action for action in STATE_ACTIONS if action not in FAILED_ACTIONS + ("skipped",))
 # How many read errors sync_job_info names in warnings; the rest are in `errors`.
 WARNED_ERRORS = 5
-
-
-def job_options(**own):
-    """The argspec of a job module: the options that name jobs (shared by every job module) and the module's own."""
-    spec = {
-        "service_principal_id": {"type": "str"},
-        "job_id": {"type": "str"},
-        "jobs": {"type": "list", "elements": "dict"},
-        "concurrency": {"type": "int", "default": DEFAULT_CONCURRENCY},
-    }
-    spec.update(own)
-    return spec
 
 
 def parse_targets(params):
@@ -71,6 +60,11 @@ def parse_targets(params):
     return "one", [JobTarget(sp_id, validate_job_id(params["job_id"]))], []
 
 
+def utc_now():
+    """Now in UTC, ISO 8601 to the microsecond (as the fleet playbook's timeline and status_read_at)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def check_restart_ranges(params):
     """max_status_age and write_rate in range, or an InputError that says which range."""
     if not 0 <= params["max_status_age"] <= MAX_TRUSTED_STATUS_AGE:
@@ -78,6 +72,10 @@ def check_restart_ranges(params):
     if params["write_rate"] is not None and not MIN_WRITE_RATE <= params["write_rate"] <= MAX_WRITE_RATE:
         raise InputError("write_rate %s is out of range: use %s to %s restarts per second, or leave it out to learn the pace "
                          "from 429 answers." % (params["write_rate"], MIN_WRITE_RATE, MAX_WRITE_RATE))
+    if params["canary_size"] < 0:
+        raise InputError("canary_size %s is out of range: use 0 (no canary) or more." % params["canary_size"])
+    if params["canary_size"] and params["jobs"] is None:
+        raise InputError("canary_size needs jobs: the canary is the first jobs of that list (service_principal_id names no order).")
 
 
 def finish(module, kind, outcomes, report):
@@ -97,8 +95,9 @@ def finish(module, kind, outcomes, report):
     result["changed"] = any(item["action"] in report["changed"] for item in results)
     if module._diff:
         result["diff"] = report["diff"](outcomes)
-    if unhealthy or any(item["action"] in FAILED_ACTIONS for item in results):
-        module.fail_json(msg=failure_message(results, unhealthy or ()), **result)
+    held_back = report["common"].get("held_back")
+    if unhealthy or held_back or any(item["action"] in FAILED_ACTIONS for item in results):
+        module.fail_json(msg=failure_message(results, unhealthy or ()) + held_back_note(held_back), **result)
     module.exit_json(**result)
 
 
@@ -110,8 +109,8 @@ def run_restart(module):
         scope, scope_warnings = build_reset_scope(params["reset_scope"], params["allow_connector_data_store"])
         conditions = tuple(validate_conditions(params["restart_if"]))
         remedies = validate_remedies(params["restart_remedies"]) if params["restart_remedies"] is not None else None
-        policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] else None
         check_restart_ranges(params)
+        policy = WaitPolicy.from_options(params["wait_timeout"], params["wait_interval"]) if params["wait"] or params["canary_size"] else None
     except InputError as exc:
         module.fail_json(msg=str(exc))
     concurrency = module.concurrency()
@@ -123,24 +122,47 @@ def run_restart(module):
     plan = RestartPlan(conditions, scope, module.check_mode, remedies, params["allow_escrows_pruned"])
     leases = JobLeases.from_env(api.client.settings.graph_root)
     restarter = LeasedRestarter(api, plan, leases, params["max_status_age"], params["jobs"])
+    common = {"reset_scope": scope}
     try:
         if not module.check_mode:
             leases.prepare()  # a lease directory that is not this user's alone is refused before any request
         if kind == "service_principal":
             outcomes = restarter.restart_service_principal(targets, params["template_id"], concurrency)
         else:
-            given = given_statuses(params["jobs"], targets, params["max_status_age"]) if kind == "list" and params["trust_input_status"] else {}
-            outcomes = restarter.restart_many(targets, concurrency, given)
+            outcomes = restart_listed(restarter, targets, params, policy, concurrency, common)
     except EntraSyncError as exc:
         module.fail_graph(exc, changed=False, reset_scope=scope, auth_method=module.auth_method_used)
-    waited = policy is not None and not module.check_mode
+    waited = params["wait"] and not module.check_mode
     if waited:
-        restarter.wait_healthy(outcomes, policy, concurrency)
+        # The canary's jobs were waited for before the others were restarted.
+        restarter.wait_healthy(outcomes[common["canary"]["size"] if "canary" in common else 0:], policy, concurrency)
+    common["throttling"] = api.client.pace()
     finish(module, kind, outcomes, {
-        "actions": ACTIONS, "changed": RESTART_CHANGED, "diff": restart_diff,
-        "common": {"reset_scope": scope, "throttling": api.client.pace()},
-        "unhealthy": unhealthy_jobs([outcome.result for outcome in outcomes]) if waited else None,
+        "actions": ACTIONS, "changed": RESTART_CHANGED, "diff": restart_diff, "common": common,
+        "unhealthy": unhealthy_jobs([outcome.result for outcome in outcomes]) if waited or ("canary" in common and not module.check_mode) else None,
     })
+
+
+def restart_listed(restarter, targets, params, policy, concurrency, common):
+    """A jobs list restarted; with canary_size, its first jobs first, waited for, and the others only when they recovered.
+
+    Adds `canary` and `held_back` to common when there is a canary. A status given with the jobs (trust_input_status)
+    is checked against max_status_age when its jobs are restarted, so after the canary's wait for the others.
+    """
+    def given(some):
+        return given_statuses(params["jobs"], some, params["max_status_age"]) if params["trust_input_status"] else {}
+
+    size = params["canary_size"]
+    if not size:
+        return restarter.restart_many(targets, concurrency, given(targets))
+    first, rest = targets[:size], targets[size:]
+    outcomes = restarter.restart_many(first, concurrency, given(first))
+    if not restarter.plan.check_mode:
+        restarter.wait_healthy(outcomes, policy, concurrency)
+    reason = canary_verdict([outcome.result for outcome in outcomes])
+    common["canary"] = {"size": len(first), "recovered": not reason, "reason": reason, "finished_at": utc_now()}
+    common["held_back"] = [{"service_principal_id": target.service_principal_id, "job_id": target.job_id} for target in rest] if reason else []
+    return outcomes if reason else outcomes + restarter.restart_many(rest, concurrency, given(rest))
 
 
 def run_state(module):
@@ -231,7 +253,7 @@ def run_info(module):
     for note in notes:
         module.warn(note)
     api = module.connect(pool_size=concurrency, batch=params["batch"])
-    read_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    read_at = utc_now()
     try:
         scan = _scan(api, params, concurrency)
     except EntraSyncError as exc:

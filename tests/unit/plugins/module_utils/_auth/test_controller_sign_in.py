@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""graph_token's action plugin signs in in the controller process only when the module would run there with the same
-environment; pick.sign_in is the one sign-in both take."""
+"""graph_token's action plugin signs in in the controller process (where, is plugin_utils/controller.works_here, tested in
+tests/unit/plugins/plugin_utils/test_controller.py); pick.sign_in is the one sign-in both take."""
 
 from __future__ import annotations
 
@@ -13,18 +13,6 @@ from ansible_collections.entra.sync.plugins.module_utils._settings.options impor
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._auth.helpers import CLIENT, SECRET, TENANT, CountingCredential, settings
 
 SANDBOX = {"authority_host": "https://127.0.0.1:8443", "graph_endpoint": "https://127.0.0.1:8443"}
-
-
-@pytest.mark.parametrize("connection, environment, libraries, here", [
-    ("local", [], True, True),
-    ("ansible.builtin.local", None, True, True),
-    ("local", [{}, {}], True, True),  # what Ansible gives a task when no play, block or task sets an environment
-    ("ssh", [], True, False),  # the module runs on that host (a managed identity there, its network)
-    ("local", [{"AZURE_CLIENT_SECRET": "{{ vault_secret }}"}], True, False),  # only the module gets a task environment
-    ("local", [], False, False),  # the controller's Python lacks msal or requests: the module's interpreter may have them
-])
-def test_signs_in_here_only_where_and_as_the_module_would(connection, environment, libraries, here):
-    assert action.signs_in_here(connection, environment, libraries) is here
 
 
 def params(**options):

@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_files import fleet_report_result, report_contents
 from ansible_collections.entra.sync.plugins.module_utils._fleet.report_history import read_history
-from ansible_collections.entra.sync.plugins.plugin_utils.controller import runs_on_controller
 
 REPORT = {"summary": {"restarted": 2}, "tenants": ["t1"], "started_at": "2026-11-30T12:00:00Z"}
 
@@ -118,13 +117,3 @@ def test_a_report_folder_or_file_not_yours_alone_is_refused_in_check_mode_too(tm
         assert answer["failed"] and words in answer["msg"] and "entra_sync_report_dir" in answer["msg"], answer
     assert (elsewhere / "report.json").read_text() == "theirs" and not (elsewhere / "report.md").exists()
     assert setup == "linked_dir" or sorted(os.listdir(directory)) in ([], ["report.json"])
-
-
-@pytest.mark.parametrize("connection, environment, here", [
-    ("local", [{}], True),
-    ("ansible.builtin.local", None, True),
-    ("ssh", [{}], False),
-    ("local", [{"HTTPS_PROXY": "http://proxy:3128"}], False),
-])
-def test_runs_on_controller_only_for_a_local_connection_without_a_task_environment(connection, environment, here):
-    assert runs_on_controller(connection, environment) is here

@@ -12,7 +12,9 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     ACTIONS,
     FAILED_ACTIONS,
     STATE_ACTIONS,
+    canary_verdict,
     failure_message,
+    held_back_note,
     restart_diff,
     state_diff,
     summarize,
@@ -151,3 +153,26 @@ def test_unhealthy_jobs_are_the_waits_that_did_not_end_healthy():
         "service_principal_id": SP, "job_id": "b", "status_code_after": "Quarantine", "quarantine_reason_after": None,
         "relapsed": True, "reason": "r",
     }]
+
+
+def _wait(healthy):
+    return {"healthy": healthy, "relapsed": not healthy, "status_code_after": "Active" if healthy else "Quarantine",
+            "quarantine_reason_after": None, "reason": "r"}
+
+
+@pytest.mark.parametrize("canary, recovered", [
+    ([result("a", "restarted", wait=_wait(True)), result("b", "skipped", wait=None)], True),  # a job healthy meanwhile needs none
+    ([], True),
+    ([result("a", "restarted", wait=_wait(True)), result("b", "restarted", wait=_wait(False))], False),
+    ([result("a", "failed")], False),
+    ([result("a", "unknown")], False),  # a restart whose answer was lost may have been sent: not a recovery
+])
+def test_canary_verdict_is_empty_only_when_every_job_recovered(canary, recovered):
+    reason = canary_verdict(canary)
+    assert (reason == "") is recovered
+    assert recovered or ("b" in reason or "a" in reason)
+
+
+def test_held_back_note_counts_the_jobs_not_restarted():
+    assert held_back_note([]) == ""
+    assert held_back_note([{"job_id": "x"}] * 3) == ". The canary did not recover: 3 other jobs were not restarted (held_back)"

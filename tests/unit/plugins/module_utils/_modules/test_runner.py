@@ -8,7 +8,8 @@ import pytest
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import SyncApi, job_path
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
-from ansible_collections.entra.sync.plugins.module_utils._modules.runner import check_restart_ranges, job_options, parse_targets
+from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import job_options
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import check_restart_ranges, parse_targets
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._graph.test_batch import envelope
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._graph.test_graph import response, scripted
 
@@ -45,12 +46,19 @@ def test_parse_targets_refuses_bad_ids_before_any_request(given):
                                                  (300, 0.0001, "write_rate"), (300, 10_000.0, "write_rate")])
 def test_check_restart_ranges_names_the_option(age, rate, fragment):
     with pytest.raises(InputError, match=fragment):
-        check_restart_ranges({"max_status_age": age, "write_rate": rate})
+        check_restart_ranges({"max_status_age": age, "write_rate": rate, "canary_size": 0, "jobs": None})
+
+
+@pytest.mark.parametrize("canary, jobs, fragment", [(-1, [], "canary_size -1 is out of range"), (5, None, "canary_size needs jobs")])
+def test_check_restart_ranges_refuses_a_canary_it_cannot_keep(canary, jobs, fragment):
+    with pytest.raises(InputError, match=fragment):
+        check_restart_ranges({"max_status_age": 300, "write_rate": None, "canary_size": canary, "jobs": jobs})
 
 
 @pytest.mark.parametrize("age, rate", [(0, None), (86400, None), (300, 5.0)])
 def test_check_restart_ranges_accepts_the_bounds(age, rate):
-    check_restart_ranges({"max_status_age": age, "write_rate": rate})
+    check_restart_ranges({"max_status_age": age, "write_rate": rate, "canary_size": 0, "jobs": None})
+    check_restart_ranges({"max_status_age": age, "write_rate": rate, "canary_size": 5, "jobs": []})
 
 
 def test_job_options_shared_and_own():
