@@ -15,6 +15,7 @@ import time
 from collections import Counter
 
 from bench_costs_sum import cost_figures, first_in_list, module_runs, sum_costs
+from module_counter.sitecustomize import vm_hwm_kib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # bench_costs (callback_plugins/) counts tasks per host; module_counter/sitecustomize.py counts module processes.
@@ -55,17 +56,6 @@ def _proc_tree(root_pid):
     return cmdlines
 
 
-def _hwm_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid, encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 class MemorySampler(threading.Thread):
     """Peak RSS (VmHWM) of the ansible-playbook processes and of the module processes (AnsiballZ_*), sampled.
 
@@ -92,7 +82,7 @@ class MemorySampler(threading.Thread):
 
     def sample(self):
         for pid, cmdline in _proc_tree(self.root_pid).items():
-            hwm = _hwm_kib(pid)
+            hwm = vm_hwm_kib(pid)
             if pid == self.root_pid or "ansible-playbook" in cmdline:
                 self.controller_kib = max(self.controller_kib, hwm)
             elif "AnsiballZ_" in cmdline and hwm > self.module_kib:

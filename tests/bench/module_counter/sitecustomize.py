@@ -30,9 +30,10 @@ def module_name(path_entries):
     return None
 
 
-def _peak_kib():
+def vm_hwm_kib(pid="self"):
+    """A process's peak resident memory (VmHWM) in KiB, 0 when it is gone (bench_measure samples others with it)."""
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
+        with open("/proc/%s/status" % pid, encoding="ascii", errors="replace") as handle:
             for line in handle:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
@@ -48,7 +49,7 @@ def _record():
     import json  # pylint: disable=import-outside-toplevel  # only module processes pay for it
     import resource  # pylint: disable=import-outside-toplevel
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    line = json.dumps({"module": name, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_kib": _peak_kib(),
+    line = json.dumps({"module": name, "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_kib": vm_hwm_kib(),
                        "wall_s": round(time.monotonic() - _STARTED, 3)})
     # One write of one short line with O_APPEND: lines of processes that end at the same time do not interleave.
     descriptor = os.open(_PATH, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
