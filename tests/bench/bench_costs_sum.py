@@ -114,7 +114,7 @@ def _tenant_targets(rows, cores):
         tenants = many["tenants"]
         counts = sorted(many["token_requests_by_tenant"].values())
         notes.append("%d tenants x %d: %.1f s wall, CPU per tenant %.2f s%s; token requests %d (%s); the sandbox accepted %d restarts "
-                     "(the report: %s restarted, %s quarantined jobs left to another remedy; %d quarantined in all), restarted twice %d" % (
+                     "(the report: %s restarted and %s left to another remedy, of %d quarantined), restarted twice %d" % (
                          tenants, many["service_principals"] // max(tenants, 1), many["wall_s"], many["cpu_s"] / max(tenants, 1),
                          _split_text(many), many["token_requests"], "one each" if counts == [1] * tenants else "by tenant %s" % counts,
                          many["restarts"], many.get("report_restarted", "?"), many.get("report_to_do", "?"), many["quarantined"],

@@ -130,8 +130,8 @@ def test_target_notes_for_l_xl_and_many_tenants():
                  report_restarted=370, report_to_do=530)]
     notes = costs_sum.target_notes(rows, 2)
     assert notes[0] == ("target: 100 tenants x 100: 250.0 s wall, CPU per tenant 3.00 s; token requests 100 (one each); the sandbox "
-                        "accepted 370 restarts (the report: 370 restarted, 530 quarantined jobs left to another remedy; 900 quarantined "
-                        "in all), restarted twice 0")
+                        "accepted 370 restarts (the report: 370 restarted and 530 left to another remedy, of 900 quarantined), "
+                        "restarted twice 0")
     assert notes[1] == "target: L at 80 ms: 80% of the floor (30.0 s vs 24.0 s; target >= 75%): met"
     assert notes[2] == ("target: XL memory: controller 120 MB (the largest ansible-playbook process, main or worker), module 310 MB "
                         "(entra.sync.sync_job_restart) (target < 300 MB): MISSED")
