@@ -7,7 +7,7 @@ covers these.
 # Templates the small fleet's jobs cycle through (graph-facts.md "templateIds seen").
 SMALL_FLEET_TEMPLATES = ("scim", "AD2AADProvisioning", "aws", "SfSandboxOutDelta", "Azure2Azure", "dataBricks")
 # Report keys whose values are clocks or durations: they differ between two runs of the same fleet.
-TIMING_KEYS = frozenset(("started_at", "finished_at", "waited_seconds", "polls"))
+TIMING_KEYS = frozenset(("started_at", "finished_at", "at", "waited_seconds", "polls"))
 
 
 def small_fleet_spec(service_principals=500, jobs=100, quarantined=50):
@@ -74,7 +74,7 @@ def _sort_key(item):
 def stable_report(value, parent=""):
     """The report without what differs between two runs of the same fleet.
 
-    Dropped: clocks and durations (TIMING_KEYS and any `*_at` key) and a wait's `reason`, which states the seconds
+    Dropped: clocks and durations (TIMING_KEYS, the timeline's `at` among them, and any `*_at` key) and a wait's `reason`, which states the seconds
     waited. Lists of jobs are sorted: their order inside a tenant follows which answer came first. Everything else,
     the order of the tenant sections included, stays as it is.
     """

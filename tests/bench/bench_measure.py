@@ -5,6 +5,7 @@ the same time).
 """
 
 import itertools
+import json
 import math
 import os
 import resource
@@ -12,6 +13,14 @@ import subprocess
 import threading
 import time
 from collections import Counter
+
+from bench_costs_sum import cost_figures, first_in_list, module_runs, sum_costs
+from module_counter.sitecustomize import vm_hwm_kib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# bench_costs (callback_plugins/) counts tasks per host; module_counter/sitecustomize.py counts module processes.
+CALLBACK_DIR = os.path.join(HERE, "callback_plugins")
+MODULE_COUNTER_DIR = os.path.join(HERE, "module_counter")
 
 # Sandbox default throttle (graph-facts.md): reads 350/s burst 3500, writes 20/s burst 3000 per app and tenant.
 DEFAULT_THROTTLE = {"reads": {"rate": 350.0, "burst": 3500}, "writes": {"rate": 20.0, "burst": 3000}}
@@ -47,19 +56,15 @@ def _proc_tree(root_pid):
     return cmdlines
 
 
-def _hwm_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid, encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 class MemorySampler(threading.Thread):
-    """Peak RSS (VmHWM) of the ansible-playbook process and of the module processes (AnsiballZ_*), sampled."""
+    """Peak RSS (VmHWM) of the ansible-playbook processes and of the module processes (AnsiballZ_*), sampled.
+
+    The controller's peak is the largest of every ansible-playbook process of the tree: the main one and its workers
+    (forks, with the same command line), where an action plugin may do a module's work. It is the largest single
+    process, not a sum (a fork shares most of its pages with the main process). A module process is seen here only
+    when it lives across a sample and has AnsiballZ_ on its command line (not when pipelined); module_counter's lines
+    give every module process's own peak, and measured_row keeps the larger of the two.
+    """
 
     def __init__(self, root_pid, interval=0.25):
         super().__init__(daemon=True)
@@ -77,8 +82,8 @@ class MemorySampler(threading.Thread):
 
     def sample(self):
         for pid, cmdline in _proc_tree(self.root_pid).items():
-            hwm = _hwm_kib(pid)
-            if pid == self.root_pid:
+            hwm = vm_hwm_kib(pid)
+            if pid == self.root_pid or "ansible-playbook" in cmdline:
                 self.controller_kib = max(self.controller_kib, hwm)
             elif "AnsiballZ_" in cmdline and hwm > self.module_kib:
                 self.module_kib = hwm
@@ -194,7 +199,7 @@ class Execution:
     """What running one or more playbooks at the same time took: wall time until the last ended, CPU of every process
     they started (the sandbox is not counted), peak memory over all of them."""
 
-    def __init__(self, wall_s, cpu_s, returncodes, samplers, started_epoch):
+    def __init__(self, wall_s, cpu_s, returncodes, samplers, started_epoch, costs=None):
         self.wall_s = wall_s
         self.cpu_s = cpu_s
         self.returncodes = returncodes
@@ -204,6 +209,8 @@ class Execution:
         self.module_kib = largest.module_kib if largest else 0
         self.module_name = largest.module_name if largest else ""
         self.started_epoch = started_epoch
+        # bench_costs_sum.sum_costs of the runs' costs files: tasks per host, CPU split, module processes.
+        self.costs = costs
 
 
 def run_playbooks(runs, cwd):
@@ -212,6 +219,8 @@ def run_playbooks(runs, cwd):
     started = time.monotonic()
     started_epoch = time.time()
     handles, processes, samplers = [], [], []
+    for _cmd, env, _log_path in runs:
+        _remove_costs_files(env)  # the module lines are appended: a file left by an earlier run would add up
     try:
         for cmd, env, log_path in runs:
             handles.append(open(log_path, "w", encoding="utf-8"))  # pylint: disable=consider-using-with  # closed below
@@ -227,17 +236,49 @@ def run_playbooks(runs, cwd):
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Execution(round(wall, 2), round(cpu, 2), returncodes, samplers, started_epoch)
+    costs = sum_costs([read_costs(env) for _cmd, env, _log_path in runs])
+    return Execution(round(wall, 2), round(cpu, 2), returncodes, samplers, started_epoch, costs)
+
+
+def _remove_costs_files(env):
+    for key in ("ENTRA_BENCH_COSTS", "ENTRA_BENCH_MODULES"):
+        if env.get(key) and os.path.exists(env[key]):
+            os.remove(env[key])
+
+
+def read_costs(env):
+    """One run's costs: the bench_costs callback's file ({"hosts", "cpu"}, nothing when it wrote none) and the module
+    processes from module_counter's lines ({"modules"})."""
+    costs = {}
+    try:
+        with open(env["ENTRA_BENCH_COSTS"], encoding="utf-8") as handle:
+            costs.update(json.load(handle))
+    except (KeyError, OSError, ValueError):
+        pass
+    try:
+        with open(env["ENTRA_BENCH_MODULES"], encoding="utf-8") as handle:
+            costs["modules"] = module_runs(handle)
+    except (KeyError, OSError):
+        costs["modules"] = module_runs([])
+    return costs
 
 
 def playbook_env(sandbox_env, ansible_log_path, forks=None, extra=None):
     """The environment of one ansible-playbook run against the sandbox, with Ansible's time-stamped log (task durations
-    for "where the time goes")."""
+    for "where the time goes") and its costs files beside that log: <stem>.costs.json from the bench_costs callback
+    (added to the callbacks the environment already enables) and <stem>.modules.jsonl from the module processes
+    (module_counter first on PYTHONPATH; a module process on the controller inherits it)."""
     env = dict(os.environ, **sandbox_env)
     env.update(extra or {})
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     env["ANSIBLE_FORKS"] = str(forks or env.get("ANSIBLE_FORKS", "5"))
     env["ANSIBLE_LOG_PATH"] = ansible_log_path
+    stem = ansible_log_path[:-len(".ansible.log")] if ansible_log_path.endswith(".ansible.log") else ansible_log_path
+    env["ENTRA_BENCH_COSTS"] = stem + ".costs.json"
+    env["ENTRA_BENCH_MODULES"] = stem + ".modules.jsonl"
+    env["ANSIBLE_CALLBACK_PLUGINS"] = first_in_list(CALLBACK_DIR, env.get("ANSIBLE_CALLBACK_PLUGINS"), os.pathsep)
+    env["ANSIBLE_CALLBACKS_ENABLED"] = first_in_list("bench_costs", env.get("ANSIBLE_CALLBACKS_ENABLED"), ",")
+    env["PYTHONPATH"] = first_in_list(MODULE_COUNTER_DIR, env.get("PYTHONPATH"), os.pathsep)
     return env
 
 
@@ -252,13 +293,15 @@ def token_requests(counters):
     return sum(per_tenant.values()), per_tenant
 
 
-def measured_row(admin, since, execution, name, latency_ms, throttle, concurrency, with_floor=True):
+def measured_row(admin, since, execution, name, latency_ms, throttle, concurrency, with_floor=True, tenants=1):
     """The columns every row has, from the run and the sandbox's counters and log since `since`; and the times of the
     accepted restarts."""
     counters = admin.counters()
     http, items, statuses, spans, throttled, accepted = request_counts(admin, since)
     floor, bounds = floor_seconds(http, items, latency_ms / 1000.0, concurrency, throttle) if with_floor else (0.0, {})
     tokens, tokens_by_tenant = token_requests(counters)
+    modules = (execution.costs or {}).get("modules") or {}
+    module_kib, module_name = max((execution.module_kib, execution.module_name), (modules.get("peak_kib", 0), modules.get("peak_of", "")))
     return {
         "name": name, "latency_ms": latency_ms, "returncode": execution.returncode, "returncodes": execution.returncodes,
         "wall_s": execution.wall_s, "cpu_s": execution.cpu_s,
@@ -266,8 +309,10 @@ def measured_row(admin, since, execution, name, latency_ms, throttle, concurrenc
         "token_requests": tokens, "token_requests_by_tenant": tokens_by_tenant, "status_429": counters["status_429"],
         "throttled_by_kind": dict(throttled), "restart_429": throttled.get("restart", 0), "statuses": {str(k): v for k, v in statuses.items()},
         "restarts": counters["totals"].get("restarts", 0), "restarted_twice": counters["totals"].get("jobs_restarted_more_than_once", 0),
-        "controller_peak_mb": round(execution.controller_kib / 1024.0, 1), "module_peak_mb": round(execution.module_kib / 1024.0, 1),
-        "module_peak_of": execution.module_name, "floor_s": round(floor, 2), "floor_bounds": {k: round(v, 2) for k, v in bounds.items()},
+        "controller_peak_mb": round(execution.controller_kib / 1024.0, 1), "module_peak_mb": round(module_kib / 1024.0, 1),
+        "module_peak_of": module_name, "costs": execution.costs,
+        "costs_figures": cost_figures(execution.costs, execution.cpu_s, tenants),
+        "floor_s": round(floor, 2), "floor_bounds": {k: round(v, 2) for k, v in bounds.items()},
         "efficiency": round(floor / execution.wall_s, 3) if floor > 0 and execution.wall_s > 0 else None, "concurrency": concurrency,
         # Seconds from the start of the run to the first and the last request of each kind.
         "phases": {

@@ -1,9 +1,18 @@
-"""`make bench`'s count of what a run costs per host: tasks that ran, module runs, and the controller's CPU by process.
+"""`make bench`'s count of what a run costs per host: the tasks that ran, by action, and the controller's CPU split.
 
-Enabled by bench_measure.playbook_env (ANSIBLE_CALLBACKS_ENABLED=bench_costs, ENTRA_BENCH_COSTS=<file>): at the end of
-the run it writes {"hosts": {host: {"tasks": n, "skipped": n, "module_runs": n, "by_action": {...}}},
-"cpu": {"main_s": ..., "workers_s": ...}} to that file. A module run is a task whose action starts a module process;
-the actions below run in the worker only (Ansible's own controller-side actions and this collection's).
+Enabled by bench_measure.playbook_env (ANSIBLE_CALLBACK_PLUGINS=this folder, ANSIBLE_CALLBACKS_ENABLED=bench_costs added
+to any callbacks already enabled, ENTRA_BENCH_COSTS=<file>): at the end of the run it writes
+{"hosts": {host: {"tasks": n, "skipped": n, "by_action": {action: n}}}, "cpu": {"main_s": ..., "children_s": ...}}.
+
+tasks counts every task result of the host (ok, failed, unreachable, skipped; a loop is one task), skipped those that
+were skipped, by_action the others by the action's short name. main_s is ansible-playbook's own CPU (the strategy,
+templating in the main process, callbacks), children_s the CPU of the processes it started and reaped by now (the
+workers, and the shells and module processes they started).
+
+Module runs are NOT counted here: whether a task started a module process is not in its result (an action plugin may
+do the module's work inside the worker when the connection is local, as graph_token does, or run the module; a
+`validate_argument_spec` or `set_fact` never starts one). bench_measure counts the module processes themselves, each
+one writing a line as it exits (tests/bench/module_counter/sitecustomize.py).
 """
 
 import json
@@ -16,16 +25,10 @@ from ansible.plugins.callback import CallbackBase
 DOCUMENTATION = """
 name: bench_costs
 type: aggregate
-short_description: counts tasks and module runs per host for make bench
-description: Writes the counts and the controller's CPU split to the file named by ENTRA_BENCH_COSTS.
+short_description: counts the tasks per host for make bench
+description: Writes the tasks per host and the controller's CPU split to the file named by ENTRA_BENCH_COSTS.
 requirements: [enabled in the bench's environment]
 """
-
-# Actions that never start a module process (they run in Ansible's worker).
-IN_WORKER = frozenset((
-    "set_fact", "debug", "fail", "assert", "meta", "include_tasks", "include_role", "import_tasks", "import_role",
-    "set_stats", "add_host", "group_by", "include_vars", "fleet_report_files",
-))
 
 
 def short_action(action):
@@ -46,12 +49,11 @@ class CallbackModule(CallbackBase):
 
     def _count(self, result, skipped=False):
         host = result._host.get_name()  # pylint: disable=protected-access
-        action = short_action(result._task.action)  # pylint: disable=protected-access
         self.tasks[host] += 1
         if skipped:
             self.skipped[host] += 1
         else:
-            self.by_action[host][action] += 1
+            self.by_action[host][short_action(result._task.action)] += 1  # pylint: disable=protected-access
 
     def v2_runner_on_ok(self, result):
         self._count(result)
@@ -71,11 +73,8 @@ class CallbackModule(CallbackBase):
             return
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        hosts = {
-            host: {"tasks": self.tasks[host], "skipped": self.skipped[host], "by_action": dict(self.by_action[host]),
-                   "module_runs": sum(count for action, count in self.by_action[host].items() if action not in IN_WORKER)}
-            for host in sorted(self.tasks)
-        }
+        hosts = {host: {"tasks": self.tasks[host], "skipped": self.skipped[host], "by_action": dict(self.by_action[host])}
+                 for host in sorted(self.tasks)}
         with open(path, "w", encoding="utf-8") as handle:
             json.dump({"hosts": hosts, "cpu": {"main_s": round(own.ru_utime + own.ru_stime, 2),
-                                               "workers_s": round(children.ru_utime + children.ru_stime, 2)}}, handle, indent=1)
+                                               "children_s": round(children.ru_utime + children.ru_stime, 2)}}, handle, indent=1)

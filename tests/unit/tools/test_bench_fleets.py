@@ -108,3 +108,10 @@ def test_tenant_sections_keep_their_order():
     one = {"tenants": [{"tenant_id": "a"}, {"tenant_id": "b"}]}
     other = {"tenants": [{"tenant_id": "b"}, {"tenant_id": "a"}]}
     assert bench_fleets.report_differences(bench_fleets.stable_report(one), bench_fleets.stable_report(other))
+
+
+def test_stable_report_drops_the_timeline_clock():
+    first = {"timeline": [{"at": "2026-01-01T00:00:00Z", "step": "start", "tenant_id": ""}]}
+    later = {"timeline": [{"at": "2026-01-01T00:04:44Z", "step": "start", "tenant_id": ""}]}
+    assert bench_fleets.report_differences(bench_fleets.stable_report(first), bench_fleets.stable_report(later)) == []
+    assert bench_fleets.stable_report(first) == {"timeline": [{"step": "start", "tenant_id": ""}]}
