@@ -306,6 +306,12 @@ service_principals_read:
   description: How many service principals were read.
   returned: always
   type: int
+read_at:
+  description:
+    - When the reads began (UTC, ISO 8601, to the microsecond), the RV(jobs[].status_read_at) of every job found.
+  returned: when a scan ran (not when an option was refused)
+  type: str
+  sample: "2026-12-06T17:02:11.402311Z"
 tenant_id:
   description: The tenant read (from O(tenant_id), or from the token when only an O(access_token) was given).
   returned: always

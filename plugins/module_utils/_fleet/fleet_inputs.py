@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import HOST_TENANT_VARS, SECRET_TENANT_KEYS, TENANT_KEYS, parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import MAX_CONCURRENCY
-from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import BATCH_MODES
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import validate_remedies
 from ansible_collections.entra.sync.plugins.module_utils._jobs.scope import build_reset_scope, parse_reset_scope
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import normalize_job_targets
-from ansible_collections.entra.sync.plugins.module_utils._settings.options import AUTH_METHODS, ENV_FALLBACKS
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import AUTH_METHODS, BATCH_MODES, ENV_FALLBACKS
 
 PREFIX = "entra_sync_"
 # The longest entra_sync_verify_after_delay: a credentials quarantine comes back within minutes; an hour is plenty.

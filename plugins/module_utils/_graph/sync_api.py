@@ -10,11 +10,11 @@ from ansible_collections.entra.sync.plugins.module_utils._exceptions import Auth
 from ansible_collections.entra.sync.plugins.module_utils._graph.batch import BATCH_MAX, BatchCall
 from ansible_collections.entra.sync.plugins.module_utils._graph.client import quote_segment
 from ansible_collections.entra.sync.plugins.module_utils._graph.concurrency import run_bounded
+from ansible_collections.entra.sync.plugins.module_utils._settings.options import BATCH_MODES
 
 SERVICE_PRINCIPAL_FIELDS = "id,appId,displayName"
 PAGE_SIZE = 999
 # What goes into $batch: nothing, the reads (listing and reading jobs), or the restarts too.
-BATCH_MODES = ("none", "reads", "all")
 # The words for each POST in a message.
 POST_VERBS = {"restart": "restarting", "start": "starting", "pause": "pausing"}
 

@@ -263,7 +263,7 @@ def run_info(module):
     if len(scan.errors) > WARNED_ERRORS:
         module.warn("%d more service principals or jobs could not be read: see errors." % (len(scan.errors) - WARNED_ERRORS))
     tenant_id = module.tenant_id()
-    module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id,
+    module.exit_json(changed=False, errors=scan.errors, service_principals_read=scan.service_principals_read, tenant_id=tenant_id, read_at=read_at,
                      auth_method=module.auth_method_used, **found_jobs(scan.jobs, conditions, read_at, tenant_id, remedies))
 
 

@@ -11,6 +11,10 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import OptionError
 from ansible_collections.entra.sync.plugins.module_utils._settings.clouds import resolve_cloud
 
+# How the job modules send their requests (sync_api.SyncApi's batch; the fleet's entra_sync_batch): light here, so that
+# a filter checking the input does not import the HTTP client.
+BATCH_MODES = ("none", "reads", "all")
+
 AUTH_METHODS = ("auto", "client_secret", "certificate", "federated_token", "managed_identity", "access_token", "device_code", "azure_cli")
 # The methods that sign in as a person rather than as an application (delegated permissions).
 DELEGATED_METHODS = ("device_code", "azure_cli")

@@ -371,16 +371,19 @@ def _tenant_block():
 def test_every_per_tenant_option_of_the_modules_is_set_once_for_the_tenant_block():
     defaults = _tenant_block()["module_defaults"]["group/entra.sync.graph"]
     assert set(defaults) == set(graph_argspec()) - RUN_WIDE_OPTIONS
-    # each one from the tenant's own entry (the host tenant or the list item), the token from the role when it has none
+    # each one from the tenant's own entry (the host tenant or the list item), the token from its sign-in when it has none
     for option in defaults:
         assert "entra_sync_tenant.%s" % option in defaults[option], option
     assert set(HOST_TENANT_VARS.values()) == set(defaults), "a tenant host can set each of them, and only them"
 
 
-def test_the_tenants_sign_in_gets_every_credential_and_signs_in_on_each_host():
-    sign_in = next(task for task in _tenant_block()["block"] if "ansible.builtin.include_role" in task)
-    assert sign_in["ansible.builtin.include_role"]["name"] == "entra.sync.graph_auth"
-    role_vars = sign_in["vars"]
-    credentials = set(HOST_TENANT_VARS.values()) - {"access_token"}
-    assert {name for name in credentials if "graph_auth_%s" % name in role_vars} == credentials
-    assert role_vars["graph_auth_run_once"] is False
+def test_the_tenants_sign_in_takes_its_credentials_from_the_block_and_hands_its_token_on_hidden():
+    tasks = _tenant_block()["block"]
+    sign_in = next(task for task in tasks if "entra.sync.graph_token" in task)
+    # every credential comes from the block's module_defaults (the test above), none is set twice
+    assert set(sign_in["entra.sync.graph_token"]) == {"auth_method"}
+    assert sign_in["no_log"] is True and sign_in["register"] == "entra_sync_sign_in"
+    assert "entra_sync_sign_in.access_token" in _tenant_block()["module_defaults"]["group/entra.sync.graph"]["access_token"]
+    # its failure is reported by the next task, whose message holds no secret
+    report = tasks[tasks.index(sign_in) + 1]
+    assert "entra_sync_sign_in.msg" in report["ansible.builtin.fail"]["msg"]
