@@ -6,14 +6,12 @@ import os
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
+from ansible_collections.entra.sync.plugins.module_utils._fleet import tenant_part
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_fleet_inputs
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import parse_tenants
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
-from ansible_collections.entra.sync.plugins.module_utils._jobs.results import summarize
-
-REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")
 
 
 def restart_candidates(jobs, restart_if):
@@ -31,24 +29,16 @@ def restart_candidates(jobs, restart_if):
 
 
 def action_counts(results, also_skipped=0):
-    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included.
-
-    also_skipped counts jobs left alone without a result of their own (found healthy by discovery).
-    """
-    counts = summarize([result for result in results or [] if isinstance(result, dict)])
-    counts["skipped"] += int(also_skipped)
-    counts["total"] += int(also_skipped)
-    return counts
+    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included."""
+    return tenant_part.action_counts(results, also_skipped)
 
 
 def report_entry(result):
     """The report's line for one job: who, what was done and why."""
-    if not isinstance(result, dict):
-        raise AnsibleFilterError("report_entry expects a job result (a dictionary)")
-    entry = {key: result.get(key) for key in REPORT_KEYS}
-    # A job that could not be read carries the error as `message` (sync_job_info's errors), not `reason`.
-    entry["reason"] = entry["reason"] or result.get("message")
-    return entry
+    try:
+        return tenant_part.report_entry(result)
+    except InputError as exc:
+        raise AnsibleFilterError(str(exc)) from None
 
 
 def tenant_entry(value):

@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
 from ansible_collections.entra.sync.plugins.module_utils._fleet import fleet_report as report
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_host_tenant
+from ansible_collections.entra.sync.plugins.module_utils._fleet.tenant_part import tenant_part
 
 
 def host_tenant(host_vars, host):
@@ -31,21 +32,24 @@ def first_failed_tenant(others, results, tenant_id):
     return report.first_failed_tenant(others, results, tenant_id)
 
 
-def _part(host, host_vars):
-    """A host's part of the run; a host that left no part (its play failed outside the tenant's tasks) gets an error."""
-    part = host_vars.get("entra_sync_tenant_part")
-    if isinstance(part, Mapping):
-        return dict(part)
+def _part(host, host_vars, finished):
+    """A host's part of the run from its facts; a host that did not finish its play (it failed outside the tenant's
+    tasks, so it is not among `finished`) gets an error instead."""
+    if finished is None or host in finished:
+        return tenant_part(host, host_vars)
     label = host_vars.get("entra_sync_tenant_label") or host
     return {"tenant_id": label, "host": host, "error": "the tenant's run did not finish: see host %s in the output" % host,
             "stopped": "", "stopped_by": "", "jobs_found": 0, "summary": {}, "counts_before": {}, "counts_after": {}}
 
 
-def fleet_report(hosts, hostvars, run):
-    """report.json of the run from the part each host of the run left in its facts (entra_sync_tenant_part)."""
+def fleet_report(hosts, hostvars, run, finished=None):
+    """report.json of the run, each host's part built here from the facts it left (tenant_part.py).
+
+    finished: the hosts still in the report play (ansible_play_hosts); the others failed before their part was done.
+    """
     if not isinstance(run, Mapping):
         raise AnsibleFilterError("fleet_report expects the run's details (form, started_at, finished_at, restart_if, reset_scope)")
-    return report.assemble_report([_part(host, hostvars[host]) for host in hosts or []], run)
+    return report.assemble_report([_part(host, hostvars[host], finished) for host in hosts or []], run)
 
 
 def quarantined_again(read_again, results, found=None):

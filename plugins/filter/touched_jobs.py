@@ -1,23 +1,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for what a fleet run shows: the jobs it touched and the jobs it left to a person, for the console."""
 
-from ansible_collections.entra.sync.plugins.filter.fleet_filters import report_entry
-from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import TOUCHED_ACTIONS
-from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_key, keyed_jobs, lookup_job
-
-
-def touched_jobs(results, found=None):
-    """The report entries of the restarted, failed and unknown jobs, in that order, each with its service
-    principal's name and the quarantine error code found before the restart (from the discovered jobs)."""
-    found_by_key = keyed_jobs(found)
-    entries = []
-    for action in TOUCHED_ACTIONS:
-        for result in results or []:
-            if isinstance(result, dict) and result.get("action") == action:
-                job = lookup_job(found_by_key, job_key(result)) or {}
-                entries.append(dict(report_entry(result), service_principal_name=job.get("service_principal_name"),
-                                    quarantine_error_code=job.get("quarantine_error_code")))
-    return entries
+from ansible_collections.entra.sync.plugins.module_utils._fleet.tenant_part import touched_jobs
 
 
 def _lines(entries, limit, head, why):

@@ -122,11 +122,32 @@ def test_list_form_keeps_its_shape():
     assert errored["stopped"] == "Find the jobs in the tenant: HTTP 500"
 
 
-def test_fleet_report_filter_reads_each_host_and_names_a_host_that_left_no_part():
-    hostvars = {"h1": {"entra_sync_tenant_part": _part("t1", ["restarted"], host="h1")}, "h2": {"entra_sync_tenant_label": "t2"}, "h3": {}}
-    report = filters.fleet_report(["h1", "h2", "h3"], hostvars, RUN)
-    assert [(section["tenant_id"], section["outcome"]) for section in report["tenants"]] == [("h3", "failed"), ("t1", "succeeded"), ("t2", "failed")]
-    assert "host h2" in report["tenants"][2]["error"]
+def _facts(tenant, actions, **facts):
+    """The facts restart_jobs.yml leaves on a tenant host whose jobs got these actions (every job found quarantined)."""
+    results = [_job(tenant, "%s%d" % (tenant, index), action) for index, action in enumerate(actions)]
+    found = [dict(result, status_code="Quarantine", template_id="scim", service_principal_name="App") for result in results]
+    return dict({"entra_sync_tenant_label": tenant, "entra_sync_results": results, "entra_sync_candidates": found,
+                 "entra_sync_jobs_found": len(results) + 2, "entra_sync_counts_before": {"scim": {"Quarantine": len(results), "Active": 2}},
+                 "entra_sync_after": [], "entra_sync_checked": {"verify_after": False}, "entra_sync_tenant_error": "",
+                 "entra_sync_stop_reason": "", "entra_sync_stopped_by": "", "entra_sync_remedy_counts": [], "entra_sync_left_alone": [],
+                 "entra_sync_timeline": [{"tenant_id": tenant, "step": "start", "at": "2026-01-01T00:00:00.000000Z"}]}, **facts)
+
+
+def test_fleet_report_filter_builds_each_hosts_part_and_names_a_host_that_did_not_finish():
+    hostvars = {"h1": _facts("t1", ["restarted", "failed"]), "h2": _facts("t2", ["restarted"])}
+    report = filters.fleet_report(["h1", "h2"], hostvars, RUN, ["h1"])
+    sections = {section["tenant_id"]: section for section in report["tenants"]}
+    assert [(tenant, section["outcome"]) for tenant, section in sorted(sections.items())] == [("t1", "failed"), ("t2", "failed")]
+    assert "host h2" in sections["t2"]["error"]
+    # the part of h1, built from its facts: the healthy jobs discovery found are skipped, the restarted counted as lifted
+    assert sections["t1"]["summary"] == {"restarted": 1, "would_restart": 0, "skipped": 2, "failed": 1, "unknown": 0, "total": 4}
+    assert sections["t1"]["counts_after"] == {"scim": {"Active": 2, "Quarantine": 1, "restarted (quarantine lifted)": 1}}
+    assert sections["t1"]["after_source"] == "restart_results"
+    assert [entry["action"] for entry in report["touched"]] == ["restarted", "failed"]
+    assert report["touched"][0]["service_principal_name"] == "App"
+    assert [entry["job_id"] for entry in report["failed_or_unknown"]] == ["scim.t11"]
+    every_host = filters.fleet_report(["h1", "h2"], hostvars, RUN)
+    assert [section["outcome"] for section in every_host["tenants"]] == ["failed", "succeeded"]
     with pytest.raises(AnsibleFilterError):
         filters.fleet_report([], {}, None)
 
