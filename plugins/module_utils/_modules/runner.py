@@ -150,7 +150,8 @@ def restart_listed(restarter, targets, params, policy, concurrency, common):
     is checked against max_status_age when its jobs are restarted, so after the canary's wait for the others.
     """
     def given(some):
-        return given_statuses(params["jobs"], some, params["max_status_age"]) if params["trust_input_status"] else {}
+        # Only a jobs list carries statuses (trust_input_status means nothing for one job named by its ids).
+        return given_statuses(params["jobs"], some, params["max_status_age"]) if params["trust_input_status"] and params["jobs"] is not None else {}
 
     size = params["canary_size"]
     if not size:

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import GraphError, InputError
 from ansible_collections.entra.sync.plugins.module_utils._graph.sync_api import SyncApi, job_path
 from ansible_collections.entra.sync.plugins.module_utils._jobs.targets import JobTarget
 from ansible_collections.entra.sync.plugins.module_utils._modules.module_specs import job_options
-from ansible_collections.entra.sync.plugins.module_utils._modules.runner import check_restart_ranges, parse_targets
+from ansible_collections.entra.sync.plugins.module_utils._modules.runner import check_restart_ranges, parse_targets, restart_listed
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._graph.test_batch import envelope
 from ansible_collections.entra.sync.tests.unit.plugins.module_utils._graph.test_graph import response, scripted
 
@@ -93,3 +95,56 @@ def test_an_unexpected_failure_of_a_post_is_an_unknown_outcome():
     [(value, error)] = Broken(client=None).restart_many([(SP, JOB)], {"criteria": {}}, 1)
     assert value is None and isinstance(error, GraphError) and error.outcome_unknown
     assert str(error) == "unexpected RuntimeError while restarting"
+
+
+class _Outcome:
+    def __init__(self, target, action, healthy):
+        self.result = {"service_principal_id": target.service_principal_id, "job_id": target.job_id, "action": action, "reason": "r"}
+        self.healthy = healthy
+
+
+class _Restarter:
+    """restart_listed's restarter: each target's action and health by job id; records what was restarted and waited for."""
+
+    plan = SimpleNamespace(check_mode=False)  # what restart_listed reads of the plan
+
+    def __init__(self, unhealthy=()):
+        self.unhealthy = set(unhealthy)
+        self.calls = []
+
+    def restart_many(self, targets, concurrency, given):
+        self.calls.append(("restart", [target.job_id for target in targets], sorted(given)))
+        return [_Outcome(target, "restarted", target.job_id not in self.unhealthy) for target in targets]
+
+    def wait_healthy(self, outcomes, policy, concurrency):
+        self.calls.append(("wait", [outcome.result["job_id"] for outcome in outcomes]))
+        for outcome in outcomes:
+            outcome.result["wait"] = {"healthy": outcome.healthy, "relapsed": False, "status_code_after": "Active",
+                                      "quarantine_reason_after": None, "reason": "waited"}
+
+
+def _listed(count):
+    jobs = [{"service_principal_id": SP, "job_id": "scim.%032d" % index, "status_code": "Quarantine"} for index in range(count)]
+    return jobs, [JobTarget(SP, job["job_id"], index) for index, job in enumerate(jobs)]
+
+
+@pytest.mark.parametrize("unhealthy, restarted, held", [((), 5, 0), (("scim.%032d" % 1,), 2, 3)])
+def test_restart_listed_restarts_the_others_only_after_the_canary_recovered(unhealthy, restarted, held):
+    jobs, targets = _listed(5)
+    restarter, common = _Restarter(unhealthy), {}
+    outcomes = restart_listed(restarter, targets, {"jobs": jobs, "canary_size": 2, "trust_input_status": False, "max_status_age": 300},
+                              None, 4, common)
+    assert len(outcomes) == restarted and len(common["held_back"]) == held
+    assert restarter.calls[:2] == [("restart", [jobs[0]["job_id"], jobs[1]["job_id"]], []), ("wait", [jobs[0]["job_id"], jobs[1]["job_id"]])]
+    assert common["canary"]["size"] == 2 and common["canary"]["recovered"] is (held == 0) and common["canary"]["finished_at"].endswith("Z")
+    assert held == 0 or ("did not become healthy" in common["canary"]["reason"] and common["held_back"][0]["job_id"] == jobs[2]["job_id"])
+
+
+def test_restart_listed_trusts_given_statuses_of_a_list_only():
+    jobs, targets = _listed(2)
+    restarter = _Restarter()
+    restart_listed(restarter, targets, {"jobs": jobs, "canary_size": 0, "trust_input_status": True, "max_status_age": 300}, None, 4, {})
+    assert restarter.calls == [("restart", [job["job_id"] for job in jobs], [0, 1])]
+    one = _Restarter()
+    restart_listed(one, [JobTarget(SP, JOB)], {"jobs": None, "canary_size": 0, "trust_input_status": True, "max_status_age": 300}, None, 4, {})
+    assert one.calls == [("restart", [JOB], [])]
