@@ -150,6 +150,19 @@ attributes:
       - entra.sync.graph
 """
 
+    # The Graph job modules whose action plugin does their work in the controller's process on a local connection.
+    ON_CONTROLLER = r"""
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - On a local connection (the controller itself, as C(localhost) and the fleet playbooks' tenant hosts), without
+        C(become), a task C(environment) or C(async), the action plugin does the module's work in the controller's
+        Python process, with the module's argspec, checks and result; no module process starts. Anywhere else the
+        module runs on its host.
+"""
+
     # For plugins (the sync_jobs inventory): the same options read from the environment too. Modules get these
     # through the argspec fallbacks in module_utils/_settings/options.py (ENV_FALLBACKS); a unit test keeps both in step.
     # Ansible uses the LAST variable of an env list that is set, so each list is ENV_FALLBACKS in reverse order:

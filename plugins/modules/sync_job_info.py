@@ -95,6 +95,7 @@ options:
 extends_documentation_fragment:
   - entra.sync.graph
   - entra.sync.graph.action_group
+  - entra.sync.graph.on_controller
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
