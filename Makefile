@@ -105,7 +105,7 @@ report-demo: venv-runtime  ## a fleet run with trouble (3 tenants, failed and un
 chaos: venv  ## the 5,000-job fleet run under injected faults, invariants from the sandbox's counters (CHAOS_JOBS=N)
 	bash tests/chaos/run.sh
 
-bench: venv build  ## the fleet benchmark (tests/bench/bench.py, about 24 min; with the 100-tenant row and CPU, tasks, module runs per tenant): prints the table, writes tests/bench/results/latest.json; BENCH_ARGS=--plan quick|full
+bench: venv build  ## the fleet benchmark (tests/bench/bench.py, about 14 min; with the 100-tenant row and CPU, tasks, module runs per tenant): prints the table, writes tests/bench/results/latest.json; BENCH_ARGS=--plan quick|full
 	PYTHONPATH=tests/sandbox ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python tests/bench/bench.py $(BENCH_ARGS)
 
 changelog-lint: venv  ## antsibull-changelog lint

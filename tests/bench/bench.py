@@ -53,9 +53,9 @@ TIGHT_WRITES = {"reads": DEFAULT_THROTTLE["reads"], "writes": {"rate": 20.0, "bu
 
 PLANS = {
     # (contender, size, latency_ms[, throttle[, fleet extra vars]]); ("tenants", "20x500", 80) is the five scale-out rows
-    # of bench_tenants.py on their own 20-tenant sandbox (about 7 minutes on 2 shared cores); ("tenants100", "100x100",
-    # 80) the many-tenant row on its own 100-tenant sandbox (about 5 minutes). The default plan takes
-    # about 24 minutes on 2 cores, the uri loop at "small" about 6 to 9 of them (0.6 to 0.8 s per loop item). "full" adds
+    # of bench_tenants.py on their own 20-tenant sandbox (about 2 minutes on 2 cores); ("tenants100", "100x100", 80) the
+    # many-tenant row on its own 100-tenant sandbox (about 1 minute). The default plan takes about 14 minutes on 2
+    # cores, the uri loop at "small" about 6 of them (0.6 to 0.8 s per loop item). "full" adds
     # the uri loop at S (about 16 minutes), the 0 ms pass of uri, per_host, fleet S and XL, per_host at L, and the
     # batch=none and chunk_size=200 comparisons.
     "default": [
