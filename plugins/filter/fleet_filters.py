@@ -9,6 +9,7 @@ from ansible_collections.entra.sync.plugins.module_utils._exceptions import Inpu
 from ansible_collections.entra.sync.plugins.module_utils._fleet import tenant_part
 from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_inputs import check_fleet_inputs
 from ansible_collections.entra.sync.plugins.module_utils._fleet.inventory_hosts import parse_tenants
+from ansible_collections.entra.sync.plugins.module_utils._fleet.tenant_part import action_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import decide_restart, validate_conditions
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import job_from_dict
@@ -26,11 +27,6 @@ def restart_candidates(jobs, restart_if):
     if not isinstance(jobs, list):
         raise AnsibleFilterError("restart_candidates expects a list of jobs, got %s" % type(jobs).__name__)
     return [job for job in jobs if isinstance(job, dict) and decide_restart(job_from_dict(job), conditions).restart]
-
-
-def action_counts(results, also_skipped=0):
-    """Counts per action (restarted, would_restart, skipped, failed, unknown) and the total, zeros included."""
-    return tenant_part.action_counts(results, also_skipped)
 
 
 def report_entry(result):

@@ -23,11 +23,10 @@ from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import (
 )
 from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_datetime
 from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import REMEDIES, deadline_key, disables_soon, remedy_counts
-from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import ACTIONS, FAILED_ACTIONS
 
 # The jobs a run touched, in the order the console and report.md list them.
 TOUCHED_ACTIONS = ("restarted", "failed", "unknown")
-FAILED_ACTIONS = ("failed", "unknown")
 # report.json's `form`: tenants as inventory hosts, or the entra_sync_tenants list run on localhost.
 HOSTS_FORM = "tenant_hosts"
 LIST_FORM = "tenant_list"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.entra.sync.plugins.module_utils._exceptions import InputError
-from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import FAILED_ACTIONS, TOUCHED_ACTIONS, quarantined_again
+from ansible_collections.entra.sync.plugins.module_utils._fleet.fleet_report import TOUCHED_ACTIONS, quarantined_again
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import after_source, counts_after, job_key, keyed_jobs, lookup_job
-from ansible_collections.entra.sync.plugins.module_utils._jobs.results import summarize
+from ansible_collections.entra.sync.plugins.module_utils._jobs.results import FAILED_ACTIONS, summarize
 
 # The report's line for one job.
 REPORT_KEYS = ("tenant_id", "service_principal_id", "job_id", "template_id", "status_code", "action", "reason")

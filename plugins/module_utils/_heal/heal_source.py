@@ -11,7 +11,6 @@ jobs the last discovery found, one GET each or 20 per $batch envelope (SyncApi.g
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -31,7 +30,7 @@ from ansible_collections.entra.sync.plugins.module_utils._heal.heal_state import
     warning_event,
 )
 from ansible_collections.entra.sync.plugins.module_utils._heal.heal_store import ENV_STATE_FILE
-from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_job
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import parse_job, utc_now_iso
 from ansible_collections.entra.sync.plugins.module_utils._service.discovery import JobFilter, scan_tenant
 from ansible_collections.entra.sync.plugins.module_utils._settings.options import graph_argspec
 
@@ -124,10 +123,6 @@ def parse_source_args(args):
         state_file=params["state_file"],
     )
     return config, params.get
-
-
-def utc_now_iso():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _owner(job):

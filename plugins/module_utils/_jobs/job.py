@@ -106,6 +106,11 @@ _DATETIME_RE = re.compile(
 )
 
 
+def utc_now_iso() -> str:
+    """Now in UTC, ISO 8601 to the microsecond: a job's status_read_at, the fleet timeline's steps, an event's time."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_datetime(value: object) -> datetime | None:
     """A Graph DateTimeOffset as an aware datetime (UTC when no zone is given), or None.
 

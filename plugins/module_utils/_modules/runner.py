@@ -5,7 +5,6 @@ Every run_* checks the inputs locally (fail_json before any request), connects t
 (connect.py), hands the work to its domain (restart.py, state.py, discovery.py, _auth) and reports.
 """
 
-import datetime
 from collections import Counter
 
 from ansible_collections.entra.sync.plugins.module_utils._auth.pick import sign_in
@@ -14,6 +13,7 @@ from ansible_collections.entra.sync.plugins.module_utils._exceptions import Entr
 from ansible_collections.entra.sync.plugins.module_utils._graph.pacing import MAX_WRITE_RATE, MIN_WRITE_RATE
 from ansible_collections.entra.sync.plugins.module_utils._jobs.counts import job_counts
 from ansible_collections.entra.sync.plugins.module_utils._jobs.decisions import validate_conditions
+from ansible_collections.entra.sync.plugins.module_utils._jobs.job import utc_now_iso
 from ansible_collections.entra.sync.plugins.module_utils._jobs.remedy import decide_restart_remedy, diagnose, remedy_counts, validate_remedies
 from ansible_collections.entra.sync.plugins.module_utils._jobs.results import (
     ACTIONS,
@@ -58,11 +58,6 @@ def parse_targets(params):
     if params.get("job_id") is None:
         return "service_principal", sp_id, []
     return "one", [JobTarget(sp_id, validate_job_id(params["job_id"]))], []
-
-
-def utc_now():
-    """Now in UTC, ISO 8601 to the microsecond (as the fleet playbook's timeline and status_read_at)."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def check_restart_ranges(params):
@@ -132,14 +127,15 @@ def run_restart(module):
             outcomes = restart_listed(restarter, targets, params, policy, concurrency, common)
     except EntraSyncError as exc:
         module.fail_graph(exc, changed=False, reset_scope=scope, auth_method=module.auth_method_used)
-    waited = params["wait"] and not module.check_mode
-    if waited:
+    canary_size = common["canary"]["size"] if "canary" in common else 0
+    if params["wait"] and not module.check_mode:
         # The canary's jobs were waited for before the others were restarted.
-        restarter.wait_healthy(outcomes[common["canary"]["size"] if "canary" in common else 0:], policy, concurrency)
+        restarter.wait_healthy(outcomes[canary_size:], policy, concurrency)
+    waited = (params["wait"] or canary_size > 0) and not module.check_mode
     common["throttling"] = api.client.pace()
     finish(module, kind, outcomes, {
         "actions": ACTIONS, "changed": RESTART_CHANGED, "diff": restart_diff, "common": common,
-        "unhealthy": unhealthy_jobs([outcome.result for outcome in outcomes]) if waited or ("canary" in common and not module.check_mode) else None,
+        "unhealthy": unhealthy_jobs([outcome.result for outcome in outcomes]) if waited else None,
     })
 
 
@@ -161,7 +157,7 @@ def restart_listed(restarter, targets, params, policy, concurrency, common):
     if not restarter.plan.check_mode:
         restarter.wait_healthy(outcomes, policy, concurrency)
     reason = canary_verdict([outcome.result for outcome in outcomes])
-    common["canary"] = {"size": len(first), "recovered": not reason, "reason": reason, "finished_at": utc_now()}
+    common["canary"] = {"size": len(first), "recovered": not reason, "reason": reason, "finished_at": utc_now_iso()}
     common["held_back"] = [{"service_principal_id": target.service_principal_id, "job_id": target.job_id} for target in rest] if reason else []
     return outcomes if reason else outcomes + restarter.restart_many(rest, concurrency, given(rest))
 
@@ -254,7 +250,7 @@ def run_info(module):
     for note in notes:
         module.warn(note)
     api = module.connect(pool_size=concurrency, batch=params["batch"])
-    read_at = utc_now()
+    read_at = utc_now_iso()
     try:
         scan = _scan(api, params, concurrency)
     except EntraSyncError as exc:
